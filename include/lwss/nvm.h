@@ -1,0 +1,110 @@
+/**
+ * @file nvm.h
+ * @brief The credential store: a raw image file that plays device flash.
+ *
+ * The PKCS #11 PAL (PKCS11_PAL_* in core_pkcs11_pal.h) is implemented on
+ * top of this.  The token uses the richer lwss_nvm_* calls below, because a
+ * record carries more than a label: class, key type, private flag and the
+ * CKA_ID a client gave.  An object is identified by (label, class): a key
+ * pair made by a standard client may share one label between its private
+ * and public halves.
+ *
+ * Image path: lwss_nvm_set_path(), else $LWSS_NVM, else "lwss-nvm.img".
+ */
+#ifndef LWSS_NVM_H
+#define LWSS_NVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Longest label, in bytes (no NUL). */
+#define LWSS_NVM_LABEL_MAX 64
+/** Longest CKA_ID, in bytes. */
+#define LWSS_NVM_ID_MAX 64
+/** Class value meaning "any class" for lwss_nvm_find(). */
+#define LWSS_NVM_ANY_CLASS 0xFFFFFFFFu
+/** Default image size and sector size (flash geometry). */
+#define LWSS_NVM_DEFAULT_SIZE (64u * 1024u)
+/** @see LWSS_NVM_DEFAULT_SIZE */
+#define LWSS_NVM_DEFAULT_SECTOR (4u * 1024u)
+
+/** What a record says about its object besides the value. */
+typedef struct lwss_nvm_meta {
+    uint8_t label[LWSS_NVM_LABEL_MAX]; /**< not NUL-terminated */
+    uint32_t label_len;                /**< 1..LWSS_NVM_LABEL_MAX */
+    uint32_t cls;                      /**< CKO_* */
+    uint32_t key_type;                 /**< CKK_* or CK_UNAVAILABLE_INFORMATION (0xFFFFFFFF) */
+    uint8_t is_private;                /**< 1: value is secret (zeroized in RAM copies) */
+    uint8_t id_len;                    /**< 0..LWSS_NVM_ID_MAX */
+    uint8_t id[LWSS_NVM_ID_MAX];       /**< CKA_ID */
+} lwss_nvm_meta;
+
+/** Geometry used when an image is created. */
+typedef struct lwss_nvm_geometry {
+    uint32_t size;         /**< whole image, multiple of sector (default 64 KiB) */
+    uint32_t sector;       /**< erase unit (default 4 KiB) */
+} lwss_nvm_geometry;
+
+/**
+ * Set the image path used by the next open (PKCS11_PAL_Initialize /
+ * C_Initialize).  NULL restores the default.  Copies the string.
+ * @return 0, or LWSS_ERR_INVAL (too long), LWSS_ERR_BUSY (image open).
+ */
+int lwss_nvm_set_path(const char *path);
+
+/** The path the next or current open uses. */
+const char *lwss_nvm_path(void);
+
+/**
+ * Open (creating with @p geo, or the default geometry when NULL, mode 0600)
+ * the image and build the in-RAM index.  Idempotent while open.
+ * @return 0 or a negative lwss_status; detail in lwss_last_error().
+ */
+int lwss_nvm_open(const lwss_nvm_geometry *geo);
+
+/** Close the image: RAM copies zeroized, lock released.  Safe when closed. */
+void lwss_nvm_close(void);
+
+/**
+ * Store (or atomically replace) the object (meta->label, meta->cls).
+ * @return a non-zero handle, or 0 on failure (detail in lwss_last_error()).
+ */
+uint32_t lwss_nvm_save(const lwss_nvm_meta *meta, const uint8_t *data, size_t len);
+
+/**
+ * Find by exact label and class (LWSS_NVM_ANY_CLASS: first of any class).
+ * @return handle or 0.
+ */
+uint32_t lwss_nvm_find(const uint8_t *label, size_t label_len, uint32_t cls);
+
+/**
+ * Handles of every live object, in a stable order.  Writes at most @p max
+ * handles; @p count receives the total number of objects.
+ * @return 0 or a negative lwss_status.
+ */
+int lwss_nvm_list(uint32_t *handles, size_t max, size_t *count);
+
+/** Copy the metadata of @p handle.  @return 0, or LWSS_ERR_INVAL for a bad handle. */
+int lwss_nvm_get_meta(uint32_t handle, lwss_nvm_meta *out);
+
+/**
+ * Value of @p handle in a fresh heap copy; release with lwss_nvm_free_value()
+ * (zeroizes).  @return 0 or a negative lwss_status.
+ */
+int lwss_nvm_get_value(uint32_t handle, uint8_t **data, size_t *len);
+
+/** Zeroize and free a value from lwss_nvm_get_value(). */
+void lwss_nvm_free_value(uint8_t *data, size_t len);
+
+/** Remove @p handle's object (power-loss safe).  @return 0 or negative. */
+int lwss_nvm_destroy(uint32_t handle);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWSS_NVM_H */

@@ -1,0 +1,130 @@
+/**
+ * @file port.h
+ * @brief Bring the in-process lwIP stack up on a Linux TAP device, and down.
+ *
+ * One call brings lwIP up from a config struct (every field has a default and
+ * an environment override), one call takes it down.  liblwip's own tcpip
+ * thread cannot be stopped: it is started on the first lwss_port_up() and
+ * lives for the rest of the process; everything else lwss starts is joined
+ * by lwss_port_down().
+ *
+ * Environment overrides (applied by lwss_port_config_from_env()):
+ * | variable        | field      | default            |
+ * |-----------------|------------|--------------------|
+ * | LWSS_TAP        | tap        | "lwss0"            |
+ * | LWSS_IP         | ip         | "192.0.2.2"        |
+ * | LWSS_NETMASK    | netmask    | "255.255.255.0"    |
+ * | LWSS_GW         | gateway    | "192.0.2.1"        |
+ * | LWSS_MAC        | mac        | "02:00:00:00:00:02"|
+ * | LWSS_MTU        | mtu        | 1500               |
+ * | LWSS_DNS        | dns        | "" (none); comma-separated, up to 3 |
+ * | LWSS_PCAP       | pcap_path  | "" (no capture)    |
+ * | LWSS_PCAP_MAX   | pcap_max_bytes | 0 (no cap)     |
+ */
+#ifndef LWSS_PORT_H
+#define LWSS_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Error codes of lwss's own (non-AFR) calls: 0 or negative. */
+typedef enum lwss_status {
+    LWSS_OK = 0,             /**< success */
+    LWSS_ERR_INVAL = -1,     /**< invalid argument or configuration value */
+    LWSS_ERR_NOTAP = -2,     /**< no TUN/TAP driver, or no such TAP device */
+    LWSS_ERR_PERM = -3,      /**< permission denied on /dev/net/tun or the device */
+    LWSS_ERR_BUSY = -4,      /**< already up (or the TAP is held by another process) */
+    LWSS_ERR_NOMEM = -5,     /**< out of memory */
+    LWSS_ERR_IO = -6,        /**< I/O error (see lwss_last_error()) */
+    LWSS_ERR_PCAP = -7,      /**< the capture file could not be opened or written */
+    LWSS_ERR_STATE = -8,     /**< not up / wrong state for this call */
+    LWSS_ERR_TIMEOUT = -9,   /**< gave up waiting */
+} lwss_status;
+
+/** Largest number of DNS servers the port keeps. */
+#define LWSS_PORT_MAX_DNS 3
+
+/** Everything the host port needs; see lwss_port_config_default(). */
+typedef struct lwss_port_config {
+    char tap[16];                 /**< TAP device name (IFNAMSIZ) */
+    uint32_t ip;                  /**< IPv4 address, network order */
+    uint32_t netmask;             /**< network order */
+    uint32_t gateway;             /**< network order; 0 = none */
+    uint8_t mac[6];               /**< lwIP side MAC address */
+    uint16_t mtu;                 /**< 576..9000 */
+    uint32_t dns[LWSS_PORT_MAX_DNS]; /**< DNS servers, network order; 0 = unused */
+    char pcap_path[256];          /**< capture file; empty = no capture */
+    uint64_t pcap_max_bytes;      /**< stop capturing past this size; 0 = no cap */
+} lwss_port_config;
+
+/** Fill @p cfg with the defaults (table above). */
+void lwss_port_config_default(lwss_port_config *cfg);
+
+/**
+ * Apply the LWSS_* environment overrides to @p cfg.
+ * @return LWSS_OK, or LWSS_ERR_INVAL naming the bad variable in lwss_last_error().
+ */
+int lwss_port_config_from_env(lwss_port_config *cfg);
+
+/**
+ * Bring lwIP up on the TAP device of @p cfg (NULL: defaults + environment).
+ * Opens the TAP, starts the receive thread, adds and raises the netif,
+ * opens the capture.  Never aborts or exits.
+ * @return LWSS_OK; LWSS_ERR_BUSY when already up; LWSS_ERR_NOTAP,
+ *         LWSS_ERR_PERM, LWSS_ERR_INVAL, LWSS_ERR_PCAP, LWSS_ERR_NOMEM with a
+ *         message in lwss_last_error().  On error nothing stays open.
+ */
+int lwss_port_up(const lwss_port_config *cfg);
+
+/**
+ * Take the stack down: netif removed, receive thread joined, TAP closed,
+ * capture flushed and closed.  Sockets still open stop working.
+ * @return LWSS_OK, or LWSS_ERR_STATE when not up.
+ */
+int lwss_port_down(void);
+
+/** 1 when lwss_port_up() succeeded and lwss_port_down() has not run. */
+int lwss_port_is_up(void);
+
+/**
+ * Copy the active configuration into @p out.
+ * @return LWSS_OK, or LWSS_ERR_STATE when not up.
+ */
+int lwss_port_get_config(lwss_port_config *out);
+
+/** Frames seen by the port since it came up. */
+typedef struct lwss_port_stats {
+    uint64_t rx_frames, tx_frames;     /**< frames received from / sent to the TAP */
+    uint64_t rx_bytes, tx_bytes;       /**< their bytes */
+    uint64_t rx_dropped, tx_errors;    /**< no pbuf / write errors */
+    uint64_t pcap_frames;              /**< frames written to the capture */
+} lwss_port_stats;
+
+/** Current counters (zero when down). */
+void lwss_port_get_stats(lwss_port_stats *out);
+
+/** Flush the capture file now (it is also flushed at least every 100 ms). */
+int lwss_port_flush_capture(void);
+
+/** A static English message for a status code. */
+const char *lwss_strerror(int status);
+
+/** Detail of the last lwss error in this thread ("" when none). */
+const char *lwss_last_error(void);
+
+/**
+ * Entropy source for mbedtls (signature of mbedtls_entropy_f_source_ptr):
+ * fills @p out with @p len bytes from getrandom(2).
+ * @return 0, or MBEDTLS_ERR_ENTROPY_SOURCE_FAILED (-0x003C).
+ */
+int lwss_entropy_poll(void *data, unsigned char *out, size_t len, size_t *olen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWSS_PORT_H */

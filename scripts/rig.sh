@@ -1,0 +1,150 @@
+#!/bin/bash
+# lwss test rig: a private network namespace with a TAP device in it.
+#
+#   scripts/rig.sh [options] -- command [args...]
+#
+# Namespace side of the TAP: 192.0.2.1/24 (kernel); lwIP side: 192.0.2.2.
+# The command runs inside the namespace with LWSS_* set so that
+# lwss_port_up(NULL) finds the TAP.  Everything is removed on exit, on
+# failure and on SIGINT/SIGTERM.  Names are unique per run.
+#
+# Options:
+#   --build DIR   build directory holding bin/ (default: build)
+#   --echo        start lwss-echo-server in the namespace (plain :7, TLS :8883
+#                 when certificates exist under DIR/certs)
+#   --dns         start dnsmasq in the namespace on 192.0.2.1:53
+#   --pcap FILE   tcpdump the namespace side of the TAP into FILE
+#   --keep-going  do not fail when the command fails (report only)
+#
+# As root it uses `ip netns`; otherwise an unprivileged user+network
+# namespace (unshare -rn) when the kernel allows one.
+set -u
+
+BUILD=build
+WANT_ECHO=0
+WANT_DNS=0
+NS_PCAP=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --build) BUILD=$2; shift 2 ;;
+        --echo) WANT_ECHO=1; shift ;;
+        --dns) WANT_DNS=1; shift ;;
+        --pcap) NS_PCAP=$2; shift 2 ;;
+        --) shift; break ;;
+        *) echo "rig: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+[ $# -gt 0 ] || { echo "usage: rig.sh [options] -- command..." >&2; exit 2; }
+
+PEER_IP=192.0.2.1
+LWIP_IP=192.0.2.2
+ID="$$$(od -An -N2 -tx2 /dev/urandom | tr -d ' ')"
+NS="lwss-$ID"
+TAP="lwt$ID"
+TAP=${TAP:0:15}
+RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/lwss-rig.XXXXXX")
+export LWSS_RIG_RUNDIR=$RUNDIR
+
+die() { echo "rig: $*" >&2; exit 1; }
+
+# ---- inner mode: we are inside the namespace already ----------------------
+inner() {
+    local pids=()
+    cleanup_inner() {
+        for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+        for p in "${pids[@]}"; do
+            for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
+        done
+    }
+    trap cleanup_inner EXIT
+    trap 'exit 130' INT TERM
+
+    ip link set lo up || die "cannot bring up lo"
+    ip tuntap add dev "$TAP" mode tap || die "cannot create TAP $TAP (is /dev/net/tun there?)"
+    ip addr add "$PEER_IP/24" dev "$TAP" || die "cannot address $TAP"
+    ip link set "$TAP" up || die "cannot raise $TAP"
+
+    if [ -n "$NS_PCAP" ]; then
+        command -v tcpdump >/dev/null || die "tcpdump is not installed"
+        tcpdump -i "$TAP" -U -w "$NS_PCAP" >"$RUNDIR/tcpdump.log" 2>&1 &
+        pids+=($!)
+        wait_for 50 grep -q "listening on" "$RUNDIR/tcpdump.log" || die "tcpdump did not start"
+    fi
+    if [ "$WANT_DNS" = 1 ]; then
+        command -v dnsmasq >/dev/null || die "dnsmasq is not installed"
+        cat > "$RUNDIR/hosts" <<HOSTS
+$PEER_IP echo.lwss.test rig.lwss.test
+$LWIP_IP device.lwss.test
+HOSTS
+        dnsmasq --keep-in-foreground --no-resolv --no-hosts --addn-hosts="$RUNDIR/hosts" \
+            --listen-address="$PEER_IP" --bind-interfaces --port=53 \
+            --local=/lwss.test/ --domain-needed --user=root --pid-file="$RUNDIR/dnsmasq.pid" \
+            --log-facility="$RUNDIR/dnsmasq.log" &
+        pids+=($!)
+        wait_for 100 sh -c "ss -Hlun 'sport = :53' | grep -q ." || die "dnsmasq did not come up"
+        export LWSS_DNS=$PEER_IP
+    fi
+    if [ "$WANT_ECHO" = 1 ]; then
+        local srv="$BUILD/bin/lwss-echo-server"
+        [ -x "$srv" ] || die "$srv is not built"
+        local args=(--addr "$PEER_IP" --port 7 --ready-file "$RUNDIR/echo.ready"
+                    --stats-file "$RUNDIR/echo.stats")
+        if [ -f "$BUILD/certs/server.crt" ]; then
+            args+=(--tls-port 8883 --cert "$BUILD/certs/server.crt" --key "$BUILD/certs/server.key"
+                   --ca "$BUILD/certs/ca.crt")
+            export LWSS_ECHO_TLS_PORT=8883
+        fi
+        "$srv" "${args[@]}" >"$RUNDIR/echo.log" 2>&1 &
+        pids+=($!)
+        wait_for 100 test -e "$RUNDIR/echo.ready" || { cat "$RUNDIR/echo.log" >&2; die "echo server did not become ready"; }
+        export LWSS_ECHO_PORT=7
+    fi
+
+    export LWSS_RIG=1 LWSS_RIG_NS="$NS" LWSS_TAP="$TAP" LWSS_IP="$LWIP_IP"
+    export LWSS_NETMASK=255.255.255.0 LWSS_GW="$PEER_IP" LWSS_RIG_PEER="$PEER_IP"
+    "$@"
+    return $?
+}
+
+# wait_for TENTHS cmd...: retry cmd every 0.1 s, at most TENTHS times.
+wait_for() {
+    local n=$1; shift
+    for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+
+if [ "${LWSS_RIG_INNER:-}" = 1 ]; then
+    NS=$LWSS_RIG_NAME_NS TAP=$LWSS_RIG_NAME_TAP
+    inner "$@"
+    exit $?
+fi
+
+# ---- outer mode: make the namespace, re-enter this script inside it --------
+SELF=$(readlink -f "$0")
+cleanup() {
+    if [ "$MODE" = netns ]; then
+        ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+        ip netns del "$NS" 2>/dev/null
+    fi
+    rm -rf "$RUNDIR"
+}
+MODE=none
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+export LWSS_RIG_INNER=1 LWSS_RIG_NAME_NS=$NS LWSS_RIG_NAME_TAP=$TAP
+if [ "$(id -u)" = 0 ] && ip netns add "$NS" 2>/dev/null; then
+    MODE=netns
+    ip netns exec "$NS" "$SELF" --build "$BUILD" $( [ $WANT_ECHO = 1 ] && echo --echo ) \
+        $( [ $WANT_DNS = 1 ] && echo --dns ) ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
+    rc=$?
+elif unshare -rn true 2>/dev/null; then
+    MODE=unshare
+    unshare -rn "$SELF" --build "$BUILD" $( [ $WANT_ECHO = 1 ] && echo --echo ) \
+        $( [ $WANT_DNS = 1 ] && echo --dns ) ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
+    rc=$?
+else
+    die "cannot create a network namespace: run as root (ip netns) or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
+fi
+exit $rc

@@ -1,0 +1,32 @@
+# The one Check runner and the test targets.
+TEST_BIN  := $(BUILD)/tests/lwss-tests
+TEST_SRCS += tests/runner.c tests/leak_check.c
+TEST_OBJS  = $(call OBJ,$(TEST_SRCS))
+
+$(BUILD)/gen/lwss_suites.h: Makefile $(wildcard */module.mk */*/module.mk)
+	@mkdir -p $(@D)
+	@{ for s in $(UNIT_SUITES); do echo "LWSS_SUITE($$s, 0)"; done; \
+	   for s in $(RIG_SUITES); do echo "LWSS_SUITE($$s, 1)"; done; } > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(BUILD)/obj/tests/runner.o: $(BUILD)/gen/lwss_suites.h
+
+$(TEST_BIN): $(TEST_OBJS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_A) $(PKG_LIBS) $(CHECK_LIBS) -ldl
+
+# `make test`: unit suites, rig suites inside a fresh namespace + TAP, then
+# whatever the modules add to TEST_TARGETS (fuzz runs, interop). SUITE=name
+# runs one suite; CK_RUN_CASE / CK_FORK are Check's own knobs.
+RIG_FLAGS ?= --echo --dns
+test: test-unit test-rig $(TEST_TARGETS)
+
+test-unit: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
+	@echo "== unit suites"
+	LWSS_BUILD=$(BUILD) $(TEST_BIN) --unit $(SUITE)
+
+test-rig: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
+	@echo "== rig suites (own network namespace + TAP)"
+	LWSS_BUILD=$(BUILD) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(TEST_BIN) --rig $(SUITE)
+
+.PHONY: test-unit test-rig
