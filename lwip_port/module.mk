@@ -1,5 +1,2 @@
 # lwip_port/: the host port (TAP netif, capture, config, entropy).
 LIB_SRCS += $(wildcard lwip_port/*.c)
-UNIT_SUITES += port_unit
-RIG_SUITES += port_rig
-TEST_SRCS += tests/test_port_unit.c tests/test_port_rig.c
