@@ -36,7 +36,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototyp
            -Wformat=2 -Wno-format-nonliteral
 OPT     ?= -O2 -g
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) -fPIC $(WARN) \
-           -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS)
+           -I. -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS)
 LDFLAGS_BASE :=
 ifeq ($(SAN),1)
 CFLAGS_BASE  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
