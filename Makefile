@@ -46,6 +46,8 @@ CFLAGS  ?=
 ALL_CFLAGS  = $(CFLAGS_BASE) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_BASE) $(LDFLAGS)
 
+OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
 # Filled in by the module fragments.
 LIB_SRCS    :=   # compiled into liblwss.a / liblwss.so
 TOOLS       :=   # binaries under $(BUILD)/bin
@@ -62,7 +64,6 @@ include $(sort $(wildcard pal/module.mk src/module.mk src/*/module.mk echo_serve
 include tests/module.mk
 include $(wildcard tests/bench/module.mk)
 
-OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJS := $(call OBJ,$(LIB_SRCS))
 LIB_A    := $(BUILD)/lib/liblwss.a
 LIB_SO   := $(BUILD)/lib/liblwss.so
