@@ -33,6 +33,7 @@ static int fault_tripped;
 static uint64_t fault_ops_ok;
 static uint64_t fault_ops_seen;
 static uint32_t fault_bytes_in_last;
+static uint32_t fault_cut_len;
 
 void lwss_flash_fault_arm(uint64_t ops_ok, uint32_t bytes_in_last)
 {
@@ -69,6 +70,14 @@ uint64_t lwss_flash_fault_ops(void)
     return n;
 }
 
+uint32_t lwss_flash_fault_cut_len(void)
+{
+    pthread_mutex_lock(&fault_lock);
+    uint32_t n = fault_cut_len;
+    pthread_mutex_unlock(&fault_lock);
+    return n;
+}
+
 /* How many of @p len bytes the next operation may write: len, or fewer when
  * the armed cut falls on it, or 0 when power is already gone (-1). */
 static int64_t fault_allow(uint32_t len)
@@ -80,6 +89,7 @@ static int64_t fault_allow(uint32_t len)
             allow = -1;
         } else if (fault_ops_seen++ == fault_ops_ok) {
             fault_tripped = 1;
+            fault_cut_len = len;
             allow = fault_bytes_in_last < len ? fault_bytes_in_last : len;
         }
     }

@@ -95,5 +95,7 @@ void lwss_flash_fault_disarm(void);
 int lwss_flash_fault_tripped(void);
 /** Test hook: operations started since the last arm (count with a huge ops_ok). */
 uint64_t lwss_flash_fault_ops(void);
+/** Test hook: length in bytes of the operation the cut fell on. */
+uint32_t lwss_flash_fault_cut_len(void);
 
 #endif

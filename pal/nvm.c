@@ -327,3 +327,17 @@ int lwss_nvm_flash_stats(lwss_flash_stats *out)
     pthread_mutex_unlock(&nvm_lock);
     return status(ret);
 }
+
+int lwss_nvm_sector_info(lwss_store_sector *out, uint32_t max, uint32_t *nsec)
+{
+    pthread_mutex_lock(&nvm_lock);
+    int ret = nvm_store == NULL ? not_open() : 0;
+    if (nvm_store != NULL) {
+        *nsec = nvm_store->nsec;
+        for (uint32_t s = 0; s < nvm_store->nsec && s < max; s++) {
+            out[s] = nvm_store->sec[s];
+        }
+    }
+    pthread_mutex_unlock(&nvm_lock);
+    return status(ret);
+}

@@ -45,7 +45,10 @@ static int probe_header(const uint8_t *img, uint32_t size, lwss_shdr *out)
     lwss_shdr h;
     if (size >= LWSS_NVM_SHDR_SIZE) {
         lwss_shdr_decode(img, &h);
-        if (h.magic_ok && h.version != LWSS_NVM_FMT_VERSION) {
+        /* Magic, version and the CRC at 20 are the same in every version;
+         * a torn header (cut while programming) has no valid CRC. */
+        if (h.magic_ok && lwss_le32(img + 20) == lwss_crc32(0, img, 20) &&
+            h.version != LWSS_NVM_FMT_VERSION) {
             return lwss_set_error(LWSS_ERR_INVAL,
                                   "nvm: image format version %u, this build reads version %u",
                                   h.version, LWSS_NVM_FMT_VERSION);

@@ -4,6 +4,8 @@
 
 #include "core_pkcs11_pal.h"
 #include "lwss/port.h"
+#include "pal/crc32.h"
+#include "pal/layout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,7 +329,8 @@ START_TEST(test_geometry_and_version_refused)
     ck_assert_ptr_nonnull(patched);
     memcpy(patched, img, len);
     for (size_t s = 0; s < len; s += 512) {
-        patched[s + 4] = 2; /* format version 2 */
+        patched[s + 4] = 2; /* format version 2, with a matching CRC */
+        lwss_put_le32(patched + s + 20, lwss_crc32(0, patched + s, 20));
     }
     lwss_tnvm_write_image(patched, len);
     ck_assert_int_eq(lwss_nvm_open(NULL), LWSS_ERR_INVAL);

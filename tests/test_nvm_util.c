@@ -121,5 +121,7 @@ Suite *nvm_suite(void)
 {
     Suite *s = suite_create("nvm");
     lwss_tnvm_add_api(s);
+    lwss_tnvm_add_fault(s);
+    lwss_tnvm_add_stress(s);
     return s;
 }
