@@ -18,7 +18,7 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB_A)
 # `make test`: unit suites, rig suites inside a fresh namespace + TAP, then
 # whatever the modules add to TEST_TARGETS (fuzz runs, interop). SUITE=name
 # runs one suite; CK_RUN_CASE / CK_FORK are Check's own knobs.
-RIG_FLAGS ?= --echo --dns
+RIG_FLAGS ?= --dns $(if $(filter %/lwss-echo-server,$(TOOLS)),--echo)
 test: test-unit test-rig $(TEST_TARGETS)
 
 test-unit: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
