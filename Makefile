@@ -47,6 +47,8 @@ ALL_CFLAGS  = $(CFLAGS_BASE) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_BASE) $(LDFLAGS)
 
 OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIB_A    := $(BUILD)/lib/liblwss.a
+LIB_SO   := $(BUILD)/lib/liblwss.so
 
 # Filled in by the module fragments.
 LIB_SRCS    :=   # compiled into liblwss.a / liblwss.so
@@ -65,8 +67,6 @@ include tests/module.mk
 include $(wildcard tests/bench/module.mk)
 
 LIB_OBJS := $(call OBJ,$(LIB_SRCS))
-LIB_A    := $(BUILD)/lib/liblwss.a
-LIB_SO   := $(BUILD)/lib/liblwss.so
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
