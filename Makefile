@@ -59,6 +59,7 @@ RIG_SUITES  :=   # suites run inside the TAP rig:  Suite *NAME_suite(void)
 FUZZERS     :=   # libFuzzer targets: $(BUILD)/fuzz/NAME from tests/fuzz/NAME.c
 BENCHES     :=   # benchmark binaries under $(BUILD)/bench
 TEST_DEPS   :=   # extra things `make test` needs built (tools, modules)
+VALGRIND_SUITES := # suites `make test` also runs under valgrind
 EXTRA_CLEAN :=
 
 include lwip_port/module.mk

@@ -4,3 +4,5 @@ UNIT_SUITES += port_unit
 TEST_SRCS += tests/test_port_unit.c
 RIG_SUITES += port_rig
 TEST_SRCS += tests/test_port_rig.c
+VALGRIND_SUITES += port_rig
+TEST_TARGETS += test-valgrind

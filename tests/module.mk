@@ -30,3 +30,21 @@ test-rig: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 	LWSS_BUILD=$(BUILD) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(TEST_BIN) --rig $(SUITE)
 
 .PHONY: test-unit test-rig
+
+# Suites that also run under valgrind (leaks are errors).  Not with SAN=1:
+# ASan and valgrind do not mix; the SAN build has LeakSanitizer instead.
+VALGRIND := valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite,indirect \
+            --error-exitcode=1 --suppressions=tests/valgrind.supp
+test-valgrind: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
+ifneq ($(SAN),1)
+	@echo "== valgrind: $(VALGRIND_SUITES)"
+	@for s in $(VALGRIND_SUITES); do \
+	  kind=$$($(TEST_BIN) --list | awk -v s=$$s '$$2==s{print $$1}'); \
+	  if [ "$$kind" = rig ]; then \
+	    LWSS_BUILD=$(BUILD) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(VALGRIND) $(TEST_BIN) --rig $$s || exit 1; \
+	  else \
+	    LWSS_BUILD=$(BUILD) $(VALGRIND) $(TEST_BIN) --unit $$s || exit 1; \
+	  fi; \
+	done
+endif
+.PHONY: test-valgrind
