@@ -89,10 +89,9 @@ check-symbols: $(LIB_SO)
 	  grep -v -E '^(lwss_|SOCKETS_|C_|PKCS11_PAL_|_init$$|_fini$$|_edata$$|_end$$|__bss_start$$)' || true); \
 	if [ -n "$$bad" ]; then echo "unprefixed exported symbols:"; echo "$$bad"; exit 1; fi
 
-lwss.pc: ;
-$(BUILD)/lwss.pc: Makefile
+$(BUILD)/lwss.pc: FORCE
 	@mkdir -p $(@D)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lwss\nDescription: FreeRTOS Secure Sockets and PKCS #11 on Linux over lwIP/TAP and mbedtls\nVersion: %s\nRequires.private: lwip libpcap\nCflags: -I$${includedir}\nLibs: -L$${libdir} -llwss\nLibs.private: -lmbedtls -lmbedx509 -lmbedcrypto -lpthread\n' \
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lwss\nDescription: FreeRTOS Secure Sockets and PKCS #11 on Linux over lwIP/TAP and mbedtls\nVersion: %s\nRequires.private: lwip libpcap p11-kit-1\nCflags: -I$${includedir}\nLibs: -L$${libdir} -llwss\nLibs.private: -lmbedtls -lmbedx509 -lmbedcrypto -lpthread\n' \
 	  '$(PREFIX)' '$(VERSION)' > $@
 
 install: $(LIB_A) $(LIB_SO) $(TOOLS) $(BUILD)/lwss.pc
@@ -106,9 +105,18 @@ install: $(LIB_A) $(LIB_SO) $(TOOLS) $(BUILD)/lwss.pc
 	install -m 644 $(BUILD)/lwss.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	$(if $(TOOLS),install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/)
 
+# Install into a scratch prefix and build a client against lwss.pc.
+test-install:
+	@rm -rf $(BUILD)/install-test && $(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/install-test >/dev/null
+	@PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/install-test/lib/pkgconfig; export PKG_CONFIG_PATH; \
+	  $(CC) -std=c11 -Wall -Werror tests/install_client.c -o $(BUILD)/install-test/client \
+	    $$(pkg-config --cflags lwss) $$(pkg-config --libs lwss) && \
+	  LD_LIBRARY_PATH=$(BUILD)/install-test/lib $(BUILD)/install-test/client && echo "install: ok"
+
 clean:
 	rm -rf $(BUILD) $(EXTRA_CLEAN)
 
-.PHONY: all test demo bench install clean check-symbols fuzz
+.PHONY: all test demo bench install clean check-symbols fuzz test-install FORCE
+FORCE:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -6,3 +6,4 @@ RIG_SUITES += port_rig
 TEST_SRCS += tests/test_port_rig.c
 VALGRIND_SUITES += port_rig
 TEST_TARGETS += test-valgrind
+TEST_TARGETS += test-install
