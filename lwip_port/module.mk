@@ -7,3 +7,4 @@ TEST_SRCS += tests/test_port_rig.c
 VALGRIND_SUITES += port_rig
 TEST_TARGETS += test-valgrind
 TEST_TARGETS += test-install
+TEST_TARGETS += check-symbols
