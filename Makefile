@@ -6,6 +6,7 @@
 #   make demo       the end-to-end demo in a throw-away network namespace
 #   make bench      benchmarks (tests/bench), report under $(BUILD)/bench
 #   make SAN=1 ...  the same under ASan + UBSan (build dir build/san)
+#   make SAN=thread ... under ThreadSanitizer (build dir build/tsan)
 #   make install PREFIX=/usr/local
 
 .DEFAULT_GOAL := all
@@ -17,6 +18,8 @@ VERSION := 0.1.0
 
 ifeq ($(SAN),1)
 BUILD   ?= build/san
+else ifeq ($(SAN),thread)
+BUILD   ?= build/tsan
 else
 BUILD   ?= build
 endif
@@ -42,6 +45,10 @@ ifeq ($(SAN),1)
 CFLAGS_BASE  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS_BASE += -fsanitize=address,undefined
 endif
+ifeq ($(SAN),thread)
+CFLAGS_BASE  += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS_BASE += -fsanitize=thread
+endif
 CFLAGS  ?=
 ALL_CFLAGS  = $(CFLAGS_BASE) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_BASE) $(LDFLAGS)
@@ -60,6 +67,7 @@ FUZZERS     :=   # libFuzzer targets: $(BUILD)/fuzz/NAME from tests/fuzz/NAME.c
 BENCHES     :=   # benchmark binaries under $(BUILD)/bench
 TEST_DEPS   :=   # extra things `make test` needs built (tools, modules)
 VALGRIND_SUITES := # suites `make test` also runs under valgrind
+TSAN_SUITES :=     # thread-heavy suites `make test` also runs under ThreadSanitizer
 EXTRA_CLEAN :=
 
 include lwip_port/module.mk

@@ -8,3 +8,5 @@ VALGRIND_SUITES += port_rig
 TEST_TARGETS += test-valgrind
 TEST_TARGETS += test-install
 TEST_TARGETS += check-symbols
+TSAN_SUITES += port_rig
+TEST_TARGETS += test-tsan

@@ -35,16 +35,34 @@ test-rig: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 # ASan and valgrind do not mix; the SAN build has LeakSanitizer instead.
 VALGRIND := valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite,indirect \
             --error-exitcode=1 --suppressions=tests/valgrind.supp
-test-valgrind: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
-ifneq ($(SAN),1)
-	@echo "== valgrind: $(VALGRIND_SUITES)"
-	@for s in $(VALGRIND_SUITES); do \
+# run-suites WRAPPER, SUITES: each suite in its own mode (unit, or rig).
+define run-suites
+	@for s in $(2); do \
 	  kind=$$($(TEST_BIN) --list | awk -v s=$$s '$$2==s{print $$1}'); \
+	  [ -n "$$kind" ] || { echo "no suite $$s"; exit 1; }; \
 	  if [ "$$kind" = rig ]; then \
-	    LWSS_BUILD=$(BUILD) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(VALGRIND) $(TEST_BIN) --rig $$s || exit 1; \
+	    LWSS_BUILD=$(BUILD) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(1) $(TEST_BIN) --rig $$s || exit 1; \
 	  else \
-	    LWSS_BUILD=$(BUILD) $(VALGRIND) $(TEST_BIN) --unit $$s || exit 1; \
+	    LWSS_BUILD=$(BUILD) $(1) $(TEST_BIN) --unit $$s || exit 1; \
 	  fi; \
 	done
+endef
+
+test-valgrind: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
+ifeq ($(SAN),0)
+	@echo "== valgrind: $(VALGRIND_SUITES)"
+	$(call run-suites,$(VALGRIND),$(VALGRIND_SUITES))
 endif
-.PHONY: test-valgrind
+
+# ThreadSanitizer: a separate build (build/tsan) of the thread-heavy suites.
+TSAN_OPTIONS_RUN := env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+test-tsan:
+ifeq ($(SAN),0)
+	@echo "== ThreadSanitizer: $(TSAN_SUITES)"
+	$(MAKE) --no-print-directory SAN=thread -j2 all >/dev/null
+	$(MAKE) --no-print-directory SAN=thread test-tsan-run
+endif
+test-tsan-run: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
+	$(call run-suites,$(TSAN_OPTIONS_RUN),$(TSAN_SUITES))
+
+.PHONY: test-valgrind test-tsan test-tsan-run
