@@ -236,7 +236,7 @@ int lwss_flash_open(lwss_flash **out, const char *path, unsigned flags, uint32_t
     return 0;
 }
 
-int lwss_flash_open_mem(lwss_flash **out, const uint8_t *image, size_t len)
+int lwss_flash_open_mem(lwss_flash **out, const uint8_t *image, size_t len, int writable)
 {
     *out = NULL;
     if (len == 0 || len > LWSS_FLASH_MAX_SIZE) {
@@ -251,6 +251,7 @@ int lwss_flash_open_mem(lwss_flash **out, const uint8_t *image, size_t len)
     }
     memcpy(mem, image, len);
     fl->fd = -1;
+    fl->writable = writable != 0;
     fl->mem = mem;
     fl->size = (uint32_t)len;
     *out = fl;
