@@ -39,3 +39,11 @@ fuzz-nvm: $(NVM_FUZZ)
 
 fuzz: fuzz-nvm
 .PHONY: fuzz-nvm
+
+# Benchmark (make bench): saves/s, write amplification, find + read from RAM.
+NVM_BENCH := $(BUILD)/bench/bench_nvm
+BENCHES   += $(NVM_BENCH)
+
+$(NVM_BENCH): $(call OBJ,tests/bench/bench_nvm.c) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call OBJ,tests/bench/bench_nvm.c) $(LIB_A) $(PKG_LIBS)
