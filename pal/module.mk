@@ -47,3 +47,7 @@ BENCHES   += $(NVM_BENCH)
 $(NVM_BENCH): $(call OBJ,tests/bench/bench_nvm.c) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(call OBJ,tests/bench/bench_nvm.c) $(LIB_A) $(PKG_LIBS)
+
+# `make test` also runs the nvm suite under valgrind and ThreadSanitizer.
+VALGRIND_SUITES += nvm
+TSAN_SUITES     += nvm
