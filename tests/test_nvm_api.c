@@ -358,6 +358,51 @@ START_TEST(test_geometry_and_version_refused)
 }
 END_TEST
 
+/* Sector 0's header gone and a forged header of another geometry inside
+ * it: the geometry the other sectors agree on still wins. */
+START_TEST(test_geometry_by_majority)
+{
+    ck_assert_int_eq(lwss_nvm_open(NULL), 0);
+    for (uint32_t i = 0; i < 12; i++) {
+        char label[8];
+        snprintf(label, sizeof(label), "g%u", i);
+        lwss_tnvm_put(label, 900, i);
+    }
+    lwss_nvm_close();
+    size_t len;
+    uint8_t *img = lwss_tnvm_read_image(&len);
+    memset(img, 0, LWSS_NVM_SHDR_OBSOLETE_OFF); /* header gone, not marked obsolete */
+    lwss_shdr_encode_static(img + 512, (uint32_t)len, 512, 0);
+    lwss_tnvm_write_image(img, len);
+    free(img);
+    ck_assert_int_eq(lwss_nvm_open(NULL), 0);
+    ck_assert_uint_gt(lwss_nvm_damage_count(), 0);
+    int found = 0;
+    for (uint32_t i = 0; i < 12; i++) {
+        char label[8];
+        snprintf(label, sizeof(label), "g%u", i);
+        found += lwss_tnvm_has(label, 900, i);
+    }
+    /* The forged header overwrote part of one record; sector 0's other
+     * records are recovered from behind its broken header. */
+    ck_assert_int_eq(found, 11);
+    for (uint32_t v = 0; v < 80; v++) {
+        lwss_tnvm_put("later", 900, 99 + v); /* collections run, sector 0 included */
+    }
+    lwss_nvm_close();
+    ck_assert_int_eq(lwss_nvm_open(NULL), 0);
+    ck_assert_uint_eq(lwss_nvm_damage_count(), 0);
+    ck_assert(lwss_tnvm_has("later", 900, 178));
+    found = 0;
+    for (uint32_t i = 0; i < 12; i++) {
+        char label[8];
+        snprintf(label, sizeof(label), "g%u", i);
+        found += lwss_tnvm_has(label, 900, i);
+    }
+    ck_assert_int_eq(found, 11);
+}
+END_TEST
+
 START_TEST(test_path_from_env)
 {
     lwss_nvm_set_path(NULL);
@@ -386,6 +431,7 @@ void lwss_tnvm_add_api(Suite *s)
     tcase_add_test(tc, test_full_image_loses_nothing);
     tcase_add_test(tc, test_object_limit);
     tcase_add_test(tc, test_geometry_and_version_refused);
+    tcase_add_test(tc, test_geometry_by_majority);
     tcase_add_test(tc, test_path_from_env);
     suite_add_tcase(s, tc);
 }
