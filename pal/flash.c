@@ -171,6 +171,11 @@ static int create_blank(lwss_flash *fl, uint32_t size)
     }
     memset(fl->mem, 0xFF, size);
     fl->created = 1;
+    /* Sized first: a creation cut half-way leaves a file of the right size
+     * holding only 0x00 and 0xFF, which the next open formats again. */
+    if (ftruncate(fl->fd, (off_t)size) != 0) {
+        return lwss_set_error(LWSS_ERR_IO, "nvm: cannot size the image: %s", strerror(errno));
+    }
     return write_all(fl, 0, size);
 }
 

@@ -65,9 +65,9 @@ int lwss_store_format(lwss_store *st)
         uint8_t hdr[LWSS_NVM_SHDR_STATIC];
         int ret;
         st->sec[s].state = LWSS_SEC_DIRTY;
-        if (img[s * st->ssize] != 0xFF || memcmp(img + s * st->ssize, img + s * st->ssize + 1,
-                                                 LWSS_NVM_SHDR_SIZE - 1) != 0) {
-            ret = erase_sector(st, s); /* left over from a cut format */
+        const uint8_t *base = img + s * st->ssize;
+        if (base[0] != 0xFF || memcmp(base, base + 1, st->ssize - 1) != 0) {
+            ret = erase_sector(st, s); /* left over from a cut format or creation */
         } else {
             lwss_shdr_encode_static(hdr, st->size, st->ssize, 0);
             ret = lwss_flash_program(st->fl, s * st->ssize, hdr, sizeof(hdr));

@@ -101,6 +101,18 @@ static int interrupted_format(const uint8_t *img, uint32_t size, uint32_t sector
     return 1;
 }
 
+/* Nothing but 0x00 and 0xFF: a creation that was cut (the file is sized
+ * before it is filled) or a wiped file; either way nothing to lose. */
+static int only_fill_bytes(const uint8_t *img, uint32_t size)
+{
+    for (uint32_t i = 0; i < size; i++) {
+        if (img[i] != 0x00 && img[i] != 0xFF) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int pick_geometry(lwss_store *st, const lwss_nvm_geometry *want, int *blank)
 {
     const uint8_t *img = lwss_flash_map(st->fl);
@@ -114,7 +126,8 @@ static int pick_geometry(lwss_store *st, const lwss_nvm_geometry *want, int *bla
     }
     if (found == 0) {
         uint32_t sector = want != NULL ? want->sector : LWSS_NVM_DEFAULT_SECTOR;
-        if (!all_ff(img, size) && !interrupted_format(img, size, sector)) {
+        if (!all_ff(img, size) && !interrupted_format(img, size, sector) &&
+            !only_fill_bytes(img, size)) {
             return lwss_set_error(LWSS_ERR_INVAL,
                                   "nvm: not an lwss NVM image (no valid sector header)");
         }

@@ -350,6 +350,18 @@ START_TEST(test_geometry_and_version_refused)
     ck_assert_mem_eq(after, patched, len);
     free(after);
 
+    /* A creation cut after sizing the file (0x00 and 0xFF only): formatted again. */
+    memset(patched, 0x00, len);
+    memset(patched, 0xFF, len / 3);
+    lwss_tnvm_write_image(patched, len);
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), 0);
+    lwss_tnvm_put("fresh", 40, 2);
+    lwss_nvm_close();
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), 0);
+    ck_assert_uint_eq(lwss_nvm_damage_count(), 0);
+    ck_assert(lwss_tnvm_has("fresh", 40, 2));
+    lwss_nvm_close();
+
     lwss_tnvm_write_image(img, len);
     ck_assert_int_eq(lwss_nvm_open(NULL), 0); /* adopts the image's own geometry */
     ck_assert(lwss_tnvm_has("keep", 40, 1));
