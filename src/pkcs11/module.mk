@@ -1,0 +1,26 @@
+# src/pkcs11/: the PKCS #11 software token (issue 4).
+#   - token sources (src/pkcs11/*.c) go into liblwss: the TLS layer calls C_* directly;
+#   - $(BUILD)/lib/lwss-pkcs11.so: the same objects as a loadable module exporting
+#     C_GetFunctionList only (image path from $LWSS_NVM), for pkcs11-tool / p11-kit;
+#   - $(BUILD)/bin/lwss-provision: the provisioning CLI (src/pkcs11/cli/).
+PKCS11_SRCS := $(wildcard src/pkcs11/*.c)
+LIB_SRCS    += $(PKCS11_SRCS)
+
+PKCS11_MODULE := $(BUILD)/lib/lwss-pkcs11.so
+# Linking from the archive pulls in only what C_GetFunctionList reaches.
+$(PKCS11_MODULE): $(LIB_A) src/pkcs11/module.map
+	@mkdir -p $(@D)
+	$(CC) -shared $(ALL_LDFLAGS) -Wl,--version-script=src/pkcs11/module.map \
+	  -Wl,-u,C_GetFunctionList -Wl,-z,defs -o $@ $(LIB_A) $(PKG_LIBS)
+all: $(PKCS11_MODULE)
+
+PROVISION_SRCS := $(wildcard src/pkcs11/cli/*.c)
+PROVISION_BIN  := $(BUILD)/bin/lwss-provision
+TOOLS += $(PROVISION_BIN)
+$(PROVISION_BIN): $(call OBJ,$(PROVISION_SRCS)) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call OBJ,$(PROVISION_SRCS)) $(LIB_A) $(PKG_LIBS)
+
+TEST_SRCS   += $(wildcard tests/test_pkcs11_*.c)
+UNIT_SUITES += pkcs11_core
+TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)
