@@ -19,6 +19,9 @@ extern const char lwss_p11t_rsa_key_pem[], lwss_p11t_rsa_crt_pem[];
 /** @see lwss_p11t_rsa_key_pem */
 extern const char lwss_p11t_ec_key_pem[], lwss_p11t_ec_crt_pem[];
 
+/** A second RSA 2048 key, an RSA 1024 key and a P-384 key (unsupported ones). */
+extern const char lwss_p11t_rsa2_key_pem[], lwss_p11t_rsa1024_key_pem[], lwss_p11t_ec384_key_pem[];
+
 /** Checked fixture: temp dir + image path, C_Initialize, leak snapshot. */
 void lwss_p11t_setup(void);
 /** C_Finalize (if still initialized), temp dir removed, leak check. */

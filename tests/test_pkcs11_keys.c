@@ -72,3 +72,59 @@ const char lwss_p11t_ec_crt_pem[] =
     "dbwAm/ZwfJR4\n"
     "-----END CERTIFICATE-----\n";
 
+const char lwss_p11t_rsa2_key_pem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQDNBBmJGGM8vTRP\n"
+    "XudKZmMUAY0yNFRk793UEKaPijlYphA+lpkXxmcElXo1myrz7HEptxcKlzMBogkR\n"
+    "CIszFlQY0S3itna5Fo/lo25pUb89mqVozxqN0aj8ZlcXOcP5H8oJ+0gHPLFwYO9G\n"
+    "9Z85U0Nr+GeWD/D2UY4rU7FXAhZn6H0CEvETDYSk70mCjt2ZDADDdf7PUGO7gBOY\n"
+    "wcmfTLa7vdc97h6JS+0VQRCXDSC389M4JVc7MzQ1gKKibwJPnjP0aaziPdSmAwrt\n"
+    "R0pbdxBv5V9sy3CzJNSrugVrVgKvpfFqtmRm6oNRlwQ2sBl+Qpgx8VfCb+21kEbB\n"
+    "mePGIjjxAgMBAAECggEAAjMeOlrWdxMz9FAOh5KpUyXLHTPziIZhqRdT+iv0/o8A\n"
+    "PfOsCSsZ9Yd3DAvcqPOrU9PA6F5ZRUC2+9r4HLW2HvK2R9LxBikIT+HyMCjDi7Eq\n"
+    "P4F4BaKEv3nc9a+rJclMsnu4OPT9QGPsh/ngWfibO2rVuFtLw2Yk8jEP24uhsD6z\n"
+    "kSUH6nD2Yai+olhY6Zg9sgzpSeAFwpYemxhW6ANYpWq94WTlalp9Y+rFjUtmw3AD\n"
+    "7X6tTioRxq/ZnVvrHYY/7E8HNb4/34nC0mQd6cwE5jBZw73juIgT2jLr5kwwCfl4\n"
+    "r8wlYYyyFyhaNHybPut4Sjf2R7rekrrMcoBDOs4FAQKBgQD9Pu2fUtCi90NS2UR7\n"
+    "QH1g4fgNCGMLNZFc+X+eEngCf8RwkBKDIZZtOswjlA93BQB9OAlwfnkxd2wCDXsf\n"
+    "opKJp0iCjWy/46+WzedSvipncmMw4vVHBeY5nha6TSb0pe6JTAFkuI0YTABJx2a4\n"
+    "PTKIv4ol/vfWMoFB7kXc3aQWIQKBgQDPPuSdXZ6yuuoNM2Zx5oxVoFiBDf0xtdnk\n"
+    "PAJlrCuJa9RHgH3OxOJP86PHysJrkBSi77AWuwM1vW2ILIOUe6RpHKppdXnnwLMS\n"
+    "f0SsOSUWYKA7+aukJ0fPcGHoULJcUGcCsKM3QGN+2zIdGEhTC8UL+vU949EOftue\n"
+    "9af7Wtco0QKBgExNQ4c3iokveudhcxK3sY8ZRoWWu1DLSQr8WYklA2etW2CW6Bz+\n"
+    "Z7ZteshVeftgVG9mDOIKGTXgR3iu2yQC9afn8R70wYlnbqY/T61MgrY8bspx93j4\n"
+    "vA8sJKjpSg14WVCgx+KzAEAL1iJko/xq4+jz3Qnpsn6lJPDae846MZBBAoGAZdjj\n"
+    "os5SYkVnJkufSdRiHOZq+Ck2x8o1pWs0RmEBGEysiuMDcKzjByWV1Ga5ewDYk2Y1\n"
+    "ZEZNgohwHp65nyvQFXPn72GzIghaOHng9r4ykrezpyXAizBeovv4saGOtb0xkmna\n"
+    "HBoBi2MPUqsPR/idwpB3Gw4tO/Ft3sWc4vK2kDECgYBMAzh5hsXe0NIGRaH8PuMJ\n"
+    "w4Z/5CmuMEw/Sg3nrQLphP9+eIYQooBxks3aEt41ZBgYiDbJwJWyub73e3HZUoS8\n"
+    "1jgnPYcRag9lOFDSJ5RpoSzooHObluqkHo+N9DEljHxGd/YM+48RPxufbBwSqSTK\n"
+    "QoyCTK8M6uqhuNsrZWn/1g==\n"
+    "-----END PRIVATE KEY-----\n";
+
+const char lwss_p11t_rsa1024_key_pem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIICeAIBADANBgkqhkiG9w0BAQEFAASCAmIwggJeAgEAAoGBALtnTSL4tMgPzIe4\n"
+    "K9iPPj/bLAnTPzyHVLDw7QS4scFwaKdqOYm8v/cOB6fEtjgP3hkBeELhIuUMqxoJ\n"
+    "9Mqh7fCYQK7PKzBAksv5k7w2qJ13gpVpr8Sy4FB9fJnVrPTs9Df7+8ilXsU36tiX\n"
+    "CU7ny5xxEzS6fKVAhcXqMLqr2hQ9AgMBAAECgYEAjsfp0VdEBZlj75O2dEzO1MAc\n"
+    "EXBNocRKFnW5X/uIEyWd1s/r/rE8YPLjikMpwhT01oB0LCB0AadhRXmIdEpjibm1\n"
+    "hmccSGbGE1n0phlPvY2RRl84h4Md8FaW5dDM+JmAn4jHFijnC1k6EBI80i2gUlwA\n"
+    "61oP+Sjg3l9gf5LPBoECQQDjh4tvxwVgOY8FgNnO+9Mbkcwc3eZhik6kgBbabiN8\n"
+    "95KvFLrKq91g0JVLUMCHlfWwvHXHmObiln0B81Nqy3mlAkEA0tpmwh99MyrRXm18\n"
+    "7ADBbncXwr7s9lCDjqtxHt+yAbWu3tLBuqOLPugDCwOSZ0Bgh9fjK8LvWx1er3BU\n"
+    "bnK8uQJAYhvZORqFK+fFzuavhHu7nMCyVaQtKdP8cxw0Pn2NWd5a5pm2rZuL+qoW\n"
+    "JgKs8gnshgfNdYJt1Dh1sLieOIeCbQJBALm1tq/fgCwi2Ejs8gwDFlsu9XSHKLpB\n"
+    "a72q7nUc3PF4jc6fnhW+mZQMUTHQMZBTOTIsSV9vz9VWZuDqdNLap7ECQQChTYva\n"
+    "wNfNpO8v0s3l/Aj+/aD1ZY8llZua+Q0552iMwckQl26xKODshWH1xkZ8JAKJuYkf\n"
+    "7nSJ8GCxWA6W+c+R\n"
+    "-----END PRIVATE KEY-----\n";
+
+const char lwss_p11t_ec384_key_pem[] =
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MIGkAgEBBDB4HSD1K1YkI4CkIlTHR599ZSQjz18lT2vdV7Flyonw95bxetOhGz+l\n"
+    "GtUJu+UUH+WgBwYFK4EEACKhZANiAARo4wz4HTJ1ebPITzi8UHGFRjbs2WaTPfXm\n"
+    "B53RB+tuybAclG2TRfhyUrG7kHdXstG1y3VaosMgKZsuX0sH67pZKNQQRBodw9la\n"
+    "Z5he+2eJfnds0MXMPv+Q/82BrI+jUKk=\n"
+    "-----END EC PRIVATE KEY-----\n";
+
