@@ -29,3 +29,15 @@ $(PROVISION_BIN): $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A)
 TEST_SRCS   += $(wildcard tests/test_pkcs11_*.c)
 UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision
 TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)
+
+# Interop with OpenSC pkcs11-tool, openssl and p11-kit (a shell script run by `make test`).
+PKCS11_PROBE := $(BUILD)/tests/lwss-p11kit-probe
+$(PKCS11_PROBE): tests/pkcs11/p11kit_probe.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(shell pkg-config --libs p11-kit-1)
+TEST_DEPS    += $(PKCS11_PROBE)
+TEST_TARGETS += test-pkcs11-interop
+test-pkcs11-interop: $(PKCS11_MODULE) $(PROVISION_BIN) $(PKCS11_PROBE)
+	@echo "== pkcs11 interop (pkcs11-tool, p11-kit, openssl)"
+	tests/pkcs11/interop.sh $(BUILD)
+.PHONY: test-pkcs11-interop
