@@ -41,3 +41,10 @@ test-pkcs11-interop: $(PKCS11_MODULE) $(PROVISION_BIN) $(PKCS11_PROBE)
 	@echo "== pkcs11 interop (pkcs11-tool, p11-kit, openssl)"
 	tests/pkcs11/interop.sh $(BUILD)
 .PHONY: test-pkcs11-interop
+
+# Benchmark: C_Sign vs raw mbedtls ECDSA, finds + attribute reads.
+BENCH_PKCS11 := $(BUILD)/bench/bench_pkcs11
+BENCHES += $(BENCH_PKCS11)
+$(BENCH_PKCS11): tests/bench/bench_pkcs11.c $(PKCS11_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKCS11_LIB_A) $(PKG_LIBS)
