@@ -135,6 +135,26 @@ static int32_t recv_tls(struct lwss_sock *k, void *buf, size_t len, const wait_p
     }
 }
 
+/* Argument and state checks shared by Send and Recv.  Returns 1 to go
+ * ahead (with *len clamped to what the int32_t result can report), else the
+ * result to give: 0 for an empty transfer, or an error. */
+static int32_t io_precheck(struct lwss_sock *k, const void *buf, size_t *len, int direction_closed)
+{
+    if (buf == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    if (!atomic_load(&k->connected)) {
+        return SOCKETS_ENOTCONN;
+    }
+    if (direction_closed) {
+        return SOCKETS_ECLOSED;
+    }
+    if (*len > INT32_MAX) {
+        *len = INT32_MAX;
+    }
+    return *len == 0 ? 0 : 1;
+}
+
 int32_t SOCKETS_Recv(Socket_t xSocket, void *pvBuffer, size_t xBufferLength, uint32_t ulFlags)
 {
     (void)ulFlags; /* no flags are defined */
@@ -142,19 +162,9 @@ int32_t SOCKETS_Recv(Socket_t xSocket, void *pvBuffer, size_t xBufferLength, uin
     if (k == NULL) {
         return SOCKETS_EINVAL;
     }
-    int32_t ret;
-    if (pvBuffer == NULL) {
-        ret = SOCKETS_EINVAL;
-    } else if (!atomic_load(&k->connected)) {
-        ret = SOCKETS_ENOTCONN;
-    } else if (atomic_load(&k->shut_rd) || atomic_load(&k->peer_closed)) {
-        ret = SOCKETS_ECLOSED;
-    } else if (xBufferLength == 0) {
-        ret = 0;
-    } else {
-        if (xBufferLength > INT32_MAX) {
-            xBufferLength = INT32_MAX;
-        }
+    int32_t ret = io_precheck(k, pvBuffer, &xBufferLength,
+                              atomic_load(&k->shut_rd) || atomic_load(&k->peer_closed));
+    if (ret > 0) {
         wait_plan w = plan_for(k, atomic_load(&k->recv_timeout_ms));
         pthread_mutex_lock(&k->recv_lock);
         ret = k->tls != NULL ? recv_tls(k, pvBuffer, xBufferLength, &w)
@@ -246,19 +256,8 @@ int32_t SOCKETS_Send(Socket_t xSocket, const void *pvBuffer, size_t xDataLength,
     if (k == NULL) {
         return SOCKETS_EINVAL;
     }
-    int32_t ret;
-    if (pvBuffer == NULL) {
-        ret = SOCKETS_EINVAL;
-    } else if (!atomic_load(&k->connected)) {
-        ret = SOCKETS_ENOTCONN;
-    } else if (atomic_load(&k->shut_wr)) {
-        ret = SOCKETS_ECLOSED;
-    } else if (xDataLength == 0) {
-        ret = 0;
-    } else {
-        if (xDataLength > INT32_MAX) {
-            xDataLength = INT32_MAX;
-        }
+    int32_t ret = io_precheck(k, pvBuffer, &xDataLength, atomic_load(&k->shut_wr));
+    if (ret > 0) {
         wait_plan w = plan_for(k, atomic_load(&k->send_timeout_ms));
         pthread_mutex_lock(&k->send_lock);
         ret = send_all(k, pvBuffer, xDataLength, &w);
