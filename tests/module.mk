@@ -1,4 +1,11 @@
 # The one Check runner and the test targets.
+# Broken servers for the hostile-peer tests (issue 8).
+HOSTILE_PEER := $(BUILD)/tests/lwss-hostile-peer
+$(HOSTILE_PEER): tests/tools/hostile_peer.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lpthread
+TEST_DEPS += $(HOSTILE_PEER)
+
 TEST_BIN  := $(BUILD)/tests/lwss-tests
 TEST_SRCS += tests/runner.c tests/leak_check.c
 TEST_OBJS  = $(call OBJ,$(TEST_SRCS))
@@ -19,7 +26,14 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB_A)
 # whatever the modules add to TEST_TARGETS (fuzz runs, interop). SUITE=name
 # runs one suite; CK_RUN_CASE / CK_FORK are Check's own knobs.
 RIG_FLAGS ?= --dns $(if $(filter %/lwss-echo-server,$(TOOLS)),--echo)
-test: test-unit test-rig $(TEST_TARGETS)
+# Every runner invocation appends "passed failed" to the summary file; the
+# last line of `make test` adds them up.
+export LWSS_TEST_SUMMARY ?= $(CURDIR)/$(BUILD)/test-summary.txt
+test: test-begin test-unit test-rig $(TEST_TARGETS)
+	@awk '{p+=$$1; f+=$$2} END {printf "lwss: %d passed, %d failed\n", p, f}' $(LWSS_TEST_SUMMARY)
+
+test-begin:
+	@mkdir -p $(BUILD) && : > $(LWSS_TEST_SUMMARY)
 
 test-unit: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 	@echo "== unit suites"
@@ -29,7 +43,7 @@ test-rig: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 	@echo "== rig suites (own network namespace + TAP)"
 	LWSS_BUILD=$(BUILD) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(TEST_BIN) --rig $(SUITE)
 
-.PHONY: test-unit test-rig
+.PHONY: test-begin test-unit test-rig
 
 # Suites that also run under valgrind (leaks are errors).  Not with SAN=1:
 # ASan and valgrind do not mix; the SAN build has LeakSanitizer instead.
@@ -66,3 +80,4 @@ test-tsan-run: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 	$(call run-suites,$(TSAN_OPTIONS_RUN),$(TSAN_SUITES))
 
 .PHONY: test-valgrind test-tsan test-tsan-run
+
