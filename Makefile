@@ -6,6 +6,7 @@
 #   make demo       the end-to-end demo in a throw-away network namespace
 #   make bench      benchmarks (tests/bench), report under $(BUILD)/bench
 #   make SAN=1 ...  the same under ASan + UBSan (build dir build/san)
+#   make SAN=thread ... under ThreadSanitizer (build dir build/tsan)
 #   make install PREFIX=/usr/local
 
 .DEFAULT_GOAL := all
@@ -17,6 +18,8 @@ VERSION := 0.1.0
 
 ifeq ($(SAN),1)
 BUILD   ?= build/san
+else ifeq ($(SAN),thread)
+BUILD   ?= build/tsan
 else
 BUILD   ?= build
 endif
@@ -42,11 +45,17 @@ ifeq ($(SAN),1)
 CFLAGS_BASE  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS_BASE += -fsanitize=address,undefined
 endif
+ifeq ($(SAN),thread)
+CFLAGS_BASE  += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS_BASE += -fsanitize=thread
+endif
 CFLAGS  ?=
 ALL_CFLAGS  = $(CFLAGS_BASE) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_BASE) $(LDFLAGS)
 
 OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIB_A    := $(BUILD)/lib/liblwss.a
+LIB_SO   := $(BUILD)/lib/liblwss.so
 
 # Filled in by the module fragments.
 LIB_SRCS    :=   # compiled into liblwss.a / liblwss.so
@@ -57,6 +66,8 @@ RIG_SUITES  :=   # suites run inside the TAP rig:  Suite *NAME_suite(void)
 FUZZERS     :=   # libFuzzer targets: $(BUILD)/fuzz/NAME from tests/fuzz/NAME.c
 BENCHES     :=   # benchmark binaries under $(BUILD)/bench
 TEST_DEPS   :=   # extra things `make test` needs built (tools, modules)
+VALGRIND_SUITES := # suites `make test` also runs under valgrind
+TSAN_SUITES :=     # thread-heavy suites `make test` also runs under ThreadSanitizer
 EXTRA_CLEAN :=
 
 include lwip_port/module.mk
@@ -65,8 +76,6 @@ include tests/module.mk
 include $(wildcard tests/bench/module.mk)
 
 LIB_OBJS := $(call OBJ,$(LIB_SRCS))
-LIB_A    := $(BUILD)/lib/liblwss.a
-LIB_SO   := $(BUILD)/lib/liblwss.so
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -88,10 +97,9 @@ check-symbols: $(LIB_SO)
 	  grep -v -E '^(lwss_|SOCKETS_|C_|PKCS11_PAL_|_init$$|_fini$$|_edata$$|_end$$|__bss_start$$)' || true); \
 	if [ -n "$$bad" ]; then echo "unprefixed exported symbols:"; echo "$$bad"; exit 1; fi
 
-lwss.pc: ;
-$(BUILD)/lwss.pc: Makefile
+$(BUILD)/lwss.pc: FORCE
 	@mkdir -p $(@D)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lwss\nDescription: FreeRTOS Secure Sockets and PKCS #11 on Linux over lwIP/TAP and mbedtls\nVersion: %s\nRequires.private: lwip libpcap\nCflags: -I$${includedir}\nLibs: -L$${libdir} -llwss\nLibs.private: -lmbedtls -lmbedx509 -lmbedcrypto -lpthread\n' \
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lwss\nDescription: FreeRTOS Secure Sockets and PKCS #11 on Linux over lwIP/TAP and mbedtls\nVersion: %s\nRequires.private: lwip libpcap p11-kit-1\nCflags: -I$${includedir}\nLibs: -L$${libdir} -llwss\nLibs.private: -lmbedtls -lmbedx509 -lmbedcrypto -lpthread\n' \
 	  '$(PREFIX)' '$(VERSION)' > $@
 
 install: $(LIB_A) $(LIB_SO) $(TOOLS) $(BUILD)/lwss.pc
@@ -105,9 +113,18 @@ install: $(LIB_A) $(LIB_SO) $(TOOLS) $(BUILD)/lwss.pc
 	install -m 644 $(BUILD)/lwss.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	$(if $(TOOLS),install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/)
 
+# Install into a scratch prefix and build a client against lwss.pc.
+test-install:
+	@rm -rf $(BUILD)/install-test && $(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/install-test >/dev/null
+	@PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/install-test/lib/pkgconfig; export PKG_CONFIG_PATH; \
+	  $(CC) -std=c11 -Wall -Werror tests/install_client.c -o $(BUILD)/install-test/client \
+	    $$(pkg-config --cflags lwss) $$(pkg-config --libs lwss) && \
+	  LD_LIBRARY_PATH=$(BUILD)/install-test/lib $(BUILD)/install-test/client && echo "install: ok"
+
 clean:
 	rm -rf $(BUILD) $(EXTRA_CLEAN)
 
-.PHONY: all test demo bench install clean check-symbols fuzz
+.PHONY: all test demo bench install clean check-symbols fuzz test-install FORCE
+FORCE:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -16,4 +16,9 @@ void lwss_clear_error(void);
 /** Monotonic milliseconds (CLOCK_MONOTONIC). */
 uint64_t lwss_now_ms(void);
 
+struct lwss_port_config;
+
+/** Validate a complete port configuration.  @return LWSS_OK or LWSS_ERR_INVAL. */
+int lwss_port_config_check(const struct lwss_port_config *cfg);
+
 #endif

@@ -1,2 +1,12 @@
 # lwip_port/: the host port (TAP netif, capture, config, entropy).
 LIB_SRCS += $(wildcard lwip_port/*.c)
+UNIT_SUITES += port_unit
+TEST_SRCS += tests/test_port_unit.c
+RIG_SUITES += port_rig
+TEST_SRCS += tests/test_port_rig.c
+VALGRIND_SUITES += port_rig
+TEST_TARGETS += test-valgrind
+TEST_TARGETS += test-install
+TEST_TARGETS += check-symbols
+TSAN_SUITES += port_rig
+TEST_TARGETS += test-tsan

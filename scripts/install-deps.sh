@@ -4,7 +4,7 @@
 #   --check  only report what is missing (exit 1 if anything is)
 set -eu
 
-PKGS="build-essential pkg-config liblwip-dev libmbedtls-dev libpcap-dev check \
+PKGS="build-essential pkg-config iputils-ping liblwip-dev libmbedtls-dev libpcap-dev check \
 libp11-kit-dev p11-kit iproute2 openssl dnsmasq-base opensc tcpdump clang \
 libclang-rt-14-dev valgrind gnuplot-nox"
 

@@ -18,8 +18,15 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB_A)
 # `make test`: unit suites, rig suites inside a fresh namespace + TAP, then
 # whatever the modules add to TEST_TARGETS (fuzz runs, interop). SUITE=name
 # runs one suite; CK_RUN_CASE / CK_FORK are Check's own knobs.
-RIG_FLAGS ?= --echo --dns
-test: test-unit test-rig $(TEST_TARGETS)
+RIG_FLAGS ?= --dns $(if $(filter %/lwss-echo-server,$(TOOLS)),--echo)
+# Every runner invocation appends "passed failed" to the summary file; the
+# last line of `make test` adds them up.
+export LWSS_TEST_SUMMARY ?= $(CURDIR)/$(BUILD)/test-summary.txt
+test: test-begin test-unit test-rig $(TEST_TARGETS)
+	@awk '{p+=$$1; f+=$$2} END {printf "lwss: %d passed, %d failed\n", p, f}' $(LWSS_TEST_SUMMARY)
+
+test-begin:
+	@mkdir -p $(BUILD) && : > $(LWSS_TEST_SUMMARY)
 
 test-unit: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 	@echo "== unit suites"
@@ -29,4 +36,40 @@ test-rig: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 	@echo "== rig suites (own network namespace + TAP)"
 	LWSS_BUILD=$(BUILD) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(TEST_BIN) --rig $(SUITE)
 
-.PHONY: test-unit test-rig
+.PHONY: test-begin test-unit test-rig
+
+# Suites that also run under valgrind (leaks are errors).  Not with SAN=1:
+# ASan and valgrind do not mix; the SAN build has LeakSanitizer instead.
+VALGRIND := valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite,indirect \
+            --error-exitcode=1 --suppressions=tests/valgrind.supp
+# run-suites WRAPPER, SUITES: each suite in its own mode (unit, or rig).
+define run-suites
+	@for s in $(2); do \
+	  kind=$$($(TEST_BIN) --list | awk -v s=$$s '$$2==s{print $$1}'); \
+	  [ -n "$$kind" ] || { echo "no suite $$s"; exit 1; }; \
+	  if [ "$$kind" = rig ]; then \
+	    LWSS_BUILD=$(BUILD) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(1) $(TEST_BIN) --rig $$s || exit 1; \
+	  else \
+	    LWSS_BUILD=$(BUILD) $(1) $(TEST_BIN) --unit $$s || exit 1; \
+	  fi; \
+	done
+endef
+
+test-valgrind: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
+ifeq ($(SAN),0)
+	@echo "== valgrind: $(VALGRIND_SUITES)"
+	$(call run-suites,$(VALGRIND),$(VALGRIND_SUITES))
+endif
+
+# ThreadSanitizer: a separate build (build/tsan) of the thread-heavy suites.
+TSAN_OPTIONS_RUN := env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+test-tsan:
+ifeq ($(SAN),0)
+	@echo "== ThreadSanitizer: $(TSAN_SUITES)"
+	$(MAKE) --no-print-directory SAN=thread -j2 all >/dev/null
+	$(MAKE) --no-print-directory SAN=thread test-tsan-run
+endif
+test-tsan-run: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
+	$(call run-suites,$(TSAN_OPTIONS_RUN),$(TSAN_SUITES))
+
+.PHONY: test-valgrind test-tsan test-tsan-run

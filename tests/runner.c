@@ -91,5 +91,13 @@ int main(int argc, char **argv)
     }
     printf("lwss-tests %s: %d suites, %d tests, %d failed\n", want_rig ? "rig" : "unit",
            picked, run, failed);
+    const char *summary = getenv("LWSS_TEST_SUMMARY");
+    if (summary != NULL && summary[0] != '\0') {
+        FILE *f = fopen(summary, "a");
+        if (f != NULL) {
+            fprintf(f, "%d %d\n", run - failed, failed);
+            fclose(f);
+        }
+    }
     return failed == 0 ? 0 : 1;
 }

@@ -1,0 +1,224 @@
+/* TAP netif driver: one receive thread reads frames from the TAP and feeds
+ * lwIP through tcpip_input(); linkoutput writes frames from the tcpip
+ * thread.  Both directions pass through the capture. */
+#include "lwip_port/tap_netif.h"
+#include "lwip_port/internal.h"
+
+#include "lwip/etharp.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcpip.h"
+#include "netif/ethernet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define FRAME_MAX (9000 + 14 + 4)
+#define TICK_MS 50
+
+static pthread_t rx_thread;
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct netif *rx_netif;
+
+static int tap_exists(const char *name)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
+    return access(path, F_OK) == 0;
+}
+
+int lwss_tap_open(lwss_tap *tap, const char *name)
+{
+    tap->fd = -1;
+    tap->wake_fd = -1;
+    if (!tap_exists(name)) {
+        return lwss_set_error(LWSS_ERR_NOTAP,
+                              "no TAP device '%s' in this network namespace "
+                              "(create it: ip tuntap add dev %s mode tap, or use scripts/rig.sh)",
+                              name, name);
+    }
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        int st = (e == EACCES || e == EPERM) ? LWSS_ERR_PERM
+                 : (e == ENOENT || e == ENODEV) ? LWSS_ERR_NOTAP : LWSS_ERR_IO;
+        return lwss_set_error(st, "open /dev/net/tun: %s", strerror(e));
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        int e = errno;
+        close(fd);
+        int st = (e == EPERM || e == EACCES) ? LWSS_ERR_PERM
+                 : (e == EBUSY) ? LWSS_ERR_BUSY
+                 : (e == EINVAL) ? LWSS_ERR_NOTAP : LWSS_ERR_IO;
+        return lwss_set_error(st, "attach to TAP '%s': %s%s", name, strerror(e),
+                              e == EINVAL ? " (is it a TUN device, not a TAP?)" : "");
+    }
+    int wfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wfd < 0) {
+        int e = errno;
+        close(fd);
+        return lwss_set_error(LWSS_ERR_IO, "eventfd: %s", strerror(e));
+    }
+    tap->fd = fd;
+    tap->wake_fd = wfd;
+    memset(&tap->stats, 0, sizeof(tap->stats));
+    return LWSS_OK;
+}
+
+static void count(lwss_tap *tap, uint64_t *frames, uint64_t *bytes, size_t len)
+{
+    pthread_mutex_lock(&stats_lock);
+    (*frames)++;
+    if (bytes != NULL) {
+        *bytes += len;
+    }
+    pthread_mutex_unlock(&stats_lock);
+    (void)tap;
+}
+
+/* Called by lwIP with the core lock held. */
+static err_t tap_linkoutput(struct netif *netif, struct pbuf *p)
+{
+    lwss_tap *tap = netif->state;
+    uint8_t frame[FRAME_MAX];
+    if (p->tot_len > sizeof(frame)) {
+        count(tap, &tap->stats.tx_errors, NULL, 0);
+        return ERR_BUF;
+    }
+    uint16_t len = pbuf_copy_partial(p, frame, p->tot_len, 0);
+    if (tap->cap != NULL) {
+        lwss_capture_frame(tap->cap, frame, len);
+    }
+    ssize_t n;
+    do {
+        n = write(tap->fd, frame, len);
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)len) {
+        count(tap, &tap->stats.tx_errors, NULL, 0);
+        return ERR_IF;
+    }
+    count(tap, &tap->stats.tx_frames, &tap->stats.tx_bytes, len);
+    return ERR_OK;
+}
+
+err_t lwss_tap_netif_init(struct netif *netif)
+{
+    lwss_tap *tap = netif->state;
+    netif->name[0] = 't';
+    netif->name[1] = 'p';
+    netif->output = etharp_output;
+    netif->linkoutput = tap_linkoutput;
+    netif->mtu = tap->mtu;
+    netif->hwaddr_len = 6;
+    memcpy(netif->hwaddr, tap->mac, 6);
+    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
+                   NETIF_FLAG_IGMP | NETIF_FLAG_LINK_UP;
+    return ERR_OK;
+}
+
+static void deliver(lwss_tap *tap, const uint8_t *frame, size_t len)
+{
+    if (tap->cap != NULL) {
+        lwss_capture_frame(tap->cap, frame, len);
+    }
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+    if (p == NULL) {
+        count(tap, &tap->stats.rx_dropped, NULL, 0);
+        return;
+    }
+    pbuf_take(p, frame, (u16_t)len);
+    if (rx_netif->input(p, rx_netif) != ERR_OK) {
+        pbuf_free(p);
+        count(tap, &tap->stats.rx_dropped, NULL, 0);
+        return;
+    }
+    count(tap, &tap->stats.rx_frames, &tap->stats.rx_bytes, len);
+}
+
+static void *rx_main(void *arg)
+{
+    lwss_tap *tap = arg;
+    uint8_t frame[FRAME_MAX];
+    struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN}, {.fd = tap->wake_fd, .events = POLLIN}};
+    for (;;) {
+        int n = poll(pfd, 2, TICK_MS);
+        if (n < 0 && errno != EINTR) {
+            break;
+        }
+        if (pfd[1].revents != 0) {
+            break;
+        }
+        if (n > 0 && (pfd[0].revents & POLLIN) != 0) {
+            /* Drain what is there, but keep the capture tick alive. */
+            for (int i = 0; i < 64; i++) {
+                ssize_t len = read(tap->fd, frame, sizeof(frame));
+                if (len <= 0) {
+                    break;
+                }
+                deliver(tap, frame, (size_t)len);
+                struct pollfd more = {.fd = tap->fd, .events = POLLIN};
+                if (poll(&more, 1, 0) <= 0) {
+                    break;
+                }
+            }
+        } else if (n > 0 && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+            break; /* the TAP went away */
+        }
+        if (tap->cap != NULL) {
+            lwss_capture_tick(tap->cap);
+        }
+    }
+    return NULL;
+}
+
+int lwss_tap_start(lwss_tap *tap, struct netif *netif)
+{
+    rx_netif = netif;
+    int e = pthread_create(&rx_thread, NULL, rx_main, tap);
+    if (e != 0) {
+        return lwss_set_error(LWSS_ERR_NOMEM, "cannot start the TAP receive thread: %s",
+                              strerror(e));
+    }
+    return LWSS_OK;
+}
+
+void lwss_tap_stop(lwss_tap *tap)
+{
+    uint64_t one = 1;
+    if (write(tap->wake_fd, &one, sizeof(one)) != sizeof(one)) {
+        /* eventfd write cannot fail short of overflow; join anyway */
+    }
+    pthread_join(rx_thread, NULL);
+    close(tap->wake_fd);
+    close(tap->fd);
+    tap->fd = tap->wake_fd = -1;
+}
+
+void lwss_tap_stop_unstarted(lwss_tap *tap)
+{
+    if (tap->wake_fd >= 0) {
+        close(tap->wake_fd);
+    }
+    if (tap->fd >= 0) {
+        close(tap->fd);
+    }
+    tap->fd = tap->wake_fd = -1;
+}
+
+void lwss_tap_stats(lwss_tap *tap, lwss_port_stats *out)
+{
+    pthread_mutex_lock(&stats_lock);
+    *out = tap->stats;
+    pthread_mutex_unlock(&stats_lock);
+}

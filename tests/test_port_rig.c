@@ -1,0 +1,337 @@
+/* Rig tests of the host port: lwIP on a real TAP inside the rig namespace. */
+#include "lwss_test.h"
+#include "lwss/port.h"
+
+#include "lwip/sockets.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void rig_setup(void)
+{
+    ck_assert_msg(lwss_test_in_rig(), "rig suites must run inside scripts/rig.sh");
+    lwss_leak_setup_fds();
+}
+
+START_TEST(up_down_up_in_the_rig)
+{
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    ck_assert_int_eq(lwss_port_is_up(), 1);
+    lwss_port_config c;
+    ck_assert_int_eq(lwss_port_get_config(&c), LWSS_OK);
+    ck_assert_str_eq(c.tap, getenv("LWSS_TAP"));
+    ck_assert_uint_eq(c.ip, inet_addr("192.0.2.2"));
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_ERR_BUSY);
+    ck_assert_ptr_nonnull(strstr(lwss_last_error(), "already up"));
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    ck_assert_int_eq(lwss_port_is_up(), 0);
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    ck_assert_int_eq(lwss_port_down(), LWSS_ERR_STATE);
+}
+END_TEST
+
+START_TEST(ping_from_the_namespace_reaches_lwip)
+{
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    int rc = system("ping -n -q -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null 2>&1");
+    lwss_port_stats st;
+    lwss_port_get_stats(&st);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    ck_assert_msg(rc == 0, "ping 192.0.2.2 from the namespace failed (%d)", rc);
+    ck_assert_uint_ge(st.rx_frames, 4); /* ARP request + 3 echo requests */
+    ck_assert_uint_ge(st.tx_frames, 4);
+}
+END_TEST
+
+/* ---- a kernel TCP server on the namespace side ---------------------------- */
+
+#define REQUEST "hello from lwIP over TAP"
+#define REPLY "hello back from the namespace"
+
+typedef struct {
+    int listen_fd;
+    uint16_t port;
+    char got[64];
+    int ok;
+} kernel_server;
+
+static void *kernel_server_main(void *arg)
+{
+    kernel_server *ks = arg;
+    int c = accept(ks->listen_fd, NULL, NULL);
+    if (c < 0) {
+        return NULL;
+    }
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    size_t have = 0;
+    while (have < strlen(REQUEST)) {
+        ssize_t n = recv(c, ks->got + have, sizeof(ks->got) - 1 - have, 0);
+        if (n <= 0) {
+            break;
+        }
+        have += (size_t)n;
+    }
+    if (have == strlen(REQUEST) && send(c, REPLY, strlen(REPLY), 0) == (ssize_t)strlen(REPLY)) {
+        ks->ok = 1;
+    }
+    char drain[16];
+    while (recv(c, drain, sizeof(drain), 0) > 0) {
+    }
+    close(c);
+    return NULL;
+}
+
+static void kernel_server_start(kernel_server *ks, pthread_t *th)
+{
+    memset(ks, 0, sizeof(*ks));
+    ks->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(ks->listen_fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("192.0.2.1")};
+    ck_assert_int_eq(bind(ks->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    socklen_t al = sizeof(a);
+    getsockname(ks->listen_fd, (struct sockaddr *)&a, &al);
+    ks->port = ntohs(a.sin_port);
+    ck_assert_int_eq(listen(ks->listen_fd, 4), 0);
+    ck_assert_int_eq(pthread_create(th, NULL, kernel_server_main, ks), 0);
+}
+
+/* lwIP client: connect, send REQUEST, read REPLY, close. */
+static void lwip_exchange(uint16_t port)
+{
+    int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(s, 0);
+    struct timeval tv = {.tv_sec = 5};
+    lwip_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = inet_addr("192.0.2.1")};
+    ck_assert_int_eq(lwip_connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(lwip_send(s, REQUEST, strlen(REQUEST), 0), (int)strlen(REQUEST));
+    char buf[64] = {0};
+    size_t have = 0;
+    while (have < strlen(REPLY)) {
+        int n = lwip_recv(s, buf + have, sizeof(buf) - 1 - have, 0);
+        ck_assert_int_gt(n, 0);
+        have += (size_t)n;
+    }
+    ck_assert_str_eq(buf, REPLY);
+    lwip_close(s);
+}
+
+/* ---- pcap inspection ------------------------------------------------------- */
+
+typedef struct {
+    int arp, syn, synack, ack_after_synack;
+    long request_at, reply_at; /* frame index holding the payload */
+    int frames;
+} pcap_story;
+
+static void read_story(const char *path, pcap_story *st)
+{
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, err);
+    ck_assert_msg(p != NULL, "libpcap cannot open %s: %s", path, err);
+    ck_assert_int_eq(pcap_datalink(p), DLT_EN10MB);
+    memset(st, 0, sizeof(*st));
+    st->request_at = st->reply_at = -1;
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    while (pcap_next_ex(p, &h, &d) == 1) {
+        int idx = st->frames++;
+        if (h->caplen < 14) {
+            continue;
+        }
+        uint16_t et = (uint16_t)(d[12] << 8 | d[13]);
+        if (et == 0x0806) {
+            st->arp++;
+            continue;
+        }
+        if (et != 0x0800 || h->caplen < 14 + 20 || d[14 + 9] != 6) {
+            continue;
+        }
+        size_t ihl = (size_t)(d[14] & 0x0f) * 4;
+        const u_char *tcp = d + 14 + ihl;
+        size_t thl = (size_t)(tcp[12] >> 4) * 4;
+        uint8_t fl = tcp[13];
+        if ((fl & 0x12) == 0x02) st->syn++;
+        if ((fl & 0x12) == 0x12) st->synack++;
+        if (st->synack && (fl & 0x17) == 0x10) st->ack_after_synack++;
+        size_t off = 14 + ihl + thl;
+        if (off < h->caplen) {
+            if (memmem(d + off, h->caplen - off, REQUEST, strlen(REQUEST)) != NULL) {
+                st->request_at = idx;
+            }
+            if (memmem(d + off, h->caplen - off, REPLY, strlen(REPLY)) != NULL) {
+                st->reply_at = idx;
+            }
+        }
+    }
+    pcap_close(p);
+}
+
+static void pcap_path(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/%s", lwss_test_env("LWSS_RIG_RUNDIR", "/tmp"), name);
+}
+
+START_TEST(tcp_exchange_is_captured_in_order)
+{
+    char path[256];
+    pcap_path(path, sizeof(path), "exchange.pcap");
+    setenv("LWSS_PCAP", path, 1);
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    kernel_server ks;
+    pthread_t th;
+    kernel_server_start(&ks, &th);
+    lwip_exchange(ks.port);
+    pthread_join(th, NULL);
+    close(ks.listen_fd);
+    lwss_port_stats st;
+    lwss_port_get_stats(&st);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    ck_assert_int_eq(ks.ok, 1);
+    ck_assert_str_eq(ks.got, REQUEST);
+
+    pcap_story story;
+    read_story(path, &story);
+    ck_assert_int_ge(story.arp, 2);
+    ck_assert_int_ge(story.syn, 1);
+    ck_assert_int_ge(story.synack, 1);
+    ck_assert_int_ge(story.ack_after_synack, 1);
+    ck_assert_int_ge(story.request_at, 0);
+    ck_assert_int_gt(story.reply_at, story.request_at);
+    /* every frame the port counted is in the file (more may follow the snapshot) */
+    ck_assert_uint_ge((uint64_t)story.frames, st.rx_frames + st.tx_frames);
+    ck_assert_uint_ge(st.pcap_frames, st.rx_frames + st.tx_frames);
+    unsetenv("LWSS_PCAP");
+}
+END_TEST
+
+START_TEST(capture_respects_size_cap)
+{
+    char path[256];
+    pcap_path(path, sizeof(path), "capped.pcap");
+    setenv("LWSS_PCAP", path, 1);
+    setenv("LWSS_PCAP_MAX", "400", 1);
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    ck_assert_int_eq(system("ping -n -q -c 5 -i 0.2 -W 2 192.0.2.2 >/dev/null 2>&1"), 0);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    struct stat sb;
+    ck_assert_int_eq(stat(path, &sb), 0);
+    ck_assert_int_le(sb.st_size, 400);
+    ck_assert_int_gt(sb.st_size, 24);
+    ck_assert_int_eq(sb.st_mode & 0777 & ~0644, 0);
+    unsetenv("LWSS_PCAP");
+    unsetenv("LWSS_PCAP_MAX");
+}
+END_TEST
+
+START_TEST(capture_is_on_disk_while_running)
+{
+    char path[256];
+    pcap_path(path, sizeof(path), "live.pcap");
+    setenv("LWSS_PCAP", path, 1);
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    ck_assert_int_eq(system("ping -n -q -c 2 -i 0.2 -W 2 192.0.2.2 >/dev/null 2>&1"), 0);
+    usleep(300 * 1000); /* > the 100 ms flush bound */
+    pcap_story story;
+    read_story(path, &story); /* read while the port is still up: as if killed now */
+    ck_assert_int_ge(story.frames, 5);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    unsetenv("LWSS_PCAP");
+}
+END_TEST
+
+START_TEST(bad_capture_path_fails_cleanly)
+{
+    setenv("LWSS_PCAP", "/nonexistent-dir/x.pcap", 1);
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_ERR_PCAP);
+    ck_assert_ptr_nonnull(strstr(lwss_last_error(), "/nonexistent-dir/x.pcap"));
+    ck_assert_int_eq(lwss_port_is_up(), 0);
+    unsetenv("LWSS_PCAP");
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK); /* nothing was left half-open */
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+}
+END_TEST
+
+START_TEST(tap_held_elsewhere_is_busy)
+{
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", getenv("LWSS_TAP"));
+    ck_assert_int_eq(ioctl(fd, TUNSETIFF, &ifr), 0);
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_ERR_BUSY);
+    ck_assert_int_eq(lwss_port_is_up(), 0);
+    close(fd);
+}
+END_TEST
+
+START_TEST(no_net_admin_is_permission_denied)
+{
+    /* A TAP owned by another user; then drop every capability (this test is
+     * its own process), so attaching needs a permission we no longer have. */
+    char name[IFNAMSIZ];
+    snprintf(name, sizeof(name), "lwp%d", (int)getpid() % 100000);
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    ck_assert_int_eq(ioctl(fd, TUNSETIFF, &ifr), 0);
+    ck_assert_msg(ioctl(fd, TUNSETOWNER, 65534) == 0,
+                  "cannot give the TAP to uid 65534 (%s): this test needs the root rig",
+                  strerror(errno));
+    ck_assert_int_eq(ioctl(fd, TUNSETPERSIST, 1), 0);
+    close(fd);
+
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof(data));
+    ck_assert_int_eq(syscall(SYS_capset, &hdr, data), 0);
+    lwss_port_config c;
+    lwss_port_config_default(&c);
+    snprintf(c.tap, sizeof(c.tap), "%s", name);
+    int rc = lwss_port_up(&c);
+    /* the TAP is removed with the namespace */
+    ck_assert_int_eq(rc, LWSS_ERR_PERM);
+    ck_assert_ptr_nonnull(strstr(lwss_last_error(), "not permitted"));
+    ck_assert_int_eq(lwss_port_is_up(), 0);
+}
+END_TEST
+
+Suite *port_rig_suite(void);
+Suite *port_rig_suite(void)
+{
+    Suite *s = suite_create("port_rig");
+    TCase *tc = tcase_create("tap");
+    tcase_set_timeout(tc, 30);
+    tcase_add_checked_fixture(tc, rig_setup, lwss_leak_teardown_fds);
+    tcase_add_test(tc, up_down_up_in_the_rig);
+    tcase_add_test(tc, ping_from_the_namespace_reaches_lwip);
+    tcase_add_test(tc, tcp_exchange_is_captured_in_order);
+    tcase_add_test(tc, capture_respects_size_cap);
+    tcase_add_test(tc, capture_is_on_disk_while_running);
+    tcase_add_test(tc, bad_capture_path_fails_cleanly);
+    tcase_add_test(tc, tap_held_elsewhere_is_busy);
+    tcase_add_test(tc, no_net_admin_is_permission_denied);
+    suite_add_tcase(s, tc);
+    return s;
+}
