@@ -12,8 +12,4 @@ TEST_DEPS += $(CERTS_STAMP)
 
 TEST_SRCS += tests/test_tls_engine.c tests/tls_test_server.c tests/tls_test_token.c
 UNIT_SUITES += tls_engine
-
-# tests/module.mk names $(LIB_A) as a prerequisite before the Makefile
-# defines it, so the runner is not relinked when the library changes:
-# say it here until the lead's fix lands.
-$(BUILD)/tests/lwss-tests: $(BUILD)/lib/liblwss.a
+TSAN_SUITES += tls_engine
