@@ -81,6 +81,41 @@ static int parse_dns(const char *s, uint32_t dns[LWSS_PORT_MAX_DNS])
     return LWSS_OK;
 }
 
+/* "loss=5,delay=50,jitter=20,dup=1,reorder=25,seed=7": percent and ms. */
+static int parse_impair(const char *s, lwss_port_impairment *out)
+{
+    char buf[160];
+    if (strlen(s) >= sizeof(buf)) {
+        return lwss_set_error(LWSS_ERR_INVAL, "LWSS_IMPAIR: too long");
+    }
+    strcpy(buf, s);
+    lwss_port_impairment im = {0};
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+        char *eq = strchr(tok, '=');
+        char *end = NULL;
+        double v = eq != NULL ? strtod(eq + 1, &end) : -1;
+        if (eq == NULL || end == eq + 1 || (*end != '\0' && strcmp(end, "%") != 0 &&
+                                            strcmp(end, "ms") != 0) || v < 0) {
+            return lwss_set_error(LWSS_ERR_INVAL, "LWSS_IMPAIR: bad item '%s'", tok);
+        }
+        *eq = '\0';
+        int pct = strcmp(tok, "loss") == 0 || strcmp(tok, "dup") == 0 || strcmp(tok, "reorder") == 0;
+        if ((pct && v > 100) || (!pct && v > 60000 && strcmp(tok, "seed") != 0)) {
+            return lwss_set_error(LWSS_ERR_INVAL, "LWSS_IMPAIR: %s=%g out of range", tok, v);
+        }
+        if (strcmp(tok, "loss") == 0) im.loss_permille = (uint16_t)(v * 10 + 0.5);
+        else if (strcmp(tok, "dup") == 0) im.dup_permille = (uint16_t)(v * 10 + 0.5);
+        else if (strcmp(tok, "reorder") == 0) im.reorder_permille = (uint16_t)(v * 10 + 0.5);
+        else if (strcmp(tok, "delay") == 0) im.delay_ms = (uint32_t)v;
+        else if (strcmp(tok, "jitter") == 0) im.jitter_ms = (uint32_t)v;
+        else if (strcmp(tok, "seed") == 0 && v <= UINT32_MAX) im.seed = (uint32_t)v;
+        else return lwss_set_error(LWSS_ERR_INVAL, "LWSS_IMPAIR: unknown item '%s'", tok);
+    }
+    *out = im;
+    return LWSS_OK;
+}
+
 static const char *env(const char *name)
 {
     const char *v = getenv(name);
@@ -111,6 +146,7 @@ int lwss_port_config_from_env(lwss_port_config *cfg)
     if (rc == LWSS_OK && (v = env("LWSS_PCAP_MAX")) != NULL) {
         rc = parse_u64("LWSS_PCAP_MAX", v, 0, UINT64_MAX, &c.pcap_max_bytes);
     }
+    if (rc == LWSS_OK && (v = env("LWSS_IMPAIR")) != NULL) rc = parse_impair(v, &c.impair);
     if (rc == LWSS_OK && (v = env("LWSS_PCAP")) != NULL) {
         if (strlen(v) >= sizeof(c.pcap_path)) {
             return lwss_set_error(LWSS_ERR_INVAL, "LWSS_PCAP: path too long");
@@ -141,6 +177,11 @@ int lwss_port_config_check(const lwss_port_config *cfg)
     }
     if (cfg->mtu < 576 || cfg->mtu > 9000) {
         return lwss_set_error(LWSS_ERR_INVAL, "MTU %u outside 576..9000", cfg->mtu);
+    }
+    const lwss_port_impairment *im = &cfg->impair;
+    if (im->loss_permille > 1000 || im->dup_permille > 1000 || im->reorder_permille > 1000 ||
+        im->jitter_ms > im->delay_ms + 60000 || im->delay_ms > 60000) {
+        return lwss_set_error(LWSS_ERR_INVAL, "impairment out of range (permille <= 1000, ms <= 60000)");
     }
     if (strnlen(cfg->pcap_path, sizeof(cfg->pcap_path)) == sizeof(cfg->pcap_path)) {
         return lwss_set_error(LWSS_ERR_INVAL, "pcap path not terminated");

@@ -85,7 +85,7 @@ static int bring_up(const lwss_port_config *cfg)
     memset(&tap, 0, sizeof(tap));
     tap.mtu = cfg->mtu;
     memcpy(tap.mac, cfg->mac, sizeof(tap.mac));
-    rc = lwss_tap_open(&tap, cfg->tap);
+    rc = lwss_tap_open(&tap, cfg->tap, &cfg->impair);
     if (rc != LWSS_OK) {
         return rc;
     }
@@ -155,8 +155,9 @@ int lwss_port_down(void)
         pthread_mutex_unlock(&life_lock);
         return lwss_set_error(LWSS_ERR_STATE, "the lwIP port is not up");
     }
+    lwss_tap_stop(&tap); /* no frame reaches lwIP after this */
     remove_netif();
-    lwss_tap_stop(&tap);
+    lwss_tap_close(&tap);
     lwss_capture_close(tap.cap);
     tap.cap = NULL;
     is_up = 0;
@@ -196,6 +197,19 @@ void lwss_port_get_stats(lwss_port_stats *out)
         }
     }
     pthread_mutex_unlock(&life_lock);
+}
+
+int lwss_port_set_link(int up)
+{
+    pthread_mutex_lock(&life_lock);
+    int rc = LWSS_OK;
+    if (!is_up) {
+        rc = lwss_set_error(LWSS_ERR_STATE, "the lwIP port is not up");
+    } else {
+        lwss_impair_set_link(tap.impair, up);
+    }
+    pthread_mutex_unlock(&life_lock);
+    return rc;
 }
 
 int lwss_port_flush_capture(void)

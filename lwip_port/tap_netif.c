@@ -23,6 +23,9 @@
 #define FRAME_MAX (9000 + 14 + 4)
 #define TICK_MS 50
 
+static void input_frame(void *ctx, const uint8_t *frame, size_t len);
+static void write_frame(void *ctx, const uint8_t *frame, size_t len);
+
 static pthread_t rx_thread;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct netif *rx_netif;
@@ -34,7 +37,7 @@ static int tap_exists(const char *name)
     return access(path, F_OK) == 0;
 }
 
-int lwss_tap_open(lwss_tap *tap, const char *name)
+int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *impair)
 {
     tap->fd = -1;
     tap->wake_fd = -1;
@@ -73,7 +76,11 @@ int lwss_tap_open(lwss_tap *tap, const char *name)
     tap->fd = fd;
     tap->wake_fd = wfd;
     memset(&tap->stats, 0, sizeof(tap->stats));
-    return LWSS_OK;
+    int rc = lwss_impair_start(&tap->impair, impair, input_frame, write_frame, tap);
+    if (rc != LWSS_OK) {
+        lwss_tap_stop_unstarted(tap);
+    }
+    return rc;
 }
 
 static void count(lwss_tap *tap, uint64_t *frames, uint64_t *bytes, size_t len)
@@ -96,7 +103,18 @@ static err_t tap_linkoutput(struct netif *netif, struct pbuf *p)
         count(tap, &tap->stats.tx_errors, NULL, 0);
         return ERR_BUF;
     }
+    if (tap->impair == NULL) {
+        return ERR_IF; /* going down */
+    }
     uint16_t len = pbuf_copy_partial(p, frame, p->tot_len, 0);
+    lwss_impair_frame(tap->impair, 0, frame, len);
+    return ERR_OK;
+}
+
+/* Impairment sink towards the kernel: the frame crosses the TAP here. */
+static void write_frame(void *ctx, const uint8_t *frame, size_t len)
+{
+    lwss_tap *tap = ctx;
     if (tap->cap != NULL) {
         lwss_capture_frame(tap->cap, frame, len);
     }
@@ -106,10 +124,9 @@ static err_t tap_linkoutput(struct netif *netif, struct pbuf *p)
     } while (n < 0 && errno == EINTR);
     if (n != (ssize_t)len) {
         count(tap, &tap->stats.tx_errors, NULL, 0);
-        return ERR_IF;
+        return;
     }
     count(tap, &tap->stats.tx_frames, &tap->stats.tx_bytes, len);
-    return ERR_OK;
 }
 
 err_t lwss_tap_netif_init(struct netif *netif)
@@ -127,11 +144,10 @@ err_t lwss_tap_netif_init(struct netif *netif)
     return ERR_OK;
 }
 
-static void deliver(lwss_tap *tap, const uint8_t *frame, size_t len)
+/* Impairment sink towards lwIP. */
+static void input_frame(void *ctx, const uint8_t *frame, size_t len)
 {
-    if (tap->cap != NULL) {
-        lwss_capture_frame(tap->cap, frame, len);
-    }
+    lwss_tap *tap = ctx;
     struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
     if (p == NULL) {
         count(tap, &tap->stats.rx_dropped, NULL, 0);
@@ -166,7 +182,11 @@ static void *rx_main(void *arg)
                 if (len <= 0) {
                     break;
                 }
-                deliver(tap, frame, (size_t)len);
+                /* captured as it crossed the TAP, before any impairment */
+                if (tap->cap != NULL) {
+                    lwss_capture_frame(tap->cap, frame, (size_t)len);
+                }
+                lwss_impair_frame(tap->impair, 1, frame, (size_t)len);
                 struct pollfd more = {.fd = tap->fd, .events = POLLIN};
                 if (poll(&more, 1, 0) <= 0) {
                     break;
@@ -200,6 +220,17 @@ void lwss_tap_stop(lwss_tap *tap)
         /* eventfd write cannot fail short of overflow; join anyway */
     }
     pthread_join(rx_thread, NULL);
+    /* linkoutput runs under the core lock: unhook the engine under it,
+     * then stop it (its queued frames are dropped). */
+    LOCK_TCPIP_CORE();
+    lwss_impair *im = tap->impair;
+    tap->impair = NULL;
+    UNLOCK_TCPIP_CORE();
+    lwss_impair_stop(im);
+}
+
+void lwss_tap_close(lwss_tap *tap)
+{
     close(tap->wake_fd);
     close(tap->fd);
     tap->fd = tap->wake_fd = -1;
@@ -207,6 +238,8 @@ void lwss_tap_stop(lwss_tap *tap)
 
 void lwss_tap_stop_unstarted(lwss_tap *tap)
 {
+    lwss_impair_stop(tap->impair);
+    tap->impair = NULL;
     if (tap->wake_fd >= 0) {
         close(tap->wake_fd);
     }
@@ -221,4 +254,7 @@ void lwss_tap_stats(lwss_tap *tap, lwss_port_stats *out)
     pthread_mutex_lock(&stats_lock);
     *out = tap->stats;
     pthread_mutex_unlock(&stats_lock);
+    if (tap->impair != NULL) {
+        out->impaired_drops = lwss_impair_drops(tap->impair);
+    }
 }

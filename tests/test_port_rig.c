@@ -96,17 +96,24 @@ static void *kernel_server_main(void *arg)
     return NULL;
 }
 
+/* A kernel listening socket on the namespace side, on a free port. */
+static int kernel_listen(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("192.0.2.1")};
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    socklen_t al = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &al);
+    *port = ntohs(a.sin_port);
+    ck_assert_int_eq(listen(fd, 4), 0);
+    return fd;
+}
+
 static void kernel_server_start(kernel_server *ks, pthread_t *th)
 {
     memset(ks, 0, sizeof(*ks));
-    ks->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(ks->listen_fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("192.0.2.1")};
-    ck_assert_int_eq(bind(ks->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t al = sizeof(a);
-    getsockname(ks->listen_fd, (struct sockaddr *)&a, &al);
-    ks->port = ntohs(a.sin_port);
-    ck_assert_int_eq(listen(ks->listen_fd, 4), 0);
+    ks->listen_fd = kernel_listen(&ks->port);
     ck_assert_int_eq(pthread_create(th, NULL, kernel_server_main, ks), 0);
 }
 
@@ -317,6 +324,122 @@ START_TEST(no_net_admin_is_permission_denied)
 }
 END_TEST
 
+/* ---- impairment: bulk transfer with checksum ---------------------------- */
+
+#define BULK_BYTES (128u * 1024u)
+
+typedef struct {
+    int listen_fd;
+    uint16_t port;
+    uint64_t sum;
+    size_t got;
+} sink_server;
+
+static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* Reads until EOF, then answers with the FNV-1a of what it read. */
+static void *sink_main(void *arg)
+{
+    sink_server *ss = arg;
+    int c = accept(ss->listen_fd, NULL, NULL);
+    if (c < 0) {
+        return NULL;
+    }
+    struct timeval tv = {.tv_sec = 60};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    uint8_t buf[8192];
+    ss->sum = 0xcbf29ce484222325ULL;
+    ssize_t n;
+    while ((n = recv(c, buf, sizeof(buf), 0)) > 0) {
+        ss->sum = fnv1a(ss->sum, buf, (size_t)n);
+        ss->got += (size_t)n;
+    }
+    send(c, &ss->sum, sizeof(ss->sum), 0);
+    close(c);
+    return NULL;
+}
+
+/* Send BULK_BYTES from lwIP; @p mid runs once half of it is out. */
+static void bulk_through_lwip(void (*mid)(void))
+{
+    sink_server ss;
+    memset(&ss, 0, sizeof(ss));
+    ss.listen_fd = kernel_listen(&ss.port);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, sink_main, &ss), 0);
+
+    int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(s, 0);
+    struct timeval tv = {.tv_sec = 60};
+    lwip_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    lwip_setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(ss.port),
+                            .sin_addr.s_addr = inet_addr("192.0.2.1")};
+    ck_assert_int_eq(lwip_connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    uint8_t chunk[4096];
+    uint64_t sum = 0xcbf29ce484222325ULL;
+    for (size_t off = 0; off < BULK_BYTES; off += sizeof(chunk)) {
+        for (size_t i = 0; i < sizeof(chunk); i++) {
+            chunk[i] = (uint8_t)((off + i) * 7 + (off >> 12));
+        }
+        sum = fnv1a(sum, chunk, sizeof(chunk));
+        size_t done = 0;
+        while (done < sizeof(chunk)) {
+            int n = lwip_send(s, chunk + done, sizeof(chunk) - done, 0);
+            ck_assert_msg(n > 0, "lwip_send failed at %zu: errno %d", off + done, errno);
+            done += (size_t)n;
+        }
+        if (off == BULK_BYTES / 2 && mid != NULL) {
+            mid();
+        }
+    }
+    lwip_shutdown(s, SHUT_WR);
+    uint64_t echoed = 0;
+    ck_assert_int_eq(lwip_recv(s, &echoed, sizeof(echoed), 0), (int)sizeof(echoed));
+    lwip_close(s);
+    pthread_join(th, NULL);
+    close(ss.listen_fd);
+    ck_assert_uint_eq(ss.got, BULK_BYTES);
+    ck_assert_msg(echoed == sum, "checksum differs: data damaged in transit");
+}
+
+START_TEST(bulk_survives_loss_delay_reorder_dup)
+{
+    setenv("LWSS_IMPAIR", "loss=5,delay=50,jitter=20,dup=1,reorder=25", 1);
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    bulk_through_lwip(NULL);
+    lwss_port_stats st;
+    lwss_port_get_stats(&st);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    ck_assert_uint_gt(st.impaired_drops, 0); /* the impairment really happened */
+    unsetenv("LWSS_IMPAIR");
+}
+END_TEST
+
+static void link_blip(void)
+{
+    ck_assert_int_eq(lwss_port_set_link(0), LWSS_OK);
+    usleep(2000 * 1000);
+    ck_assert_int_eq(lwss_port_set_link(1), LWSS_OK);
+}
+
+START_TEST(bulk_survives_two_seconds_of_link_down)
+{
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    bulk_through_lwip(link_blip);
+    lwss_port_stats st;
+    lwss_port_get_stats(&st);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    ck_assert_uint_gt(st.impaired_drops, 0);
+}
+END_TEST
+
 Suite *port_rig_suite(void);
 Suite *port_rig_suite(void)
 {
@@ -333,5 +456,11 @@ Suite *port_rig_suite(void)
     tcase_add_test(tc, tap_held_elsewhere_is_busy);
     tcase_add_test(tc, no_net_admin_is_permission_denied);
     suite_add_tcase(s, tc);
+    TCase *im = tcase_create("impair");
+    tcase_set_timeout(im, 120);
+    tcase_add_checked_fixture(im, rig_setup, lwss_leak_teardown_fds);
+    tcase_add_test(im, bulk_survives_loss_delay_reorder_dup);
+    tcase_add_test(im, bulk_survives_two_seconds_of_link_down);
+    suite_add_tcase(s, im);
     return s;
 }

@@ -9,7 +9,7 @@
 static void clear_env(void)
 {
     static const char *vars[] = {"LWSS_TAP", "LWSS_IP", "LWSS_NETMASK", "LWSS_GW", "LWSS_MAC",
-                                 "LWSS_MTU", "LWSS_DNS", "LWSS_PCAP", "LWSS_PCAP_MAX"};
+                                 "LWSS_MTU", "LWSS_DNS", "LWSS_PCAP", "LWSS_PCAP_MAX", "LWSS_IMPAIR"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
         unsetenv(vars[i]);
     }
@@ -70,6 +70,8 @@ static const struct {
     {"LWSS_MTU", "100"},           {"LWSS_MTU", "12x"},      {"LWSS_MTU", "-1500"},
     {"LWSS_DNS", "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4"},          {"LWSS_DNS", "nope"},
     {"LWSS_TAP", "a-name-much-too-long-for-ifnamsiz"},        {"LWSS_PCAP_MAX", "lots"},
+    {"LWSS_IMPAIR", "loss=101"},   {"LWSS_IMPAIR", "loss"},  {"LWSS_IMPAIR", "wobble=3"},
+    {"LWSS_IMPAIR", "delay=abc"},  {"LWSS_IMPAIR", "delay=-5"},
 };
 
 START_TEST(bad_env_is_refused_and_changes_nothing)
@@ -83,6 +85,23 @@ START_TEST(bad_env_is_refused_and_changes_nothing)
     ck_assert_msg(strstr(lwss_last_error(), bad_env[_i].var) != NULL, "message '%s' names %s",
                   lwss_last_error(), bad_env[_i].var);
     ck_assert_mem_eq(&c, &before, sizeof(c));
+    clear_env();
+}
+END_TEST
+
+START_TEST(impairment_from_env)
+{
+    clear_env();
+    setenv("LWSS_IMPAIR", "loss=5%,delay=50ms,jitter=20,dup=1,reorder=2.5,seed=7", 1);
+    lwss_port_config c;
+    lwss_port_config_default(&c);
+    ck_assert_int_eq(lwss_port_config_from_env(&c), LWSS_OK);
+    ck_assert_uint_eq(c.impair.loss_permille, 50);
+    ck_assert_uint_eq(c.impair.delay_ms, 50);
+    ck_assert_uint_eq(c.impair.jitter_ms, 20);
+    ck_assert_uint_eq(c.impair.dup_permille, 10);
+    ck_assert_uint_eq(c.impair.reorder_permille, 25);
+    ck_assert_uint_eq(c.impair.seed, 7);
     clear_env();
 }
 END_TEST
@@ -105,6 +124,10 @@ START_TEST(invalid_config_is_refused_by_up)
     lwss_port_config_default(&c);
     c.tap[0] = '\0';
     ck_assert_int_eq(lwss_port_up(&c), LWSS_ERR_INVAL);
+    lwss_port_config_default(&c);
+    c.impair.loss_permille = 1001;
+    ck_assert_int_eq(lwss_port_up(&c), LWSS_ERR_INVAL);
+    ck_assert_int_eq(lwss_port_set_link(0), LWSS_ERR_STATE);
     ck_assert_int_eq(lwss_port_is_up(), 0);
 }
 END_TEST
@@ -156,6 +179,7 @@ Suite *port_unit_suite(void)
     tcase_add_test(tc, env_overrides_every_field);
     tcase_add_loop_test(tc, bad_env_is_refused_and_changes_nothing, 0,
                         (int)(sizeof(bad_env) / sizeof(bad_env[0])));
+    tcase_add_test(tc, impairment_from_env);
     tcase_add_test(tc, strerror_covers_every_status);
     tcase_add_test(tc, entropy_fills_and_differs);
     suite_add_tcase(s, tc);

@@ -10,6 +10,14 @@
  * and public halves.
  *
  * Image path: lwss_nvm_set_path(), else $LWSS_NVM, else "lwss-nvm.img".
+ *
+ * Environment: LWSS_NVM (path), LWSS_NVM_SIZE / LWSS_NVM_SECTOR (geometry
+ * expected when lwss_nvm_open() gets NULL; unset: the image's own, or the
+ * default for a new one), LWSS_NVM_MAX_OBJECTS, LWSS_NVM_LOCK_MS (bound on
+ * waiting for another process), LWSS_NVM_SYNC=0 (no fdatasync per write).
+ *
+ * The image is locked (flock) from open to close: a second process waits up
+ * to LWSS_NVM_LOCK_MS, then gets LWSS_ERR_BUSY.  Every call is thread-safe.
  */
 #ifndef LWSS_NVM_H
 #define LWSS_NVM_H
@@ -27,6 +35,15 @@ extern "C" {
 #define LWSS_NVM_ID_MAX 64
 /** Class value meaning "any class" for lwss_nvm_find(). */
 #define LWSS_NVM_ANY_CLASS 0xFFFFFFFFu
+/** Default number of live objects an image may hold ($LWSS_NVM_MAX_OBJECTS overrides). */
+#define LWSS_NVM_DEFAULT_MAX_OBJECTS 64u
+/** Default bound on waiting for another process's lock ($LWSS_NVM_LOCK_MS overrides). */
+#define LWSS_NVM_DEFAULT_LOCK_MS 2000u
+/**
+ * Status (besides the lwss_status codes of lwss/port.h) of a save refused
+ * because the image or the object limit is full; nothing was changed.
+ */
+#define LWSS_NVM_ERR_FULL (-20)
 /** Default image size and sector size (flash geometry). */
 #define LWSS_NVM_DEFAULT_SIZE (64u * 1024u)
 /** @see LWSS_NVM_DEFAULT_SIZE */
@@ -102,6 +119,21 @@ void lwss_nvm_free_value(uint8_t *data, size_t len);
 
 /** Remove @p handle's object (power-loss safe).  @return 0 or negative. */
 int lwss_nvm_destroy(uint32_t handle);
+
+/**
+ * Status of the last lwss_nvm_* call of this thread that failed (handles of
+ * 0 carry no status): LWSS_ERR_INVAL, LWSS_ERR_IO, LWSS_ERR_BUSY,
+ * LWSS_ERR_NOMEM, LWSS_ERR_STATE (not open), LWSS_NVM_ERR_FULL; 0 after a
+ * call that succeeded.
+ */
+int lwss_nvm_last_status(void);
+
+/**
+ * Damaged places (bad CRC, torn write, unreadable sector header) that the
+ * last open found and skipped; 0 when closed.  A summary is in
+ * lwss_last_error() right after such an open.
+ */
+size_t lwss_nvm_damage_count(void);
 
 #ifdef __cplusplus
 }

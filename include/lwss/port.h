@@ -20,6 +20,7 @@
  * | LWSS_DNS        | dns        | "" (none); comma-separated, up to 3 |
  * | LWSS_PCAP       | pcap_path  | "" (no capture)    |
  * | LWSS_PCAP_MAX   | pcap_max_bytes | 0 (no cap)     |
+ * | LWSS_IMPAIR     | impair     | none (see lwss_port_impairment) |
  */
 #ifndef LWSS_PORT_H
 #define LWSS_PORT_H
@@ -48,6 +49,21 @@ typedef enum lwss_status {
 /** Largest number of DNS servers the port keeps. */
 #define LWSS_PORT_MAX_DNS 3
 
+/**
+ * Network impairment applied by lwss inside the TAP driver, in both
+ * directions (like tc netem, but needing no kernel module and no root).
+ * All zero: none.  Environment: LWSS_IMPAIR="loss=5,delay=50,jitter=20,
+ * dup=1,reorder=25,seed=7" (percent, milliseconds).
+ */
+typedef struct lwss_port_impairment {
+    uint16_t loss_permille;     /**< frames dropped, per 1000 */
+    uint16_t dup_permille;      /**< frames delivered twice, per 1000 */
+    uint16_t reorder_permille;  /**< delayed frames sent at once instead (overtaking), per 1000 */
+    uint32_t delay_ms;          /**< added one-way delay */
+    uint32_t jitter_ms;         /**< uniform +/- around delay_ms (reorders frames) */
+    uint32_t seed;              /**< PRNG seed; 0 = random */
+} lwss_port_impairment;
+
 /** Everything the host port needs; see lwss_port_config_default(). */
 typedef struct lwss_port_config {
     char tap[16];                 /**< TAP device name (IFNAMSIZ) */
@@ -59,6 +75,7 @@ typedef struct lwss_port_config {
     uint32_t dns[LWSS_PORT_MAX_DNS]; /**< DNS servers, network order; 0 = unused */
     char pcap_path[256];          /**< capture file; empty = no capture */
     uint64_t pcap_max_bytes;      /**< stop capturing past this size; 0 = no cap */
+    lwss_port_impairment impair;  /**< simulated bad network; zero = none */
 } lwss_port_config;
 
 /** Fill @p cfg with the defaults (table above). */
@@ -96,12 +113,20 @@ int lwss_port_is_up(void);
  */
 int lwss_port_get_config(lwss_port_config *out);
 
+/**
+ * Simulate pulling (0) and plugging back (1) the cable: while down, every
+ * frame in both directions is dropped; lwIP's TCP retransmits as it would.
+ * @return LWSS_OK, or LWSS_ERR_STATE when the port is not up.
+ */
+int lwss_port_set_link(int up);
+
 /** Frames seen by the port since it came up. */
 typedef struct lwss_port_stats {
     uint64_t rx_frames, tx_frames;     /**< frames received from / sent to the TAP */
     uint64_t rx_bytes, tx_bytes;       /**< their bytes */
     uint64_t rx_dropped, tx_errors;    /**< no pbuf / write errors */
     uint64_t pcap_frames;              /**< frames written to the capture */
+    uint64_t impaired_drops;           /**< frames dropped by impairment or link-down */
 } lwss_port_stats;
 
 /** Current counters (zero when down). */

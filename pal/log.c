@@ -1,0 +1,366 @@
+/* Writing the log: appends, sectors joining the log, and the collector.
+ *
+ * Power-loss rules: a record is valid only when both its CRCs are, so a cut
+ * append leaves the previous version in force; a collection copies live
+ * records (same sequence) and makes them durable before it marks and erases
+ * the victim, so a cut anywhere leaves either the original or the copy. */
+#include "pal/crc32.h"
+#include "pal/layout.h"
+#include "pal/store.h"
+
+#include "lwip_port/internal.h"
+#include "lwss/port.h"
+
+#include <string.h>
+
+static int broken(lwss_store *st, int ret)
+{
+    st->broken = 1;
+    return ret;
+}
+
+static uint32_t payload(const lwss_store *st)
+{
+    return st->ssize - LWSS_NVM_SHDR_SIZE;
+}
+
+static uint32_t max_known_count(const lwss_store *st)
+{
+    uint32_t m = 0;
+    for (uint32_t s = 0; s < st->nsec; s++) {
+        if (st->sec[s].count_known && st->sec[s].erase_count > m) {
+            m = st->sec[s].erase_count;
+        }
+    }
+    return m;
+}
+
+/* Erase sector @p s and give it a fresh static header (one more erase). */
+static int erase_sector(lwss_store *st, uint32_t s)
+{
+    lwss_store_sector *sec = &st->sec[s];
+    /* A lost count (header destroyed) is estimated high, never low. */
+    uint32_t count = (sec->count_known ? sec->erase_count : max_known_count(st)) + 1u;
+    uint8_t hdr[LWSS_NVM_SHDR_STATIC];
+    lwss_shdr_encode_static(hdr, st->size, st->ssize, count);
+    sec->state = LWSS_SEC_DIRTY;
+    int ret = lwss_flash_erase(st->fl, s * st->ssize, st->ssize);
+    if (ret == 0) {
+        ret = lwss_flash_program(st->fl, s * st->ssize, hdr, sizeof(hdr));
+    }
+    if (ret != 0) {
+        return broken(st, ret);
+    }
+    memset(sec, 0, sizeof(*sec));
+    sec->state = LWSS_SEC_FREE;
+    sec->count_known = 1;
+    sec->erase_count = count;
+    return 0;
+}
+
+int lwss_store_format(lwss_store *st)
+{
+    const uint8_t *img = lwss_flash_map(st->fl);
+    for (uint32_t s = 0; s < st->nsec; s++) {
+        uint8_t hdr[LWSS_NVM_SHDR_STATIC];
+        int ret;
+        st->sec[s].state = LWSS_SEC_DIRTY;
+        if (img[s * st->ssize] != 0xFF || memcmp(img + s * st->ssize, img + s * st->ssize + 1,
+                                                 LWSS_NVM_SHDR_SIZE - 1) != 0) {
+            ret = erase_sector(st, s); /* left over from a cut format */
+        } else {
+            lwss_shdr_encode_static(hdr, st->size, st->ssize, 0);
+            ret = lwss_flash_program(st->fl, s * st->ssize, hdr, sizeof(hdr));
+            st->sec[s].state = LWSS_SEC_FREE;
+            st->sec[s].count_known = 1;
+        }
+        if (ret != 0) {
+            return broken(st, ret);
+        }
+    }
+    st->head = -1;
+    st->next_seq = 1;
+    st->next_sector_seq = 1;
+    return lwss_flash_sync(st->fl);
+}
+
+static uint32_t free_sectors(const lwss_store *st)
+{
+    uint32_t n = 0;
+    for (uint32_t s = 0; s < st->nsec; s++) {
+        n += st->sec[s].state != LWSS_SEC_USED;
+    }
+    return n;
+}
+
+/* The least-worn erasable sector; ties go to the first after the head. */
+static int pick_free(const lwss_store *st)
+{
+    int best = -1;
+    uint32_t best_count = 0, est = max_known_count(st);
+    uint32_t start = st->head >= 0 ? (uint32_t)st->head + 1u : 0u;
+    for (uint32_t i = 0; i < st->nsec; i++) {
+        uint32_t s = (start + i) % st->nsec;
+        if (st->sec[s].state == LWSS_SEC_USED) {
+            continue;
+        }
+        uint32_t count = st->sec[s].count_known ? st->sec[s].erase_count : est;
+        if (best < 0 || count < best_count) {
+            best = (int)s;
+            best_count = count;
+        }
+    }
+    return best;
+}
+
+/* Make a free sector the new head of the log. */
+static int activate(lwss_store *st, uint32_t s)
+{
+    int ret = 0;
+    if (st->sec[s].state == LWSS_SEC_DIRTY) {
+        ret = erase_sector(st, s);
+        if (ret != 0) {
+            return ret;
+        }
+    }
+    uint8_t seq[8];
+    lwss_shdr_encode_seq(seq, lwss_flash_map(st->fl) + s * st->ssize, st->next_sector_seq);
+    ret = lwss_flash_program(st->fl, s * st->ssize + LWSS_NVM_SHDR_SEQ_OFF, seq, sizeof(seq));
+    if (ret != 0) {
+        return broken(st, ret);
+    }
+    lwss_store_sector *sec = &st->sec[s];
+    sec->state = LWSS_SEC_USED;
+    sec->seq = st->next_sector_seq++;
+    sec->write_off = LWSS_NVM_SHDR_SIZE;
+    sec->live_bytes = 0;
+    sec->records = 0;
+    st->head = (int)s;
+    return 0;
+}
+
+static int collect(lwss_store *st);
+
+/* Room for @p extent bytes at the head.  Ordinary appends keep one free
+ * sector in reserve so that a collection always has somewhere to copy to. */
+static int ensure_room(lwss_store *st, uint32_t extent, int for_gc)
+{
+    for (uint32_t round = 0; round < 2u * st->nsec + 2u; round++) {
+        if (st->head >= 0 && st->ssize - st->sec[st->head].write_off >= extent) {
+            return 0;
+        }
+        if (free_sectors(st) > (for_gc ? 0u : 1u)) {
+            int ret = activate(st, (uint32_t)pick_free(st));
+            if (ret != 0) {
+                return ret;
+            }
+            continue;
+        }
+        if (for_gc) {
+            break;
+        }
+        int ret = collect(st);
+        if (ret != 0) {
+            return ret;
+        }
+    }
+    return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: image full (no room for %u bytes)", extent);
+}
+
+/* The oldest sector of the log that is not the head, or -1. */
+static int victim(const lwss_store *st)
+{
+    int v = -1;
+    for (uint32_t s = 0; s < st->nsec; s++) {
+        if (st->sec[s].state == LWSS_SEC_USED && (int)s != st->head &&
+            (v < 0 || st->sec[s].seq < st->sec[v].seq)) {
+            v = (int)s;
+        }
+    }
+    return v;
+}
+
+/* Live entry with the lowest record offset in [lo, hi), or NULL. */
+static lwss_store_entry *next_live_in(lwss_store *st, uint32_t lo, uint32_t hi)
+{
+    lwss_store_entry *best = NULL;
+    for (size_t i = 0; i < st->nent; i++) {
+        lwss_store_entry *e = &st->ent[i];
+        if (e->live && e->rec_off >= lo && e->rec_off < hi &&
+            (best == NULL || e->rec_off < best->rec_off)) {
+            best = e;
+        }
+    }
+    return best;
+}
+
+/* Copy the live record of @p e to the head, same sequence and bytes. */
+static int copy_record(lwss_store *st, lwss_store_entry *e)
+{
+    int ret = ensure_room(st, e->extent, 1);
+    if (ret != 0) {
+        return ret;
+    }
+    const uint8_t *img = lwss_flash_map(st->fl);
+    lwss_store_sector *head = &st->sec[st->head];
+    uint32_t dst = (uint32_t)st->head * st->ssize + head->write_off;
+    uint32_t len = LWSS_NVM_RHDR_SIZE + e->meta.label_len + e->meta.id_len + e->data_len;
+    ret = lwss_flash_program(st->fl, dst, img + e->rec_off, len);
+    if (ret != 0) {
+        return broken(st, ret);
+    }
+    head->write_off += e->extent;
+    head->records++;
+    return lwss_store_apply(st, dst, img + dst);
+}
+
+/* Collect the oldest sector: copy what is live, make it durable, mark the
+ * victim obsolete, erase it.  Delete records are dropped: everything they
+ * shadow is older, so it sits in this sector or was erased before. */
+static int collect(lwss_store *st)
+{
+    int v = victim(st);
+    if (v < 0) {
+        return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: image full (nothing to collect)");
+    }
+    uint32_t lo = (uint32_t)v * st->ssize, hi = lo + st->ssize;
+    lwss_store_entry *e;
+    int ret = 0;
+    while (ret == 0 && (e = next_live_in(st, lo, hi)) != NULL) {
+        ret = copy_record(st, e);
+    }
+    if (ret == 0) {
+        ret = lwss_flash_sync(st->fl);
+    }
+    if (ret == 0) {
+        static const uint8_t obsolete = 0x00;
+        ret = lwss_flash_program(st->fl, lo + LWSS_NVM_SHDR_OBSOLETE_OFF, &obsolete, 1);
+    }
+    if (ret == 0) {
+        ret = erase_sector(st, (uint32_t)v);
+    }
+    if (ret == 0) {
+        ret = lwss_flash_sync(st->fl);
+    }
+    return ret != 0 ? broken(st, ret) : 0;
+}
+
+int lwss_store_gc(lwss_store *st)
+{
+    if (st->broken) {
+        return lwss_set_error(LWSS_ERR_IO, "nvm: a write failed earlier; reopen the image");
+    }
+    if (free_sectors(st) == 0) {
+        return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: no free sector to collect into");
+    }
+    return collect(st);
+}
+
+size_t lwss_store_max_value(const lwss_store *st, size_t label_len, size_t id_len)
+{
+    size_t room = payload(st) - LWSS_NVM_RHDR_SIZE;
+    return room > label_len + id_len ? room - label_len - id_len : 0;
+}
+
+/* Append one record (header, label, id, value) at the head and index it. */
+static int append(lwss_store *st, lwss_rhdr *h, const lwss_nvm_meta *meta, const uint8_t *data)
+{
+    uint32_t extent = lwss_rec_extent(h);
+    int ret = ensure_room(st, extent, 0);
+    if (ret != 0) {
+        return ret;
+    }
+    h->seq = st->next_seq++;
+    uint32_t crc = lwss_crc32(0, meta->label, h->label_len);
+    crc = lwss_crc32(crc, meta->id, h->id_len);
+    h->body_crc = lwss_crc32(crc, data, h->data_len);
+    uint8_t hdr[LWSS_NVM_RHDR_SIZE];
+    lwss_rhdr_encode(hdr, h);
+    lwss_store_sector *head = &st->sec[st->head];
+    uint32_t off = (uint32_t)st->head * st->ssize + head->write_off;
+    uint32_t at = off;
+    ret = lwss_flash_program(st->fl, at, hdr, sizeof(hdr));
+    at += sizeof(hdr);
+    if (ret == 0) {
+        ret = lwss_flash_program(st->fl, at, meta->label, h->label_len);
+        at += h->label_len;
+    }
+    if (ret == 0) {
+        ret = lwss_flash_program(st->fl, at, meta->id, h->id_len);
+        at += h->id_len;
+    }
+    if (ret == 0 && h->data_len > 0) {
+        ret = lwss_flash_program(st->fl, at, data, h->data_len);
+    }
+    if (ret == 0) {
+        ret = lwss_flash_sync(st->fl);
+    }
+    if (ret != 0) {
+        return broken(st, ret);
+    }
+    head->write_off += extent;
+    head->records++;
+    return lwss_store_apply(st, off, lwss_flash_map(st->fl) + off);
+}
+
+static void fill_header(lwss_rhdr *h, uint8_t type, const lwss_nvm_meta *meta, size_t len)
+{
+    memset(h, 0, sizeof(*h));
+    h->type = type;
+    h->label_len = (uint8_t)meta->label_len;
+    h->id_len = meta->id_len;
+    h->flags = meta->is_private ? LWSS_NVM_FLAG_PRIVATE : 0;
+    h->cls = meta->cls;
+    h->key_type = meta->key_type;
+    h->data_len = (uint32_t)len;
+}
+
+int64_t lwss_store_put(lwss_store *st, const lwss_nvm_meta *meta, const uint8_t *data,
+                       size_t len)
+{
+    if (st->broken) {
+        return lwss_set_error(LWSS_ERR_IO, "nvm: a write failed earlier; reopen the image");
+    }
+    if (len > lwss_store_max_value(st, meta->label_len, meta->id_len)) {
+        return lwss_set_error(LWSS_ERR_INVAL,
+                              "nvm: object of %zu bytes too large (at most %zu with %u-byte "
+                              "sectors)",
+                              len, lwss_store_max_value(st, meta->label_len, meta->id_len),
+                              st->ssize);
+    }
+    uint32_t existing = lwss_store_find(st, meta->label, meta->label_len, meta->cls);
+    if (existing == 0 && st->live_count >= st->max_objects) {
+        return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: object limit (%zu) reached",
+                              st->max_objects);
+    }
+    lwss_rhdr h;
+    fill_header(&h, LWSS_NVM_REC_PUT, meta, len);
+    /* The old version stays live until the new one is complete. */
+    if (st->live_total + lwss_rec_extent(&h) > (uint64_t)(st->nsec - 1u) * payload(st)) {
+        return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: image full (%llu bytes live)",
+                              (unsigned long long)st->live_total);
+    }
+    int ret = append(st, &h, meta, data);
+    if (ret != 0) {
+        return ret;
+    }
+    return lwss_store_find(st, meta->label, meta->label_len, meta->cls);
+}
+
+int lwss_store_del(lwss_store *st, uint32_t handle)
+{
+    if (st->broken) {
+        return lwss_set_error(LWSS_ERR_IO, "nvm: a write failed earlier; reopen the image");
+    }
+    const lwss_store_entry *e = lwss_store_get(st, handle);
+    if (e == NULL) {
+        return 0; /* already absent */
+    }
+    lwss_nvm_meta meta = e->meta;
+    meta.is_private = 0;
+    meta.key_type = 0;
+    meta.id_len = 0;
+    lwss_rhdr h;
+    fill_header(&h, LWSS_NVM_REC_DEL, &meta, 0);
+    return append(st, &h, &meta, NULL);
+}

@@ -1,0 +1,305 @@
+/* Opening a store: find the geometry, classify sectors, replay the log.
+ * Every input is bounded: offsets only grow, every length is checked
+ * against the sector before it is used. */
+#include "pal/crc32.h"
+#include "pal/layout.h"
+#include "pal/store.h"
+
+#include "lwip_port/internal.h"
+#include "lwss/port.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void lwss_store_note_damage(lwss_store *st, uint32_t off, uint8_t kind)
+{
+    if (st->dmg != NULL && st->ndmg < LWSS_STORE_DMG_KEEP) {
+        st->dmg[st->ndmg].off = off;
+        st->dmg[st->ndmg].kind = kind;
+        st->ndmg++;
+    }
+    st->dmg_total++;
+}
+
+static int all_ff(const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != 0xFF) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int geometry_sane(uint32_t size, uint32_t sector)
+{
+    return sector >= LWSS_NVM_MIN_SECTOR && sector <= LWSS_NVM_MAX_SECTOR &&
+           (sector & (sector - 1)) == 0 && size % sector == 0 &&
+           size / sector >= LWSS_NVM_MIN_SECTORS;
+}
+
+/* Look for a valid sector header at 0, then at every power-of-two offset
+ * (sector 0 may be mid-erase).  @return 1 found, 0 none, <0 refused. */
+static int probe_header(const uint8_t *img, uint32_t size, lwss_shdr *out)
+{
+    lwss_shdr h;
+    if (size >= LWSS_NVM_SHDR_SIZE) {
+        lwss_shdr_decode(img, &h);
+        /* Magic, version and the CRC at 20 are the same in every version;
+         * a torn header (cut while programming) has no valid CRC. */
+        if (h.magic_ok && lwss_le32(img + 20) == lwss_crc32(0, img, 20) &&
+            h.version != LWSS_NVM_FMT_VERSION) {
+            return lwss_set_error(LWSS_ERR_INVAL,
+                                  "nvm: image format version %u, this build reads version %u",
+                                  h.version, LWSS_NVM_FMT_VERSION);
+        }
+    }
+    for (uint64_t off = 0; off + LWSS_NVM_SHDR_SIZE <= size;
+         off = off ? off * 2 : LWSS_NVM_MIN_SECTOR) {
+        lwss_shdr_decode(img + off, &h);
+        if (h.static_ok && h.version == LWSS_NVM_FMT_VERSION && h.sector_size != 0 &&
+            off % h.sector_size == 0) {
+            *out = h;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Nothing but (possibly torn) sector headers on an otherwise erased image:
+ * a format that was cut; safe to format again. */
+static int interrupted_format(const uint8_t *img, uint32_t size, uint32_t sector)
+{
+    if (!geometry_sane(size, sector)) {
+        return 0;
+    }
+    for (uint32_t s = 0; s < size; s += sector) {
+        if (!all_ff(img + s + LWSS_NVM_SHDR_SIZE, sector - LWSS_NVM_SHDR_SIZE)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int pick_geometry(lwss_store *st, const lwss_nvm_geometry *want, int *blank)
+{
+    const uint8_t *img = lwss_flash_map(st->fl);
+    uint32_t size = lwss_flash_size(st->fl);
+    lwss_shdr h;
+    memset(&h, 0, sizeof(h));
+    *blank = 0;
+    int found = probe_header(img, size, &h);
+    if (found < 0) {
+        return found;
+    }
+    if (found == 0) {
+        uint32_t sector = want != NULL ? want->sector : LWSS_NVM_DEFAULT_SECTOR;
+        if (!all_ff(img, size) && !interrupted_format(img, size, sector)) {
+            return lwss_set_error(LWSS_ERR_INVAL,
+                                  "nvm: not an lwss NVM image (no valid sector header)");
+        }
+        if (!lwss_flash_writable(st->fl)) {
+            return lwss_set_error(LWSS_ERR_INVAL, "nvm: image is blank (not formatted)");
+        }
+        *blank = 1;
+        h.image_size = size;
+        h.sector_size = sector;
+    }
+    if (!geometry_sane(h.image_size, h.sector_size) || h.image_size != size) {
+        return lwss_set_error(LWSS_ERR_INVAL,
+                              "nvm: bad geometry: image of %u bytes, header says %u bytes in "
+                              "%u-byte sectors",
+                              size, h.image_size, h.sector_size);
+    }
+    if (want != NULL && (want->size != h.image_size || want->sector != h.sector_size)) {
+        return lwss_set_error(LWSS_ERR_INVAL,
+                              "nvm: image geometry %u bytes / %u-byte sectors differs from the "
+                              "configured %u / %u",
+                              h.image_size, h.sector_size, want->size, want->sector);
+    }
+    st->size = h.image_size;
+    st->ssize = h.sector_size;
+    st->nsec = h.image_size / h.sector_size;
+    return 0;
+}
+
+static void classify_sector(lwss_store *st, uint32_t s)
+{
+    const uint8_t *base = lwss_flash_map(st->fl) + (size_t)s * st->ssize;
+    lwss_store_sector *sec = &st->sec[s];
+    lwss_shdr h;
+    lwss_shdr_decode(base, &h);
+    sec->state = LWSS_SEC_DIRTY;
+    if (!h.static_ok) {
+        /* An erased header is normal (cut format or erase); anything else is damage. */
+        if (!all_ff(base, LWSS_NVM_SHDR_SIZE)) {
+            lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
+        }
+        return;
+    }
+    if (h.version != LWSS_NVM_FMT_VERSION || h.image_size != st->size ||
+        h.sector_size != st->ssize) {
+        lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_FOREIGN);
+        return;
+    }
+    sec->count_known = 1;
+    sec->erase_count = h.erase_count;
+    uint8_t mark = base[LWSS_NVM_SHDR_OBSOLETE_OFF];
+    if (mark == 0x00) {
+        return; /* collection was cut between marking and erasing */
+    }
+    if (mark != 0xFF || !all_ff(base + LWSS_NVM_SHDR_OBSOLETE_OFF + 1,
+                                LWSS_NVM_SHDR_SIZE - LWSS_NVM_SHDR_OBSOLETE_OFF - 1)) {
+        lwss_store_note_damage(st, s * st->ssize + LWSS_NVM_SHDR_OBSOLETE_OFF, LWSS_DMG_GARBAGE);
+    }
+    if (h.seq_state == 0 && all_ff(base + LWSS_NVM_SHDR_SIZE, st->ssize - LWSS_NVM_SHDR_SIZE)) {
+        sec->state = LWSS_SEC_FREE;
+    } else if (h.seq_state == 1) {
+        sec->state = LWSS_SEC_USED;
+        sec->seq = h.seq;
+    } else {
+        /* sequence torn (cut while joining the log) or data in a free sector */
+        lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
+    }
+}
+
+/* Replay the records of one USED sector into the index. */
+static int scan_records(lwss_store *st, uint32_t s)
+{
+    const uint8_t *img = lwss_flash_map(st->fl);
+    const uint32_t base = s * st->ssize;
+    uint32_t end = st->ssize;
+    while (end > LWSS_NVM_SHDR_SIZE && img[base + end - 1] == 0xFF) {
+        end--;
+    }
+    uint32_t off = LWSS_NVM_SHDR_SIZE;
+    int in_garbage = 0;
+    while (off < end) {
+        lwss_rhdr h;
+        if (off + LWSS_NVM_RHDR_SIZE <= st->ssize && lwss_rhdr_decode(img + base + off, &h) &&
+            lwss_rec_extent(&h) <= st->ssize - off) {
+            in_garbage = 0;
+            uint32_t body = lwss_rec_body_len(&h);
+            if (lwss_crc32(0, img + base + off + LWSS_NVM_RHDR_SIZE, body) == h.body_crc) {
+                int ret = lwss_store_apply(st, base + off, img + base + off);
+                if (ret != 0) {
+                    return ret;
+                }
+                st->sec[s].records++;
+                uint32_t pad = lwss_rec_extent(&h) - LWSS_NVM_RHDR_SIZE - body;
+                if (!all_ff(img + base + off + lwss_rec_extent(&h) - pad, pad)) {
+                    lwss_store_note_damage(st, base + off, LWSS_DMG_GARBAGE);
+                }
+            } else {
+                lwss_store_note_damage(st, base + off, LWSS_DMG_BODY);
+            }
+            off += lwss_rec_extent(&h);
+            continue;
+        }
+        if (!in_garbage) {
+            lwss_store_note_damage(st, base + off, LWSS_DMG_GARBAGE);
+            in_garbage = 1;
+        }
+        off += 4;
+    }
+    st->sec[s].write_off = off;
+    return 0;
+}
+
+static int by_seq(const void *a, const void *b, void *arg)
+{
+    const lwss_store *st = arg;
+    uint32_t sa = st->sec[*(const uint32_t *)a].seq, sb = st->sec[*(const uint32_t *)b].seq;
+    if (sa != sb) {
+        return sa < sb ? -1 : 1;
+    }
+    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+/* Replay USED sectors in log order; find the head and the next sequences. */
+static int replay(lwss_store *st)
+{
+    uint32_t *order = malloc(st->nsec * sizeof(*order));
+    if (order == NULL) {
+        return lwss_set_error(LWSS_ERR_NOMEM, "nvm: out of memory");
+    }
+    uint32_t n = 0;
+    for (uint32_t s = 0; s < st->nsec; s++) {
+        if (st->sec[s].state == LWSS_SEC_USED) {
+            order[n++] = s;
+        }
+    }
+    qsort_r(order, n, sizeof(*order), by_seq, st);
+    int ret = 0;
+    for (uint32_t i = 0; i < n && ret == 0; i++) {
+        ret = scan_records(st, order[i]);
+    }
+    st->head = n > 0 ? (int)order[n - 1] : -1;
+    st->next_sector_seq = n > 0 ? st->sec[order[n - 1]].seq + 1u : 1u;
+    free(order);
+    st->next_seq = 1;
+    for (size_t i = 0; i < st->nent; i++) {
+        if (st->ent[i].seq >= st->next_seq) {
+            st->next_seq = st->ent[i].seq + 1u;
+        }
+    }
+    lwss_store_recount(st);
+    return ret;
+}
+
+static int store_init(lwss_store *st, const lwss_nvm_geometry *want)
+{
+    int blank = 0;
+    int ret = pick_geometry(st, want, &blank);
+    if (ret != 0) {
+        return ret;
+    }
+    st->sec = calloc(st->nsec, sizeof(*st->sec));
+    st->dmg = calloc(LWSS_STORE_DMG_KEEP, sizeof(*st->dmg));
+    if (st->sec == NULL || st->dmg == NULL) {
+        return lwss_set_error(LWSS_ERR_NOMEM, "nvm: out of memory");
+    }
+    if (blank) {
+        return lwss_store_format(st);
+    }
+    for (uint32_t s = 0; s < st->nsec; s++) {
+        classify_sector(st, s);
+    }
+    return replay(st);
+}
+
+int lwss_store_open(lwss_store **out, lwss_flash *fl, const lwss_nvm_geometry *want,
+                    size_t max_objects)
+{
+    *out = NULL;
+    lwss_store *st = calloc(1, sizeof(*st));
+    if (st == NULL) {
+        lwss_flash_close(fl);
+        return lwss_set_error(LWSS_ERR_NOMEM, "nvm: out of memory");
+    }
+    st->fl = fl;
+    st->head = -1;
+    st->max_objects = max_objects;
+    int ret = store_init(st, want);
+    if (ret != 0) {
+        lwss_store_close(st);
+        return ret;
+    }
+    *out = st;
+    return 0;
+}
+
+void lwss_store_close(lwss_store *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    lwss_flash_close(st->fl);
+    free(st->sec);
+    free(st->dmg);
+    if (st->ent != NULL) {
+        memset(st->ent, 0, st->cap * sizeof(*st->ent)); /* ids and labels */
+        free(st->ent);
+    }
+    free(st);
+}

@@ -1,0 +1,109 @@
+/*
+ * The NVM store: an append-only log of records in the sectors of a flash,
+ * scanned at open into an in-RAM index of live objects, with a collector
+ * that moves live records out of the oldest sector before erasing it.
+ *
+ * Not thread-safe: nvm.c serialises every call.
+ */
+#ifndef LWSS_PAL_STORE_H
+#define LWSS_PAL_STORE_H
+
+#include "lwss/nvm.h"
+#include "pal/flash.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Sector states found by the scan. */
+enum { LWSS_SEC_FREE = 0, LWSS_SEC_USED = 1, LWSS_SEC_DIRTY = 2 };
+
+/** Kinds of damage the scan reports. */
+enum {
+    LWSS_DMG_SECTOR = 1, /**< sector header unreadable (sector ignored, erased on reuse) */
+    LWSS_DMG_GARBAGE,    /**< bytes that are no valid record header (torn or flipped) */
+    LWSS_DMG_BODY,       /**< record header good, body CRC bad (torn or flipped) */
+    LWSS_DMG_FOREIGN,    /**< sector header of another geometry or version */
+};
+
+/** One object slot; the handle is its index + 1 and never changes while open. */
+typedef struct lwss_store_entry {
+    lwss_nvm_meta meta;
+    uint32_t seq;       /**< sequence of the record that decided the state */
+    uint32_t rec_off;   /**< image offset of the live record */
+    uint32_t extent;    /**< its aligned size */
+    uint32_t data_len;  /**< value length */
+    uint8_t live;       /**< 0: destroyed (slot kept) */
+} lwss_store_entry;
+
+/** What the scan learnt about one sector. */
+typedef struct lwss_store_sector {
+    uint8_t state;        /**< LWSS_SEC_* */
+    uint8_t count_known;  /**< erase count read from the header */
+    uint32_t erase_count;
+    uint32_t seq;         /**< log position (USED) */
+    uint32_t write_off;   /**< next append offset inside the sector (USED) */
+    uint32_t live_bytes;  /**< bytes of live records */
+    uint32_t records;     /**< valid records found by the scan or written since */
+} lwss_store_sector;
+
+/** One damaged place. */
+typedef struct lwss_store_damage {
+    uint32_t off;   /**< image offset */
+    uint8_t kind;   /**< LWSS_DMG_* */
+} lwss_store_damage;
+
+typedef struct lwss_store {
+    lwss_flash *fl;
+    uint32_t size, ssize, nsec;
+    lwss_store_sector *sec;
+    lwss_store_entry *ent;
+    size_t nent, cap;
+    size_t live_count, max_objects;
+    uint64_t live_total;         /**< bytes of live records */
+    uint32_t next_seq, next_sector_seq;
+    int head;                    /**< sector appended to, -1 none */
+    int broken;                  /**< a write failed: RAM state no longer trusted */
+    lwss_store_damage *dmg;      /**< first damages (at most LWSS_STORE_DMG_KEEP) */
+    size_t ndmg, dmg_total;
+    uint64_t bytes_programmed;   /**< by this open, for write amplification */
+} lwss_store;
+
+#define LWSS_STORE_DMG_KEEP 64u
+
+/**
+ * Scan the image of @p fl into a new store (takes @p fl).  A blank image is
+ * formatted with @p want (or the default geometry) when @p fl is writable.
+ * An image whose version or geometry differs from @p want (when non-NULL)
+ * is refused.  @return 0 or a negative lwss_status with lwss_last_error().
+ */
+int lwss_store_open(lwss_store **out, lwss_flash *fl, const lwss_nvm_geometry *want,
+                    size_t max_objects);
+/** Free the store and close its flash (RAM zeroized). */
+void lwss_store_close(lwss_store *st);
+
+/** Entry for @p handle, or NULL (also for destroyed objects). */
+const lwss_store_entry *lwss_store_get(const lwss_store *st, uint32_t handle);
+/** Handle of the live object (label, cls) (LWSS_NVM_ANY_CLASS: first), or 0. */
+uint32_t lwss_store_find(const lwss_store *st, const uint8_t *label, size_t label_len,
+                         uint32_t cls);
+/** Pointer to the value of @p e inside the RAM mirror. */
+const uint8_t *lwss_store_value(const lwss_store *st, const lwss_store_entry *e);
+
+/** Append a new version of (meta->label, meta->cls).  @return handle or negative. */
+int64_t lwss_store_put(lwss_store *st, const lwss_nvm_meta *meta, const uint8_t *data,
+                       size_t len);
+/** Append a delete record for @p handle.  @return 0 or negative. */
+int lwss_store_del(lwss_store *st, uint32_t handle);
+/** Collect the oldest sector now (for tests and the CLI).  @return 0 or negative. */
+int lwss_store_gc(lwss_store *st);
+
+/** Largest value a record can carry with this geometry and label/id lengths. */
+size_t lwss_store_max_value(const lwss_store *st, size_t label_len, size_t id_len);
+
+/* Internal to the store (scan.c <-> log.c). */
+void lwss_store_note_damage(lwss_store *st, uint32_t off, uint8_t kind);
+int lwss_store_apply(lwss_store *st, uint32_t rec_off, const uint8_t *rec);
+int lwss_store_format(lwss_store *st);
+void lwss_store_recount(lwss_store *st);
+
+#endif

@@ -1,0 +1,281 @@
+/* nvm suite, part 2: power cuts.  For a save, a destroy, a collection and
+ * saves that trigger collections, cut after every program/erase operation
+ * and at every byte inside the one that is cut; reopen; the object is old
+ * or new, never a mix, and every neighbour is intact; the image still works. */
+#include "tests/lwss_test.h"
+#include "tests/test_nvm_util.h"
+
+#include "lwss/pkcs11_std.h"
+#include "lwss/port.h"
+#include "pal/nvm_internal.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fault_case {
+    void (*prepare)(void); /* build the image before the operation */
+    void (*op)(void);      /* the operation that is cut */
+    void (*check)(void);   /* after reopening: old-or-new, neighbours intact */
+} fault_case;
+
+static void setup(void)
+{
+    lwss_leak_setup_fds();
+    lwss_tnvm_begin();
+}
+
+static void teardown(void)
+{
+    lwss_flash_fault_disarm();
+    lwss_tnvm_end();
+    lwss_leak_teardown_fds();
+}
+
+static void open_small(void)
+{
+    ck_assert_msg(lwss_nvm_open(&lwss_tnvm_small) == 0, "open: %s", lwss_last_error());
+}
+
+static void check_neighbours(void)
+{
+    ck_assert_msg(lwss_tnvm_has("n1", 100, 1), "neighbour n1 damaged");
+    ck_assert_msg(lwss_tnvm_has("n2", 37, 2), "neighbour n2 damaged");
+    ck_assert_msg(lwss_tnvm_has("n3", 150, 3), "neighbour n3 damaged");
+}
+
+static void put_neighbours(void)
+{
+    lwss_tnvm_put("n1", 100, 1);
+    lwss_tnvm_put("target", 80, 10);
+    lwss_tnvm_put("n2", 37, 2);
+    lwss_tnvm_put("gone", 60, 5);
+    ck_assert_int_eq(lwss_nvm_destroy(lwss_nvm_find((const uint8_t *)"gone", 4, CKO_DATA)), 0);
+    lwss_tnvm_put("n3", 150, 3);
+}
+
+static void check_gone(void)
+{
+    ck_assert_msg(lwss_nvm_find((const uint8_t *)"gone", 4, CKO_DATA) == 0,
+                  "destroyed object came back");
+}
+
+/* ---- save that replaces -------------------------------------------------- */
+
+static void op_replace(void)
+{
+    uint8_t v[120];
+    lwss_tnvm_pattern(v, sizeof(v), 11);
+    lwss_nvm_meta m = lwss_tnvm_meta("target", CKO_DATA, 0);
+    (void)lwss_nvm_save(&m, v, sizeof(v));
+}
+
+static void check_replace(void)
+{
+    ck_assert_msg(lwss_tnvm_has("target", 80, 10) || lwss_tnvm_has("target", 120, 11),
+                  "target is neither old nor new");
+    check_neighbours();
+    check_gone();
+}
+
+/* ---- save of a new object ------------------------------------------------ */
+
+static void op_create(void)
+{
+    uint8_t v[70];
+    lwss_tnvm_pattern(v, sizeof(v), 21);
+    lwss_nvm_meta m = lwss_tnvm_meta("fresh", CKO_DATA, 0);
+    (void)lwss_nvm_save(&m, v, sizeof(v));
+}
+
+static void check_create(void)
+{
+    ck_assert_msg(lwss_tnvm_has("fresh", 70, 21) ||
+                      lwss_nvm_find((const uint8_t *)"fresh", 5, CKO_DATA) == 0,
+                  "new object half there");
+    ck_assert(lwss_tnvm_has("target", 80, 10));
+    check_neighbours();
+    check_gone();
+}
+
+/* ---- destroy ------------------------------------------------------------- */
+
+static void op_destroy(void)
+{
+    (void)lwss_nvm_destroy(lwss_nvm_find((const uint8_t *)"target", 6, CKO_DATA));
+}
+
+static void check_destroy(void)
+{
+    ck_assert_msg(lwss_tnvm_has("target", 80, 10) ||
+                      lwss_nvm_find((const uint8_t *)"target", 6, CKO_DATA) == 0,
+                  "destroyed object damaged");
+    check_neighbours();
+    check_gone();
+}
+
+/* ---- collection ---------------------------------------------------------- */
+
+/* Fill until a single free sector (the collector's reserve) is left. */
+static void fill_to_reserve(void)
+{
+    for (uint32_t v = 100; v < 200; v++) {
+        lwss_store_sector sec[64];
+        uint32_t n = 0, free_count = 0;
+        ck_assert_int_eq(lwss_nvm_sector_info(sec, 64, &n), 0);
+        for (uint32_t s = 0; s < n; s++) {
+            free_count += sec[s].state != LWSS_SEC_USED;
+        }
+        if (free_count <= 1) {
+            return;
+        }
+        lwss_tnvm_put("churn", 200, v);
+    }
+    ck_abort_msg("image never filled");
+}
+
+static void prepare_gc(void)
+{
+    put_neighbours();
+    lwss_tnvm_put("target", 80, 10); /* same value: the older record is stale */
+    fill_to_reserve();
+}
+
+static void op_collect(void)
+{
+    (void)lwss_nvm_collect();
+}
+
+static void check_collect(void)
+{
+    ck_assert(lwss_tnvm_has("target", 80, 10));
+    check_neighbours();
+    check_gone();
+}
+
+static void op_saves_with_gc(void)
+{
+    for (uint32_t v = 300; v < 303; v++) {
+        uint8_t buf[300];
+        lwss_tnvm_pattern(buf, sizeof(buf), v);
+        lwss_nvm_meta m = lwss_tnvm_meta("target", CKO_DATA, 0);
+        if (lwss_nvm_save(&m, buf, sizeof(buf)) == 0) {
+            return;
+        }
+    }
+}
+
+static void check_saves_with_gc(void)
+{
+    int ok = lwss_tnvm_has("target", 80, 10);
+    for (uint32_t v = 300; v < 303; v++) {
+        ok |= lwss_tnvm_has("target", 300, v);
+    }
+    ck_assert_msg(ok, "target is no version it ever had");
+    check_neighbours();
+    check_gone();
+}
+
+/* One cut: restore the base image, cut the operation at (op, byte), reopen,
+ * check, then prove the recovered image takes new writes. */
+static uint32_t cut_once(const fault_case *fc, const uint8_t *base, size_t len, uint64_t op,
+                         uint32_t byte)
+{
+    lwss_tnvm_write_image(base, len);
+    open_small();
+    lwss_flash_fault_arm(op, byte);
+    fc->op();
+    ck_assert_msg(lwss_flash_fault_tripped(), "cut %llu/%u never happened",
+                  (unsigned long long)op, byte);
+    uint32_t cut_len = lwss_flash_fault_cut_len();
+    lwss_flash_fault_disarm();
+    lwss_nvm_close();
+
+    open_small();
+    fc->check();
+    lwss_tnvm_put("after", 24, (uint32_t)(op * 1000u + byte));
+    lwss_nvm_close();
+    open_small();
+    fc->check();
+    ck_assert_msg(lwss_tnvm_has("after", 24, (uint32_t)(op * 1000u + byte)),
+                  "write after recovery lost (cut %llu/%u)", (unsigned long long)op, byte);
+    lwss_nvm_close();
+    return cut_len;
+}
+
+static void run_case(const fault_case *fc, uint64_t min_ops)
+{
+    open_small();
+    fc->prepare();
+    lwss_nvm_close();
+    size_t len = 0;
+    uint8_t *base = lwss_tnvm_read_image(&len);
+
+    /* Count the operations with a cut that never comes. */
+    open_small();
+    lwss_flash_fault_arm(UINT64_MAX, 0);
+    fc->op();
+    uint64_t ops = lwss_flash_fault_ops();
+    lwss_flash_fault_disarm();
+    lwss_nvm_close();
+    ck_assert_uint_ge(ops, min_ops);
+
+    uint64_t runs = 0;
+    for (uint64_t op = 0; op < ops; op++) {
+        uint32_t cut_len = 0;
+        for (uint32_t byte = 0; byte <= cut_len || byte == 0; byte++) {
+            cut_len = cut_once(fc, base, len, op, byte);
+            runs++;
+        }
+    }
+    ck_assert_uint_gt(runs, ops);
+    free(base);
+}
+
+START_TEST(test_cut_replace)
+{
+    static const fault_case fc = {put_neighbours, op_replace, check_replace};
+    run_case(&fc, 3);
+}
+END_TEST
+
+START_TEST(test_cut_create)
+{
+    static const fault_case fc = {put_neighbours, op_create, check_create};
+    run_case(&fc, 3);
+}
+END_TEST
+
+START_TEST(test_cut_destroy)
+{
+    static const fault_case fc = {put_neighbours, op_destroy, check_destroy};
+    run_case(&fc, 2);
+}
+END_TEST
+
+START_TEST(test_cut_collect)
+{
+    static const fault_case fc = {prepare_gc, op_collect, check_collect};
+    run_case(&fc, 4); /* copies, mark, erase, header */
+}
+END_TEST
+
+START_TEST(test_cut_saves_across_gc)
+{
+    static const fault_case fc = {prepare_gc, op_saves_with_gc, check_saves_with_gc};
+    run_case(&fc, 8);
+}
+END_TEST
+
+void lwss_tnvm_add_fault(Suite *s)
+{
+    TCase *tc = tcase_create("fault");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_cut_replace);
+    tcase_add_test(tc, test_cut_create);
+    tcase_add_test(tc, test_cut_destroy);
+    tcase_add_test(tc, test_cut_collect);
+    tcase_add_test(tc, test_cut_saves_across_gc);
+    suite_add_tcase(s, tc);
+}
