@@ -46,9 +46,11 @@ CK_RV lwss_p11_obj_save(const lwss_nvm_meta *meta, const uint8_t *der, size_t le
     }
     lwss_p11_store_lock();
     uint32_t h = lwss_nvm_save(meta, der, len);
+    int status = h == 0 ? lwss_nvm_last_status() : 0;
     lwss_p11_store_unlock();
     if (h == 0) {
-        return CKR_DEVICE_ERROR;
+        /* storage -> CK_RV, once, here; the detail stays in lwss_last_error() */
+        return status == LWSS_NVM_ERR_FULL ? CKR_DEVICE_MEMORY : CKR_DEVICE_ERROR;
     }
     *out = h;
     return CKR_OK;
