@@ -1,4 +1,11 @@
 # The one Check runner and the test targets.
+# Broken servers for the hostile-peer tests (issue 8).
+HOSTILE_PEER := $(BUILD)/tests/lwss-hostile-peer
+$(HOSTILE_PEER): tests/tools/hostile_peer.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lpthread
+TEST_DEPS += $(HOSTILE_PEER)
+
 TEST_BIN  := $(BUILD)/tests/lwss-tests
 TEST_SRCS += tests/runner.c tests/leak_check.c
 TEST_OBJS  = $(call OBJ,$(TEST_SRCS))
@@ -73,3 +80,4 @@ test-tsan-run: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 	$(call run-suites,$(TSAN_OPTIONS_RUN),$(TSAN_SUITES))
 
 .PHONY: test-valgrind test-tsan test-tsan-run
+
