@@ -314,8 +314,6 @@ START_TEST(no_roots_is_unverified)
     lwss_tls_options none = {.sni = "echo.lwss.test"};
     expect_connect_fails("server.crt", "server.key", &none, TLS_SOCKETS_SERVER_UNVERIFIED);
     ck_assert_uint_eq(server.echoed, 0);
-    lwss_tls_set_token(NULL); /* no token at all */
-    expect_connect_fails("server.crt", "server.key", &none, TLS_SOCKETS_SERVER_UNVERIFIED);
 }
 END_TEST
 

@@ -13,3 +13,5 @@ TEST_DEPS += $(CERTS_STAMP)
 TEST_SRCS += tests/test_tls_engine.c tests/tls_test_server.c tests/tls_test_token.c
 UNIT_SUITES += tls_engine
 TSAN_SUITES += tls_engine
+TEST_SRCS += tests/test_tls_full_tcp.c tests/test_tls_rig.c tests/tls_rig_util.c
+RIG_SUITES += tls_full_tcp tls_rig

@@ -15,10 +15,6 @@
 
 static _Atomic(CK_FUNCTION_LIST_PTR) token_override;
 
-/* TEMPORARY until the token (branch `token`) is merged here: weak, so the
- * library links without it; remove once C_GetFunctionList is in liblwss. */
-#pragma weak C_GetFunctionList
-
 int lwss_tls_set_token(CK_FUNCTION_LIST_PTR functions)
 {
     atomic_store(&token_override, functions);
@@ -28,7 +24,7 @@ int lwss_tls_set_token(CK_FUNCTION_LIST_PTR functions)
 CK_FUNCTION_LIST_PTR lwss_tls_token_functions(void)
 {
     CK_FUNCTION_LIST_PTR fl = atomic_load(&token_override);
-    if (fl == NULL && (C_GetFunctionList == NULL || C_GetFunctionList(&fl) != CKR_OK)) {
+    if (fl == NULL && C_GetFunctionList(&fl) != CKR_OK) {
         fl = NULL;
     }
     return fl;
