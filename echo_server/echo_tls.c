@@ -19,9 +19,12 @@
 #include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* Protocols the echo server speaks for ALPN: the AWS IoT one and its own. */
 static const char *echo_alpn[] = {"x-amzn-mqtt-ca", "lwss-echo", "http/1.1", NULL};
@@ -112,6 +115,10 @@ static int tls_open(void *lctx, int fd, void **out, char *err, size_t errlen)
     }
     handshake_resumed = 0;
     handshake_sni[0] = '\0';
+    /* Whole TLS records: without this, Nagle holds the second record of a
+     * flight until the client's delayed ACK (up to 250 ms with lwIP). */
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     mbedtls_ssl_init(&c->ssl);
     c->net.fd = fd;
     int ret = mbedtls_ssl_setup(&c->ssl, &l->conf);

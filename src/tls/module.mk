@@ -15,3 +15,9 @@ UNIT_SUITES += tls_engine
 TSAN_SUITES += tls_engine
 TEST_SRCS += tests/test_tls_full_tcp.c tests/test_tls_rig.c tests/tls_rig_util.c
 RIG_SUITES += tls_full_tcp tls_rig
+
+# Benchmark (make bench): TLS over lwIP/TAP beside the same engine over kernel TCP on a veth pair.
+BENCHES += $(BUILD)/bench/bench_tls
+$(BUILD)/bench/bench_tls: $(call OBJ,tests/bench/bench_tls.c) $(LIB_A) $(BUILD)/bin/lwss-demo
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)

@@ -35,6 +35,7 @@ typedef struct lwss_tls_io {
     ssize_t (*send)(int fd, const void *buf, size_t len);   /* -1 + errno */
     ssize_t (*recv)(int fd, void *buf, size_t len);         /* 0: EOF */
     int (*wait)(int fd, int for_write, int timeout_ms);      /* >0 ready, 0 timeout, <0 error */
+    void (*no_delay)(int fd);                                /* TCP_NODELAY, best effort */
 } lwss_tls_io;
 
 extern const lwss_tls_io lwss_tls_lwip_io;

@@ -33,7 +33,15 @@ static int lwip_io_wait(int fd, int for_write, int timeout_ms)
     return n;
 }
 
-const lwss_tls_io lwss_tls_lwip_io = {lwip_io_send, lwip_io_recv, lwip_io_wait};
+/* TLS writes whole records: Nagle would hold a handshake flight's second
+ * record for the peer's (delayed) ACK. */
+static void lwip_io_no_delay(int fd)
+{
+    int one = 1;
+    (void)lwip_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+const lwss_tls_io lwss_tls_lwip_io = {lwip_io_send, lwip_io_recv, lwip_io_wait, lwip_io_no_delay};
 
 static ssize_t kernel_io_send(int fd, const void *buf, size_t len)
 {
@@ -55,7 +63,14 @@ static int kernel_io_wait(int fd, int for_write, int timeout_ms)
     return n;
 }
 
-const lwss_tls_io lwss_tls_kernel_io = {kernel_io_send, kernel_io_recv, kernel_io_wait};
+static void kernel_io_no_delay(int fd)
+{
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails on AF_UNIX: fine */
+}
+
+const lwss_tls_io lwss_tls_kernel_io = {kernel_io_send, kernel_io_recv, kernel_io_wait,
+                                        kernel_io_no_delay};
 
 static int would_block(int err)
 {
@@ -96,6 +111,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 
 void lwss_tls_bio_attach(lwss_tls_conn *c)
 {
+    c->io->no_delay(c->fd);
     mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
 }
 
