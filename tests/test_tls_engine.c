@@ -439,6 +439,42 @@ START_TEST(timeouts_keep_the_session)
 }
 END_TEST
 
+/* Non-blocking sends against a stalled peer: would-block keeps the context,
+ * retries with the same data complete, nothing is lost or doubled. */
+START_TEST(nonblocking_send_backpressure)
+{
+    start_server("server.crt", "server.key", 1, NULL);
+    server.stall_ms = 300;
+    lwss_tls_conn *c = NULL;
+    lwss_tls_options opts = {.sni = "echo.lwss.test"};
+    ck_assert_int_eq(connect_opts(&c, &opts), 0);
+    enum { TOTAL = 600000 };
+    unsigned char *out = malloc(TOTAL), *in = malloc(TOTAL);
+    for (size_t i = 0; i < TOTAL; i++) out[i] = (unsigned char)(i * 13 + i / 251);
+    size_t sent = 0, got = 0;
+    int would_block = 0;
+    uint64_t deadline = lwss_test_now_ms() + 20000;
+    while ((sent < TOTAL || got < TOTAL) && lwss_test_now_ms() < deadline) {
+        if (sent < TOTAL) {
+            int32_t n = lwss_tls_send(c, out + sent, TOTAL - sent, 0, 1);
+            if (n == TLS_SOCKETS_EWOULDBLOCK) would_block++;
+            else { ck_assert_int_gt(n, 0); sent += (size_t)n; }
+        }
+        int32_t r = lwss_tls_recv(c, in + got, TOTAL - got, 0, 1);
+        if (r > 0) got += (size_t)r;
+        else ck_assert_int_eq(r, TLS_SOCKETS_EWOULDBLOCK);
+        if (r <= 0 && sent == TOTAL) usleep(1000);
+    }
+    ck_assert_uint_eq(sent, TOTAL);
+    ck_assert_uint_eq(got, TOTAL);
+    ck_assert_int_gt(would_block, 0);
+    ck_assert_int_eq(memcmp(in, out, TOTAL), 0);
+    free(out);
+    free(in);
+    finish(c);
+}
+END_TEST
+
 START_TEST(shutdown_and_errors)
 {
     start_server("server.crt", "server.key", 1, NULL);
@@ -510,6 +546,7 @@ Suite *tls_engine_suite(void)
     tcase_add_test(e, session_resumption);
     tcase_add_test(e, concurrent_send_and_recv);
     tcase_add_test(e, timeouts_keep_the_session);
+    tcase_add_test(e, nonblocking_send_backpressure);
     tcase_add_test(e, shutdown_and_errors);
     tcase_add_test(e, keylog_written);
     suite_add_tcase(s, e);

@@ -137,6 +137,9 @@ static void serve_one(server_state *st, int fd)
         const char *a = mbedtls_ssl_get_alpn_protocol(&ssl);
         snprintf(s->alpn_seen, sizeof(s->alpn_seen), "%s", a != NULL ? a : "");
         unsigned char buf[4096];
+        if (s->stall_ms > 0) {
+            usleep((useconds_t)s->stall_ms * 1000u);
+        }
         for (;;) {
             int n = mbedtls_ssl_read(&ssl, buf, sizeof(buf));
             if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {

@@ -22,6 +22,7 @@ typedef struct lwss_tt_server {
     int require_client_cert;      /**< 1: verify the client against certs/ca.crt */
     const char *alpn;             /**< protocol the server accepts, or NULL */
     int connections;              /**< handshakes to serve on fd (1), or accept() on fd when > 1 */
+    int stall_ms;                 /**< wait this long after the handshake before reading */
     /* results */
     int handshakes_ok;            /**< handshakes completed */
     int resumed;                  /**< of which resumed */

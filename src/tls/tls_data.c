@@ -24,39 +24,64 @@ static int is_want(int ret)
 }
 
 /*
- * An earlier write that returned WANT_WRITE already encrypted its record;
- * mbedtls finishes it when called again with the same length (the buffer
- * is not read again).  Called under the lock.  Returns 0 when nothing is
- * pending any more, WANT_* when still pending, or an mbedtls error.
+ * A write that returned WANT_WRITE has already built (encrypted) its record;
+ * mbedtls only sends the rest when called again.  Like mbedtls, the seam
+ * then reports would-block and expects the caller to retry with the same
+ * data, which it recognises by hash and answers with the byte count once
+ * the record is out.  A Recv or Close in between pushes the record out too
+ * (a peer may be waiting for it before answering).  All under the lock.
  */
+static uint64_t fnv1a(const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++) {
+        h = (h ^ p[i]) * 1099511628211ull;
+    }
+    return h;
+}
+
+/* Push out a built record: 0 when nothing is left to send, WANT_*, or an error. */
 static int flush_committed(lwss_tls_conn *c)
 {
     static const unsigned char unused[1];
-    if (c->write_committed == 0) {
+    if (c->write_committed == 0 || c->committed_flushed) {
         return 0;
     }
+    /* With output pending, mbedtls flushes and does not read the buffer. */
     int ret = mbedtls_ssl_write(&c->ssl, unused, c->write_committed);
     if (ret >= 0) {
-        c->write_committed = 0;
+        c->committed_flushed = 1;
         return 0;
     }
     return ret;
 }
 
-/* One locked attempt; *committed set when the data was taken but not flushed. */
-static int send_step(lwss_tls_conn *c, const void *buf, size_t len, size_t *taken)
+/* One attempt under the lock: bytes sent (>= 0), WANT_*, or an error. */
+static int send_step(lwss_tls_conn *c, const void *buf, size_t len)
 {
-    int ret = flush_committed(c);
-    if (ret != 0) {
-        return ret;
+    if (c->write_committed > 0) {
+        int retry = len >= c->write_committed &&
+                    fnv1a(buf, c->write_committed) == c->committed_hash;
+        int ret = flush_committed(c);
+        if (ret != 0) {
+            return ret;
+        }
+        size_t done = c->write_committed;
+        c->write_committed = 0;
+        c->committed_flushed = 0;
+        if (retry) {
+            return (int)done;
+        }
+        /* The caller moved on to other data: what was built went out anyway. */
     }
     int max = mbedtls_ssl_get_max_out_record_payload(&c->ssl);
     size_t chunk = max > 0 && len > (size_t)max ? (size_t)max : len;
-    ret = mbedtls_ssl_write(&c->ssl, buf, chunk);
+    int ret = mbedtls_ssl_write(&c->ssl, buf, chunk);
     if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
-        /* The record is built and queued: it counts as sent. */
         c->write_committed = chunk;
-        *taken = chunk;
+        c->committed_hash = fnv1a(buf, chunk);
+        c->committed_flushed = 0;
     }
     return ret;
 }
@@ -68,7 +93,6 @@ int32_t lwss_tls_send(lwss_tls_conn *c, const void *buf, size_t len, uint32_t ti
         return TLS_SOCKETS_EINVAL;
     }
     uint64_t deadline = lwss_tls_deadline(timeout_ms);
-    size_t taken = 0;
     for (;;) {
         pthread_mutex_lock(&c->lock);
         int ret;
@@ -77,10 +101,8 @@ int32_t lwss_tls_send(lwss_tls_conn *c, const void *buf, size_t len, uint32_t ti
         } else if (c->write_shut || c->peer_closed) {
             pthread_mutex_unlock(&c->lock);
             return TLS_SOCKETS_ECLOSED;
-        } else if (taken > 0) {
-            ret = flush_committed(c);
         } else {
-            ret = send_step(c, buf, len, &taken);
+            ret = send_step(c, buf, len);
         }
         if (ret < 0 && !is_want(ret) && !c->fatal) {
             c->fatal = 1;
@@ -88,17 +110,17 @@ int32_t lwss_tls_send(lwss_tls_conn *c, const void *buf, size_t len, uint32_t ti
         }
         pthread_mutex_unlock(&c->lock);
         if (ret >= 0) {
-            return taken > 0 ? (int32_t)taken : (int32_t)ret;
+            return (int32_t)ret;
         }
         if (!is_want(ret)) {
             return ret == MBEDTLS_ERR_NET_CONN_RESET ? TLS_SOCKETS_ECLOSED : TLS_SOCKETS_SEND_ERROR;
         }
         if (nonblock) {
-            return taken > 0 ? (int32_t)taken : TLS_SOCKETS_EWOULDBLOCK;
+            return TLS_SOCKETS_EWOULDBLOCK;
         }
         int w = lwss_tls_wait(c, ret, deadline);
         if (w <= 0) {
-            return taken > 0 ? (int32_t)taken : (w == 0 ? 0 : TLS_SOCKETS_SEND_ERROR);
+            return w == 0 ? 0 : TLS_SOCKETS_SEND_ERROR;
         }
     }
 }
@@ -137,7 +159,7 @@ int32_t lwss_tls_recv(lwss_tls_conn *c, void *buf, size_t len, uint32_t timeout_
                 rc = recv_result(c, ret);
             }
         }
-        int pending_write = c->write_committed > 0;
+        int pending_write = c->write_committed > 0 && !c->committed_flushed;
         pthread_mutex_unlock(&c->lock);
         if (rc != 0) {
             return rc;

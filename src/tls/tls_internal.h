@@ -57,7 +57,9 @@ struct lwss_tls_conn {
     int no_resume;
     int verify_ip;                 /* no SNI: check the peer IP against the SAN */
     unsigned char cache_key[32];   /* peer + trust fingerprint for the session cache */
-    size_t write_committed;        /* bytes encrypted but not yet flushed */
+    size_t write_committed;        /* plaintext bytes of a record built but not yet reported */
+    uint64_t committed_hash;       /* FNV-1a of those bytes: recognises the caller's retry */
+    int committed_flushed;         /* that record has left (a Recv flushed it) */
     int peer_closed;               /* close_notify or EOF seen */
     int fatal;                     /* a fatal error happened: no more I/O */
     int write_shut;                /* close_notify sent */
