@@ -17,6 +17,23 @@
  * private key labelled "Device Priv TLS Key" (EC P-256 or RSA); the key
  * never leaves the token, signatures are made with C_Sign.
  *
+ * Data path: Send and Recv may run at once from two threads; each mbedtls
+ * call holds the socket's lock and waits for the network happen outside
+ * it.  A timeout or SOCKETS_EWOULDBLOCK never ends the TLS session.  When
+ * a send could only build its record, it reports would-block and the
+ * retry with the same data completes it (as mbedtls itself requires).
+ *
+ * Shutdown: SOCKETS_SHUT_RD stops reads at the TLS level (Recv then returns
+ * SOCKETS_ECLOSED); SOCKETS_SHUT_WR and SOCKETS_SHUT_RDWR send close_notify
+ * (bounded by LWSS_TLS_CLOSE_NOTIFY_TIMEOUT_MS) before the TCP side is shut
+ * down, after which Send returns SOCKETS_ECLOSED.  Close sends close_notify
+ * (unless already sent) before the descriptor is closed.
+ *
+ * Resumption: the session of every completed handshake is kept (up to
+ * LWSS_TLS_SESSION_CACHE_SIZE) under the peer ip:port, the name checked,
+ * the trust anchors and the client certificate, and offered (ticket or
+ * session ID) by the next connection with the same key.
+ *
  * Keylog: when the environment variable LWSS_TLS_KEYLOG_ENV
  * ("SSLKEYLOGFILE") names a file, every handshake appends an NSS key log
  * line (CLIENT_RANDOM) to it, so that Wireshark / tshark can decrypt

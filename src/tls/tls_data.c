@@ -183,6 +183,17 @@ int32_t lwss_tls_recv(lwss_tls_conn *c, void *buf, size_t len, uint32_t timeout_
     }
 }
 
+const char *lwss_tls_alpn(lwss_tls_conn *c)
+{
+    if (c == NULL) {
+        return NULL;
+    }
+    pthread_mutex_lock(&c->lock);
+    const char *p = mbedtls_ssl_get_alpn_protocol(&c->ssl); /* points into our own list */
+    pthread_mutex_unlock(&c->lock);
+    return p;
+}
+
 size_t lwss_tls_pending(lwss_tls_conn *c)
 {
     if (c == NULL) {
