@@ -12,7 +12,7 @@ TEST_DEPS += $(CERTS_STAMP)
 
 TEST_SRCS += tests/test_tls_engine.c tests/tls_test_server.c tests/tls_test_token.c
 UNIT_SUITES += tls_engine
-TSAN_SUITES += tls_engine
+TSAN_SUITES += tls_engine tls_full_tcp
 TEST_SRCS += tests/test_tls_full_tcp.c tests/test_tls_rig.c tests/tls_rig_util.c
 RIG_SUITES += tls_full_tcp tls_rig
 
@@ -21,3 +21,4 @@ BENCHES += $(BUILD)/bench/bench_tls
 $(BUILD)/bench/bench_tls: $(call OBJ,tests/bench/bench_tls.c) $(LIB_A) $(BUILD)/bin/lwss-demo
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
+VALGRIND_SUITES += tls_engine
