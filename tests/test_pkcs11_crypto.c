@@ -336,6 +336,38 @@ START_TEST(mechanism_and_key_mismatches)
 }
 END_TEST
 
+/* The parsed key a session keeps between operations follows the stored
+ * key: replacing the object under the same label is seen at once. */
+START_TEST(key_cache_follows_replacement)
+{
+    CK_SESSION_HANDLE s = lwss_p11t_session();
+    CK_OBJECT_HANDLE old_pub = lwss_p11t_import_key(s, "k", lwss_p11t_ec_key_pem,
+                                                    LWSS_PKCS11_PUBLIC);
+    CK_OBJECT_HANDLE priv = lwss_p11t_import_key(s, "k", lwss_p11t_ec_key_pem,
+                                                 LWSS_PKCS11_PRIVATE);
+    uint8_t hash[32];
+    uint8_t sig[64];
+    CK_ULONG len = sizeof(sig);
+    lwss_p11t_sha256("cache", 5, hash);
+    ck_assert_int_eq(token_sign(s, CKM_ECDSA, priv, hash, 32, sig, &len), CKR_OK);
+    ck_assert_int_eq(token_verify(s, CKM_ECDSA, old_pub, hash, 32, sig, 64), CKR_OK);
+    CK_MECHANISM gen = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    CK_ATTRIBUTE pub_t[] = {{CKA_EC_PARAMS, (void *)g_p256_oid, sizeof(g_p256_oid)},
+                            {CKA_LABEL, "k2", 2}};
+    CK_ATTRIBUTE priv_t[] = {{CKA_LABEL, "k", 1}}; /* replaces the private "k" */
+    CK_OBJECT_HANDLE new_pub = 0;
+    CK_OBJECT_HANDLE new_priv = 0;
+    ck_assert_int_eq(C_GenerateKeyPair(s, &gen, pub_t, 2, priv_t, 1, &new_pub, &new_priv), CKR_OK);
+    CK_OBJECT_HANDLE f[2];
+    ck_assert_uint_eq(lwss_p11t_find(s, "k", CKO_PRIVATE_KEY, f, 2), 1);
+    len = sizeof(sig);
+    ck_assert_int_eq(token_sign(s, CKM_ECDSA, f[0], hash, 32, sig, &len), CKR_OK);
+    ck_assert_int_eq(token_verify(s, CKM_ECDSA, new_pub, hash, 32, sig, 64), CKR_OK);
+    ck_assert_int_eq(token_verify(s, CKM_ECDSA, old_pub, hash, 32, sig, 64),
+                     CKR_SIGNATURE_INVALID);
+}
+END_TEST
+
 Suite *pkcs11_crypto_suite(void);
 
 Suite *pkcs11_crypto_suite(void)
@@ -350,6 +382,7 @@ Suite *pkcs11_crypto_suite(void)
     tcase_add_test(tc, hmac_sha256_vectors);
     tcase_add_test(tc, aes_cmac_vectors);
     tcase_add_test(tc, mechanism_and_key_mismatches);
+    tcase_add_test(tc, key_cache_follows_replacement);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -78,27 +78,11 @@ void lwss_p11_obj_close(lwss_p11_obj *o)
     o->val_len = 0;
 }
 
-CK_RV lwss_p11_obj_load_pk(CK_OBJECT_HANDLE h, CK_OBJECT_CLASS want, mbedtls_pk_context *pk,
-                           lwss_nvm_meta *meta)
+CK_RV lwss_p11_obj_load_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len)
 {
-    CK_RV rv = lwss_p11_obj_meta(h, meta);
-    if (rv != CKR_OK) {
-        return CKR_KEY_HANDLE_INVALID;
-    }
-    if (meta->cls != want) {
-        return CKR_KEY_TYPE_INCONSISTENT;
-    }
-    uint8_t *val = NULL;
-    size_t len = 0;
     lwss_p11_store_lock();
-    int ret = lwss_nvm_get_value((uint32_t)h, &val, &len);
+    int ret = lwss_nvm_get_value((uint32_t)h, val, len);
     lwss_p11_store_unlock();
-    if (ret != 0) {
-        return CKR_DEVICE_ERROR;
-    }
-    ret = want == CKO_PRIVATE_KEY ? mbedtls_pk_parse_key(pk, val, len, NULL, 0)
-                                  : mbedtls_pk_parse_public_key(pk, val, len);
-    lwss_nvm_free_value(val, len);
     return ret == 0 ? CKR_OK : CKR_DEVICE_ERROR;
 }
 
@@ -112,10 +96,7 @@ CK_RV lwss_p11_obj_load_secret(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len,
     if (meta->cls != CKO_SECRET_KEY) {
         return CKR_KEY_TYPE_INCONSISTENT;
     }
-    lwss_p11_store_lock();
-    int ret = lwss_nvm_get_value((uint32_t)h, val, len);
-    lwss_p11_store_unlock();
-    return ret == 0 ? CKR_OK : CKR_DEVICE_ERROR;
+    return lwss_p11_obj_load_value(h, val, len);
 }
 
 /* A session for an operation that changes the token: R/W, logged in when

@@ -54,9 +54,21 @@ void lwss_p11_session_put(lwss_p11_session *s)
 void lwss_p11_op_reset(lwss_p11_op *op)
 {
     if (op->active) {
-        mbedtls_pk_free(&op->pk);      /* mbedtls_mpi_free wipes the key */
-        mbedtls_md_free(&op->hmac);    /* wipes the HMAC pads */
+        mbedtls_md_free(&op->hmac); /* wipes the HMAC pads */
         mbedtls_cipher_free(&op->cmac);
+    }
+    op->active = 0;
+    op->multipart = 0;
+    op->mech = 0;
+}
+
+void lwss_p11_op_release(lwss_p11_op *op)
+{
+    lwss_p11_op_reset(op);
+    mbedtls_pk_free(&op->pk); /* mbedtls_mpi_free wipes the key */
+    if (op->key_der != NULL) {
+        mbedtls_platform_zeroize(op->key_der, op->key_der_len);
+        free(op->key_der);
     }
     memset(op, 0, sizeof(*op));
 }
@@ -78,8 +90,8 @@ static void session_release(lwss_p11_session *s)
         s->digest_active = 0;
     }
     lwss_p11_find_reset(s);
-    lwss_p11_op_reset(&s->sign);
-    lwss_p11_op_reset(&s->verify);
+    lwss_p11_op_release(&s->sign);
+    lwss_p11_op_release(&s->verify);
     s->open = 0;
     s->handle = CK_INVALID_HANDLE;
 }

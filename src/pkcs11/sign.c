@@ -11,6 +11,7 @@
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/rsa.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EC_SIG_LEN 64
@@ -24,6 +25,37 @@ static size_t op_sig_len(const lwss_p11_op *op)
     case CKM_SHA256_HMAC: return 32;
     default: return 16; /* CKM_AES_CMAC */
     }
+}
+
+/* Parse the stored key unless the op's cached one is the same bytes: a
+ * reused context keeps mbedtls' precomputed EC tables and RSA blinding,
+ * which is most of the token's cost per signature otherwise. */
+static CK_RV cache_key(lwss_p11_op *op, CK_OBJECT_CLASS cls, const uint8_t *der, size_t len)
+{
+    if (op->key_der != NULL && op->key_der_len == len && memcmp(op->key_der, der, len) == 0) {
+        return CKR_OK;
+    }
+    mbedtls_pk_free(&op->pk);
+    mbedtls_pk_init(&op->pk);
+    if (op->key_der != NULL) {
+        mbedtls_platform_zeroize(op->key_der, op->key_der_len);
+        free(op->key_der);
+        op->key_der = NULL;
+    }
+    int ret = cls == CKO_PRIVATE_KEY ? mbedtls_pk_parse_key(&op->pk, der, len, NULL, 0)
+                                     : mbedtls_pk_parse_public_key(&op->pk, der, len);
+    if (ret != 0) {
+        mbedtls_pk_free(&op->pk);
+        return CKR_DEVICE_ERROR;
+    }
+    op->key_der = malloc(len);
+    if (op->key_der == NULL) {
+        mbedtls_pk_free(&op->pk);
+        return CKR_HOST_MEMORY;
+    }
+    memcpy(op->key_der, der, len);
+    op->key_der_len = len;
+    return CKR_OK;
 }
 
 static CK_RV init_asym(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
@@ -41,7 +73,15 @@ static CK_RV init_asym(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
     if (meta.cls != cls || meta.key_type != want) {
         return CKR_KEY_TYPE_INCONSISTENT;
     }
-    return lwss_p11_obj_load_pk(key, cls, &op->pk, &meta);
+    uint8_t *der = NULL;
+    size_t len = 0;
+    rv = lwss_p11_obj_load_value(key, &der, &len);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    rv = cache_key(op, cls, der, len);
+    lwss_nvm_free_value(der, len);
+    return rv;
 }
 
 static CK_RV init_mac(lwss_p11_op *op, CK_OBJECT_HANDLE key)
@@ -93,10 +133,9 @@ static CK_RV op_init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR mech, CK_OBJEC
         rv = CKR_MECHANISM_PARAM_INVALID;
     }
     if (rv == CKR_OK) {
-        memset(op, 0, sizeof(*op));
         op->active = 1; /* so that op_reset frees whatever init set up */
+        op->multipart = 0;
         op->mech = mech->mechanism;
-        mbedtls_pk_init(&op->pk);
         mbedtls_md_init(&op->hmac);
         mbedtls_cipher_init(&op->cmac);
         int asym = op->mech == CKM_ECDSA || op->mech == CKM_RSA_PKCS;

@@ -36,7 +36,9 @@ typedef struct lwss_p11_op {
     int active;
     CK_MECHANISM_TYPE mech;
     int multipart;                 /* an Update was called: only Final may follow */
-    mbedtls_pk_context pk;         /* CKM_ECDSA, CKM_RSA_PKCS */
+    mbedtls_pk_context pk;         /* CKM_ECDSA, CKM_RSA_PKCS: kept after the operation */
+    uint8_t *key_der;              /* stored form of the key in pk (NULL: none) */
+    size_t key_der_len;
     mbedtls_md_context_t hmac;     /* CKM_SHA256_HMAC */
     mbedtls_cipher_context_t cmac; /* CKM_AES_CMAC */
 } lwss_p11_op;
@@ -82,8 +84,10 @@ void lwss_p11_session_put(lwss_p11_session *s);
 void lwss_p11_session_close_all(void);
 /** Sessions open now, and the read/write ones among them. */
 void lwss_p11_session_counts(CK_ULONG *all, CK_ULONG *rw);
-/** Release the operation state of a sign/verify op (wiping keys). */
+/** End a sign/verify op; its parsed key stays cached for the next *Init. */
 void lwss_p11_op_reset(lwss_p11_op *op);
+/** End the op and drop its cached key (wiped): session close. */
+void lwss_p11_op_release(lwss_p11_op *op);
 /** Release the find cursor of @p s. */
 void lwss_p11_find_reset(lwss_p11_session *s);
 
@@ -108,9 +112,8 @@ CK_RV lwss_p11_obj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta);
  */
 CK_RV lwss_p11_obj_save(const lwss_nvm_meta *meta, const uint8_t *der, size_t len,
                         CK_OBJECT_HANDLE *out);
-/** Load a key object as an mbedtls pk context (private or public DER). */
-CK_RV lwss_p11_obj_load_pk(CK_OBJECT_HANDLE h, CK_OBJECT_CLASS want, mbedtls_pk_context *pk,
-                           lwss_nvm_meta *meta);
+/** Stored value of a visible object (free with lwss_nvm_free_value). */
+CK_RV lwss_p11_obj_load_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len);
 /** Load the raw value of a secret key object (free with lwss_nvm_free_value). */
 CK_RV lwss_p11_obj_load_secret(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len,
                                lwss_nvm_meta *meta);
