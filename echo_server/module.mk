@@ -8,3 +8,6 @@ TEST_DEPS += $(ECHO_BIN)
 $(ECHO_BIN): $(call OBJ,$(ECHO_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
+
+TEST_SRCS += tests/test_echo_server.c
+RIG_SUITES += echo_server_rig

@@ -127,6 +127,27 @@ START_TEST(close_from_another_thread_wakes_recv)
 }
 END_TEST
 
+static void *shut_rd_later(void *arg)
+{
+    usleep(300 * 1000);
+    SOCKETS_Shutdown(*(Socket_t *)arg, SOCKETS_SHUT_RD);
+    return NULL;
+}
+
+START_TEST(shutdown_from_another_thread_wakes_recv)
+{
+    blocked_recv br = {.s = lwss_st_connect_echo(0, 1000)};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, shut_rd_later, &br.s), 0);
+    uint64_t t0 = lwss_test_now_ms();
+    recv_forever(&br);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(br.result, SOCKETS_ECLOSED);
+    ck_assert_uint_lt(br.returned_at - t0, 900);
+    ck_assert_int_eq(SOCKETS_Close(br.s), 0);
+}
+END_TEST
+
 START_TEST(orderly_close_gives_eclosed)
 {
     Socket_t s = lwss_st_connect_echo(2000, 2000);
@@ -392,6 +413,7 @@ Suite *sockets_extra_suite(void)
     tcase_add_test(tc, connect_refused_fails_fast);
     tcase_add_test(tc, stale_and_double_close);
     tcase_add_test(tc, close_from_another_thread_wakes_recv);
+    tcase_add_test(tc, shutdown_from_another_thread_wakes_recv);
     tcase_add_test(tc, orderly_close_gives_eclosed);
     tcase_add_test(tc, wakeup_callback_edges);
     tcase_add_test(tc, close_waits_for_running_callback);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <sys/random.h>
 
 #include "lwip/sockets.h"
@@ -122,13 +121,6 @@ static int hosts_lookup(const char *name, uint32_t *addr_out)
     return e != NULL;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int random_bytes(void *buf, size_t len)
 {
     return getrandom(buf, len, 0) == (ssize_t)len ? 0 : -1;
@@ -161,7 +153,7 @@ static int await_answer(int fd, uint32_t server, uint16_t id, const char *name, 
 {
     uint8_t buf[RESPONSE_MAX];
     for (;;) {
-        uint64_t now = now_ms();
+        uint64_t now = lwss_now_ms();
         if (now >= deadline) {
             return LWSS_DNS_MISMATCH; /* nothing valid in time */
         }
@@ -203,7 +195,7 @@ static int query_once(uint32_t server, const char *name, uint32_t timeout_ms, ui
     to.sin_addr.s_addr = server;
     int rc = LWSS_DNS_SERVFAIL;
     if (lwip_sendto(fd, query, qlen, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)qlen) {
-        rc = await_answer(fd, server, id, name, now_ms() + timeout_ms, addr_out);
+        rc = await_answer(fd, server, id, name, lwss_now_ms() + timeout_ms, addr_out);
     }
     lwip_close(fd);
     return rc;

@@ -20,3 +20,5 @@ fuzz-dns-parse: $(BUILD)/fuzz/dns_parse
 
 TEST_TARGETS += fuzz-dns-parse
 .PHONY: fuzz-dns-parse
+TSAN_SUITES += dns_rig
+VALGRIND_SUITES += dns

@@ -14,6 +14,8 @@
 
 #include "lwip/sockets.h"
 
+#include "lwip_port/internal.h"
+
 typedef struct {
     int nonblock;
     uint64_t deadline; /* UINT64_MAX: forever */
@@ -25,14 +27,14 @@ static wait_plan plan_for(const struct lwss_sock *k, uint32_t timeout_ms)
     w.nonblock = atomic_load(&k->nonblock);
     w.deadline = (timeout_ms == 0 || timeout_ms == portMAX_DELAY)
                      ? UINT64_MAX
-                     : lwss_sock_now_ms() + timeout_ms;
+                     : lwss_now_ms() + timeout_ms;
     return w;
 }
 
 /* Milliseconds to wait now: 0 when the deadline has passed. */
 static int next_slice(const wait_plan *w)
 {
-    uint64_t now = lwss_sock_now_ms();
+    uint64_t now = lwss_now_ms();
     if (now >= w->deadline) {
         return 0;
     }
@@ -66,7 +68,7 @@ static int32_t map_io_errno(int e)
 static int32_t recv_plain(struct lwss_sock *k, void *buf, size_t len, const wait_plan *w)
 {
     for (;;) {
-        if (atomic_load(&k->closing)) {
+        if (atomic_load(&k->closing) || atomic_load(&k->shut_rd)) {
             return SOCKETS_ECLOSED;
         }
         int flags = 0;
@@ -100,7 +102,8 @@ static int32_t recv_plain(struct lwss_sock *k, void *buf, size_t len, const wait
 static int32_t wait_fd(struct lwss_sock *k, short events, const wait_plan *w)
 {
     for (;;) {
-        if (atomic_load(&k->closing)) {
+        if (atomic_load(&k->closing) ||
+            atomic_load(events == POLLIN ? &k->shut_rd : &k->shut_wr)) {
             return SOCKETS_ECLOSED;
         }
         int slice = next_slice(w);
@@ -211,7 +214,7 @@ static int32_t send_all(struct lwss_sock *k, const uint8_t *p, size_t len, const
 {
     size_t sent = 0;
     while (sent < len) {
-        if (atomic_load(&k->closing)) {
+        if (atomic_load(&k->closing) || atomic_load(&k->shut_wr)) {
             return sent > 0 ? (int32_t)sent : SOCKETS_ECLOSED;
         }
         if (k->tls == NULL && !w->nonblock) {

@@ -14,3 +14,8 @@ $(BUILD)/bench/bench_sockets: $(call OBJ,tests/bench/bench_sockets.c) $(LIB_A)
 
 # The seed example compiles as written: it has no prototype and an unused variable.
 $(call OBJ,tests/example_seed.c): CFLAGS += -Wno-missing-prototypes -Wno-unused-variable
+
+# Thread-heavy: also under ThreadSanitizer.  Unit suites also under valgrind
+# (the rig suites have timing tolerances that valgrind's slowdown would blur).
+TSAN_SUITES += sockets_full_tcp sockets_extra
+VALGRIND_SUITES += sockets_unit

@@ -71,7 +71,6 @@ void lwss_sock_events_changed(void);
 
 /* ---- shared helpers (sockets.c) ---- */
 
-uint64_t lwss_sock_now_ms(void);
 /* Translate an lwIP errno once, at this boundary. */
 int32_t lwss_sock_errno_to_status(int err);
 

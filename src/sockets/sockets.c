@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 
 #include "lwip/sockets.h"
 
@@ -17,13 +16,6 @@
 #include "lwss/sockets.h"
 
 static atomic_uint connect_timeout_ms = socketsconfigDEFAULT_CONNECT_TIMEOUT;
-
-uint64_t lwss_sock_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 int32_t lwss_sock_errno_to_status(int err)
 {
@@ -183,7 +175,7 @@ static int32_t tcp_connect(struct lwss_sock *k, const struct sockaddr_in *sin, u
         return SOCKETS_SOCKET_ERROR;
     }
     for (;;) {
-        uint64_t now = lwss_sock_now_ms();
+        uint64_t now = lwss_now_ms();
         if (now >= deadline) {
             lwss_set_error(LWSS_ERR_TIMEOUT, "connect timed out");
             return SOCKETS_SOCKET_ERROR;
@@ -222,7 +214,7 @@ static int32_t tls_handshake(struct lwss_sock *k, const struct sockaddr_in *sin,
         .alpn_count = k->tls_alpn_count,
         .no_resume = 0,
     };
-    uint64_t now = lwss_sock_now_ms();
+    uint64_t now = lwss_now_ms();
     uint32_t left = now < deadline ? (uint32_t)(deadline - now) : 1u;
     return lwss_tls_connect(&k->tls, k->fd, &opts, left, sin->sin_addr.s_addr, sin->sin_port);
 }
@@ -245,7 +237,7 @@ int32_t SOCKETS_Connect(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_
     }
     struct sockaddr_in sin;
     to_sockaddr(pxAddress, &sin);
-    uint64_t deadline = lwss_sock_now_ms() + lwss_sockets_connect_timeout();
+    uint64_t deadline = lwss_now_ms() + lwss_sockets_connect_timeout();
     ret = tcp_connect(k, &sin, deadline);
     if (ret == SOCKETS_ERROR_NONE && k->require_tls) {
         ret = tls_handshake(k, &sin, deadline);
@@ -280,23 +272,25 @@ int32_t SOCKETS_Shutdown(Socket_t xSocket, uint32_t ulHow)
         goto out;
     }
     /* lwIP 2.1 frees the receive mailbox on SHUT_RD: no Recv may be inside
-     * lwIP meanwhile, and no Send for SHUT_WR.  Both wait at most one slice. */
+     * lwIP meanwhile, and no Send for SHUT_WR.  The flags make a blocked Recv
+     * or Send give up at its next slice and drop its lock. */
+    int tls_close_notify = k->tls != NULL && ulHow != SOCKETS_SHUT_RD && !atomic_load(&k->shut_wr);
+    if (ulHow != SOCKETS_SHUT_WR) {
+        atomic_store(&k->shut_rd, 1);
+    }
+    if (ulHow != SOCKETS_SHUT_RD) {
+        atomic_store(&k->shut_wr, 1);
+    }
     pthread_mutex_lock(&k->send_lock);
     pthread_mutex_lock(&k->recv_lock);
     ret = SOCKETS_ERROR_NONE;
-    if (k->tls != NULL && ulHow != SOCKETS_SHUT_RD && !atomic_load(&k->shut_wr)) {
+    if (tls_close_notify) {
         ret = lwss_tls_shutdown(k->tls, ulHow);
     }
     int how = ulHow == SOCKETS_SHUT_RD ? SHUT_RD : ulHow == SOCKETS_SHUT_WR ? SHUT_WR : SHUT_RDWR;
     if (lwip_shutdown(k->fd, how) != 0 && errno != ENOTCONN && ret == SOCKETS_ERROR_NONE) {
         /* ENOTCONN: the peer is already gone, which is what was asked for. */
         ret = lwss_sock_errno_to_status(errno);
-    }
-    if (ulHow != SOCKETS_SHUT_WR) {
-        atomic_store(&k->shut_rd, 1);
-    }
-    if (ulHow != SOCKETS_SHUT_RD) {
-        atomic_store(&k->shut_wr, 1);
     }
     pthread_mutex_unlock(&k->recv_lock);
     pthread_mutex_unlock(&k->send_lock);
