@@ -203,6 +203,10 @@ static int configure(tls_listener *l, const echo_config *cfg, const char **what)
 #define STEP(w, call) do { *what = (w); if ((ret = (call)) != 0) return ret; } while (0)
     STEP("seeding the DRBG", mbedtls_ctr_drbg_seed(&l->drbg, mbedtls_entropy_func, &l->entropy,
                                                    (const unsigned char *)"lwss-echo", 9));
+    if (cfg->cert == NULL || cfg->key == NULL || cfg->ca == NULL) {
+        *what = "--cert, --key and --ca are all needed";
+        return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+    }
     STEP(cfg->cert, mbedtls_x509_crt_parse_file(&l->cert, cfg->cert));
     STEP(cfg->key, mbedtls_pk_parse_keyfile(&l->key, cfg->key, NULL));
     STEP(cfg->ca, mbedtls_x509_crt_parse_file(&l->ca, cfg->ca));
@@ -248,7 +252,7 @@ int echo_tls_listener_init(const echo_config *cfg, const echo_conn_ops **ops, vo
     if (ret != 0) {
         char msg[128];
         mbedtls_strerror(ret, msg, sizeof(msg));
-        snprintf(err, errlen, "TLS listener: %s: -0x%04x %s", what ? what : "?", (unsigned)-ret, msg);
+        snprintf(err, errlen, "%s: -0x%04x %s", what, (unsigned)-ret, msg);
         listener_free(l);
         return -1;
     }

@@ -194,7 +194,7 @@ END_TEST
 static void check_adapter(const char *cert, const char *key)
 {
     use_token(NULL, cert, key);
-    lwss_tls_token tok = {lwss_tls_token_functions(), CK_INVALID_HANDLE};
+    lwss_tls_token tok = {lwss_tls_token_functions(), CK_INVALID_HANDLE, 0};
     ck_assert_int_eq(lwss_tls_token_open(&tok), 0);
     mbedtls_x509_crt crt;
     mbedtls_pk_context pk;

@@ -29,7 +29,20 @@ static CK_ULONG found_n, found_pos;
 static CK_MECHANISM_TYPE sign_mech;
 static int sign_calls;
 
-static CK_RV tt_initialize(CK_VOID_PTR a) { (void)a; return CKR_OK; }
+static int initialised;
+
+static CK_RV tt_initialize(CK_VOID_PTR a)
+{
+    (void)a;
+    return initialised++ ? CKR_CRYPTOKI_ALREADY_INITIALIZED : CKR_OK;
+}
+
+static CK_RV tt_finalize(CK_VOID_PTR a)
+{
+    (void)a;
+    initialised = 0;
+    return CKR_OK;
+}
 
 static CK_RV tt_slots(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
 {
@@ -216,6 +229,7 @@ CK_FUNCTION_LIST_PTR lwss_tt_token(const lwss_tt_token_spec *spec)
     tt_functions = (CK_FUNCTION_LIST){
         .version = {2, 40},
         .C_Initialize = tt_initialize,
+        .C_Finalize = tt_finalize,
         .C_GetSlotList = tt_slots,
         .C_OpenSession = tt_open,
         .C_CloseSession = tt_close,

@@ -279,7 +279,7 @@ int32_t lwss_tls_connect_io(lwss_tls_conn **out, int fd, const lwss_tls_io *io,
     if (c == NULL) {
         return TLS_SOCKETS_ENOMEM;
     }
-    lwss_tls_token tok = {lwss_tls_token_functions(), CK_INVALID_HANDLE};
+    lwss_tls_token tok = {lwss_tls_token_functions(), CK_INVALID_HANDLE, 0};
     int32_t rc = configure(c, opts);
     if (rc == TLS_SOCKETS_OK) {
         rc = load_credentials(c, opts, &tok);

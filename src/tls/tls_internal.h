@@ -95,6 +95,7 @@ int lwss_tls_cert_has_ip(const mbedtls_x509_crt *crt, uint32_t ip);
 typedef struct lwss_tls_token {
     CK_FUNCTION_LIST_PTR fl;
     CK_SESSION_HANDLE session;     /* CK_INVALID_HANDLE when none */
+    int held;                      /* counted in the token's users (see tls_token.c) */
 } lwss_tls_token;
 
 int lwss_tls_token_open(lwss_tls_token *t);

@@ -24,7 +24,7 @@ static void token_personalisation(unsigned char *pers, size_t len, size_t *used)
     if (fl == NULL) {
         return;
     }
-    lwss_tls_token t = {fl, CK_INVALID_HANDLE};
+    lwss_tls_token t = {fl, CK_INVALID_HANDLE, 0};
     if (lwss_tls_token_open(&t) == 0 &&
         fl->C_GenerateRandom(t.session, pers, (CK_ULONG)len) == CKR_OK) {
         *used = len;

@@ -30,24 +30,56 @@ CK_FUNCTION_LIST_PTR lwss_tls_token_functions(void)
     return fl;
 }
 
+/*
+ * The token is used only while a handshake runs.  When lwss initialised it
+ * (the application had not), it is finalised again once no handshake needs
+ * it, so no NVM image stays open behind the application's back.  An
+ * application that uses the token itself initialises it first; lwss then
+ * never finalises it.
+ */
+static pthread_mutex_t token_users_lock = PTHREAD_MUTEX_INITIALIZER;
+static int token_users;
+static int token_initialised_here;
+
+static int token_hold(CK_FUNCTION_LIST_PTR fl)
+{
+    int ok = 1;
+    pthread_mutex_lock(&token_users_lock);
+    if (token_users == 0) {
+        CK_RV rv = fl->C_Initialize(NULL);
+        token_initialised_here = rv == CKR_OK;
+        ok = rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED;
+    }
+    token_users += ok;
+    pthread_mutex_unlock(&token_users_lock);
+    return ok;
+}
+
+static void token_release(CK_FUNCTION_LIST_PTR fl)
+{
+    pthread_mutex_lock(&token_users_lock);
+    if (--token_users == 0 && token_initialised_here) {
+        fl->C_Finalize(NULL);
+        token_initialised_here = 0;
+    }
+    pthread_mutex_unlock(&token_users_lock);
+}
+
 int lwss_tls_token_open(lwss_tls_token *t)
 {
     t->session = CK_INVALID_HANDLE;
-    if (t->fl == NULL) {
+    t->held = 0;
+    if (t->fl == NULL || !token_hold(t->fl)) {
         return -1;
     }
-    CK_RV rv = t->fl->C_Initialize(NULL);
-    if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-        return -1;
-    }
+    t->held = 1;
     CK_SLOT_ID slots[4];
     CK_ULONG count = 4;
-    rv = t->fl->C_GetSlotList(CK_TRUE, slots, &count);
-    if ((rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL) || count == 0) {
-        return -1;
-    }
-    if (t->fl->C_OpenSession(slots[0], CKF_SERIAL_SESSION, NULL, NULL, &t->session) != CKR_OK) {
+    CK_RV rv = t->fl->C_GetSlotList(CK_TRUE, slots, &count);
+    if ((rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL) || count == 0 ||
+        t->fl->C_OpenSession(slots[0], CKF_SERIAL_SESSION, NULL, NULL, &t->session) != CKR_OK) {
         t->session = CK_INVALID_HANDLE;
+        lwss_tls_token_close(t);
         return -1;
     }
     return 0;
@@ -59,6 +91,10 @@ void lwss_tls_token_close(lwss_tls_token *t)
         t->fl->C_CloseSession(t->session);
     }
     t->session = CK_INVALID_HANDLE;
+    if (t->held) {
+        token_release(t->fl);
+        t->held = 0;
+    }
 }
 
 /* Value of one attribute into a heap buffer (NUL-terminated for labels). */
