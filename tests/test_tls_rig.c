@@ -113,6 +113,26 @@ START_TEST(server_requiring_client_cert_without_one_fails_cleanly)
 }
 END_TEST
 
+/* The echo server verifies client certificates against --ca (the reference
+ * accepted any); LWSS_ECHO_TLS_ANY_CLIENT=1 restores the reference's way. */
+START_TEST(echo_server_verifies_client_certificates)
+{
+    lwss_tr_unprovision();
+    lwss_tr_provision(LWSS_TR_OTHER_CA, 1); /* device cert from another CA */
+    Socket_t s;
+    ck_assert_int_eq(lwss_tr_connect_tls(&s, lwss_tr_tls_port(), "echo.lwss.test"),
+                     SOCKETS_TLS_HANDSHAKE_ERROR);
+    pid_t any = lwss_tr_echo_start(7007, 9883, 1);
+    int32_t rc = lwss_tr_connect_tls(&s, 9883, "echo.lwss.test");
+    if (rc == 0) {
+        lwss_tr_echo(s, 64, 5);
+        SOCKETS_Close(s);
+    }
+    lwss_tr_echo_stop(any);
+    ck_assert_int_eq(rc, 0);
+}
+END_TEST
+
 START_TEST(openssl_s_server_as_peer_with_mutual_auth_and_alpn)
 {
     char ca[512];
@@ -247,6 +267,7 @@ Suite *tls_rig_suite(void)
     tcase_add_test(tc, mutual_auth_rsa_key_in_token);
     tcase_add_test(tc, bad_server_certificates_fail_unverified);
     tcase_add_test(tc, server_requiring_client_cert_without_one_fails_cleanly);
+    tcase_add_test(tc, echo_server_verifies_client_certificates);
     tcase_add_test(tc, openssl_s_server_as_peer_with_mutual_auth_and_alpn);
     tcase_add_test(tc, alpn_with_the_echo_server);
     tcase_add_test(tc, second_connection_resumes);

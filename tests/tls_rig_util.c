@@ -49,7 +49,8 @@ void lwss_tr_provision(lwss_tr_identity who, int with_root)
         import(s, pkcs11configLABEL_ROOT_CERTIFICATE, "ca.crt", 0);
     }
     if (who != LWSS_TR_NO_CLIENT) {
-        const char *base = who == LWSS_TR_EC ? "client-ec" : "client-rsa";
+        const char *base = who == LWSS_TR_EC ? "client-ec" : who == LWSS_TR_RSA ? "client-rsa"
+                                                                                 : "untrusted";
         char cert[64], key[64];
         snprintf(cert, sizeof(cert), "%s.crt", base);
         snprintf(key, sizeof(key), "%s.key", base);
@@ -215,6 +216,50 @@ void lwss_tr_sserver_stop(lwss_tr_sserver *s)
     waitpid(s->pid, &status, 0);
     read_available(s, 0, 0);
     close(s->out_fd);
+}
+
+pid_t lwss_tr_echo_start(uint16_t port, uint16_t tls_port, int any_client)
+{
+    char bin[512], p[16], tp[16], cert[512], key[512], ca[512], ready[512];
+    snprintf(bin, sizeof(bin), "%s/bin/lwss-echo-server", lwss_test_build_dir());
+    snprintf(p, sizeof(p), "%u", port);
+    snprintf(tp, sizeof(tp), "%u", tls_port);
+    snprintf(ready, sizeof(ready), "%s/echo-%u.ready", lwss_test_env("LWSS_RIG_RUNDIR", "/tmp"), port);
+    unlink(ready);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        setenv("LWSS_ECHO_TLS_ANY_CLIENT", any_client ? "1" : "0", 1);
+        execl(bin, bin, "--addr", lwss_test_env("LWSS_RIG_PEER", "192.0.2.1"), "--port", p,
+              "--tls-port", tp, "--cert", lwss_tt_cert_path("server.crt", cert, sizeof(cert)),
+              "--key", lwss_tt_cert_path("server.key", key, sizeof(key)),
+              "--ca", lwss_tt_cert_path("ca.crt", ca, sizeof(ca)), "--ready-file", ready,
+              (char *)NULL);
+        _exit(127);
+    }
+    uint64_t deadline = lwss_test_now_ms() + 5000;
+    while (access(ready, F_OK) != 0 && lwss_test_now_ms() < deadline) {
+        usleep(20000);
+    }
+    if (access(ready, F_OK) != 0) {
+        lwss_tr_echo_stop(pid);
+        ck_abort_msg("%s did not become ready", bin);
+    }
+    unlink(ready);
+    return pid;
+}
+
+void lwss_tr_echo_stop(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 50 && waitpid(pid, NULL, WNOHANG) == 0; i++) {
+        usleep(100000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
 }
 
 long lwss_tr_echo_stat(const char *key)

@@ -14,6 +14,7 @@ typedef enum lwss_tr_identity {
     LWSS_TR_NO_CLIENT = 0,   /**< no device certificate / key */
     LWSS_TR_EC = 1,          /**< certs/client-ec.{crt,key} */
     LWSS_TR_RSA = 2,         /**< certs/client-rsa.{crt,key} */
+    LWSS_TR_OTHER_CA = 3,    /**< certs/untrusted.{crt,key}: issued by another CA */
 } lwss_tr_identity;
 
 /**
@@ -63,6 +64,15 @@ void lwss_tr_sserver_start(lwss_tr_sserver *s, uint16_t port, const char *cert, 
                            const char *const *extra);
 /** Stop it and collect its output into s->log. */
 void lwss_tr_sserver_stop(lwss_tr_sserver *s);
+
+/**
+ * Start a second lwss-echo-server (plain @p port, TLS @p tls_port, the rig
+ * certificates) with LWSS_ECHO_TLS_ANY_CLIENT=@p any_client; waits until it
+ * is ready (5 s).  Fails the test otherwise.  @return its pid.
+ */
+pid_t lwss_tr_echo_start(uint16_t port, uint16_t tls_port, int any_client);
+/** Stop it (SIGTERM, bounded wait). */
+void lwss_tr_echo_stop(pid_t pid);
 
 /** Value of "key":N in the echo server's stats file, or -1. */
 long lwss_tr_echo_stat(const char *key);
