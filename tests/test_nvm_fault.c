@@ -10,6 +10,7 @@
 #include "pal/nvm_internal.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -301,6 +302,92 @@ START_TEST(test_cut_format)
 }
 END_TEST
 
+/* ---- random campaign: any op, cut anywhere, against a model -------------- */
+
+#define CAMPAIGN_LABELS 6
+
+typedef struct {
+    size_t len;   /* 0: absent */
+    uint32_t ver;
+} model_obj;
+
+static int model_matches(const char *label, const model_obj *m)
+{
+    if (m->len == 0) {
+        return lwss_nvm_find((const uint8_t *)label, strlen(label), CKO_DATA) == 0;
+    }
+    return lwss_tnvm_has(label, m->len, m->ver);
+}
+
+/* Run one random operation on object @p i; the model gets its new state. */
+static void campaign_op(uint32_t r, int i, const char *label, model_obj *after, uint32_t iter)
+{
+    uint32_t kind = r % 10;
+    if (kind < 6) {
+        uint8_t buf[300];
+        after->len = 10u + (r / 10u) % 290u;
+        after->ver = iter;
+        lwss_tnvm_pattern(buf, after->len, after->ver);
+        lwss_nvm_meta m = lwss_tnvm_meta(label, CKO_DATA, i & 1);
+        (void)lwss_nvm_save(&m, buf, after->len);
+    } else if (kind < 9) {
+        after->len = 0;
+        uint32_t h = lwss_nvm_find((const uint8_t *)label, strlen(label), CKO_DATA);
+        if (h != 0) {
+            (void)lwss_nvm_destroy(h);
+        }
+    } else {
+        (void)lwss_nvm_collect();
+    }
+}
+
+START_TEST(test_cut_random_campaign)
+{
+    model_obj model[CAMPAIGN_LABELS];
+    memset(model, 0, sizeof(model));
+    /* Fixed by default (reproducible); LWSS_NVM_CAMPAIGN_SEED explores others. */
+    uint32_t rng = (uint32_t)strtoul(lwss_test_env("LWSS_NVM_CAMPAIGN_SEED", "305419896"), NULL, 0);
+    int cuts = 0;
+    for (uint32_t iter = 1; iter <= 3000; iter++) {
+        rng = rng * 1664525u + 1013904223u;
+        int i = (int)((rng >> 8) % CAMPAIGN_LABELS);
+        char label[8];
+        snprintf(label, sizeof(label), "c%d", i);
+        model_obj after = model[i];
+        int cut = (rng >> 20) % 2 == 0;
+        open_small();
+        if (cut) {
+            lwss_flash_fault_arm((rng >> 4) % 12u, (rng >> 12) % 300u);
+        }
+        campaign_op(rng >> 3, i, label, &after, iter);
+        char why[256];
+        snprintf(why, sizeof(why), "%s", lwss_last_error());
+        int tripped = lwss_flash_fault_tripped();
+        cuts += tripped;
+        lwss_flash_fault_disarm();
+        lwss_nvm_close();
+
+        open_small();
+        if (!tripped || model_matches(label, &after)) {
+            ck_assert_msg(model_matches(label, &after), "iter %u: %s not new (%s)", iter, label,
+                          why);
+            model[i] = after;
+        } else {
+            ck_assert_msg(model_matches(label, &model[i]), "iter %u: %s neither old nor new",
+                          iter, label);
+        }
+        for (int j = 0; j < CAMPAIGN_LABELS; j++) {
+            char other[8];
+            snprintf(other, sizeof(other), "c%d", j);
+            ck_assert_msg(model_matches(other, &model[j]), "iter %u: neighbour %s damaged",
+                          iter, other);
+        }
+        lwss_nvm_close();
+    }
+    ck_assert_int_gt(cuts, 400);
+}
+END_TEST
+
 void lwss_tnvm_add_fault(Suite *s)
 {
     TCase *tc = tcase_create("fault");
@@ -312,5 +399,6 @@ void lwss_tnvm_add_fault(Suite *s)
     tcase_add_test(tc, test_cut_collect);
     tcase_add_test(tc, test_cut_saves_across_gc);
     tcase_add_test(tc, test_cut_format);
+    tcase_add_test(tc, test_cut_random_campaign);
     suite_add_tcase(s, tc);
 }
