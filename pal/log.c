@@ -393,6 +393,9 @@ int64_t lwss_store_put(lwss_store *st, const lwss_nvm_meta *meta, const uint8_t 
                               len, lwss_store_max_value(st, meta->label_len, meta->id_len),
                               st->ssize);
     }
+    if (meta->cls == LWSS_NVM_ANY_CLASS) {
+        return lwss_set_error(LWSS_ERR_INVAL, "nvm: LWSS_NVM_ANY_CLASS is no class to store");
+    }
     uint32_t existing = lwss_store_find(st, meta->label, meta->label_len, meta->cls);
     if (existing == 0 && st->live_count >= st->max_objects) {
         return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: object limit (%zu) reached",

@@ -227,6 +227,10 @@ START_TEST(test_nvm_bad_arguments_and_state)
     bad = m;
     bad.id_len = LWSS_NVM_ID_MAX + 1;
     ck_assert_uint_eq(lwss_nvm_save(&bad, val, sizeof(val)), 0);
+    bad = m;
+    bad.cls = LWSS_NVM_ANY_CLASS; /* the wildcard of finds is no class */
+    ck_assert_uint_eq(lwss_nvm_save(&bad, val, sizeof(val)), 0);
+    ck_assert_int_eq(lwss_nvm_last_status(), LWSS_ERR_INVAL);
     ck_assert_uint_eq(lwss_nvm_save(&m, NULL, 4), 0);
     ck_assert_uint_eq(lwss_nvm_save(&m, val, 0), 0);
     ck_assert_uint_eq(lwss_nvm_find(NULL, 3, CKO_DATA), 0);

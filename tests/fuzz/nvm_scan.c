@@ -66,8 +66,41 @@ static int has_value(const lwss_store *st, const lwss_nvm_meta *m, const uint8_t
     return e != NULL && e->data_len == n && memcmp(lwss_store_value(st, e), v, n) == 0;
 }
 
+/* Keys of the live objects before the writes (the one destroyed excluded). */
+typedef struct {
+    lwss_nvm_meta meta[64];
+    size_t n;
+} key_list;
+
+static void remember_keys(const lwss_store *st, key_list *keys, uint32_t skip_handle)
+{
+    keys->n = 0;
+    for (size_t i = 0; i < st->nent && keys->n < 64; i++) {
+        if (st->ent[i].live && i + 1u != skip_handle) {
+            keys->meta[keys->n++] = st->ent[i].meta;
+        }
+    }
+}
+
+/* Nothing that was live and not destroyed may disappear. */
+static void check_keys(const lwss_store *st, const key_list *keys)
+{
+    for (size_t i = 0; i < keys->n; i++) {
+        const lwss_nvm_meta *m = &keys->meta[i];
+        if (lwss_store_find(st, m->label, m->label_len, m->cls) == 0) {
+            fprintf(stderr, "object '%.*s' lost\n", (int)m->label_len, (const char *)m->label);
+            abort();
+        }
+    }
+}
+
 static void write_and_rescan(lwss_store *st)
 {
+    key_list *keys = malloc(sizeof(*keys));
+    if (keys == NULL) {
+        return;
+    }
+    remember_keys(st, keys, 1);
     static const uint8_t value[] = "fuzzed value that must survive";
     lwss_nvm_meta m;
     memset(&m, 0, sizeof(m));
@@ -86,19 +119,23 @@ static void write_and_rescan(lwss_store *st)
     lwss_flash *again = NULL;
     lwss_store *st2 = NULL;
     if (lwss_flash_open_mem(&again, lwss_flash_map(st->fl), lwss_flash_size(st->fl), 0) != 0) {
+        free(keys);
         return;
     }
     if (lwss_store_open(&st2, again, NULL, SIZE_MAX) != 0) {
         if (expect) {
             abort(); /* we wrote it, it must open */
         }
+        free(keys);
         return;
     }
     read_all(st2);
     if (expect && !has_value(st2, &m, value, sizeof(value))) {
         abort();
     }
+    check_keys(st2, keys);
     lwss_store_close(st2);
+    free(keys);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
