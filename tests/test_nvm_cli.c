@@ -148,6 +148,22 @@ START_TEST(test_cli_verify_detects_damage)
     snprintf(args, sizeof(args), "list %s", img);
     ck_assert_int_eq(cli(args), 0);
     ck_assert_ptr_nonnull(strstr(cli_out, "BAD"));
+
+    /* A flipped bit in sector 0's header: its records are still listed. */
+    image = lwss_tnvm_read_image(&len);
+    image[9] ^= 0x01;
+    lwss_tnvm_write_image(image, len);
+    free(image);
+    snprintf(args, sizeof(args), "sectors %s", img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_ptr_nonnull(strstr(cli_out, "salvaged"));
+    snprintf(args, sizeof(args), "list %s", img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_ptr_nonnull(strstr(cli_out, "Device Priv TLS Key"));
+    ck_assert_ptr_nonnull(strstr(cli_out, "blob"));
+    snprintf(args, sizeof(args), "verify %s", img);
+    ck_assert_int_eq(cli(args), 1);
+    ck_assert_ptr_nonnull(strstr(cli_out, "sector header"));
     sh("rm -f %s %s.key", cert_der, img);
 }
 END_TEST
