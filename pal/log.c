@@ -198,14 +198,7 @@ static int copies_fit(lwss_store *st, uint32_t v, int keep_dels)
     uint32_t room = st->head >= 0 ? st->ssize - st->sec[st->head].write_off : 0;
     uint32_t spare = free_sectors(st);
     for (;;) {
-        const lwss_store_entry *e = NULL;
-        for (size_t i = 0; i < st->nent; i++) {
-            const lwss_store_entry *c = &st->ent[i];
-            if (must_copy(c, keep_dels) && c->rec_off >= at && c->rec_off < hi &&
-                (e == NULL || c->rec_off < e->rec_off)) {
-                e = c;
-            }
-        }
+        const lwss_store_entry *e = next_to_copy(st, at, hi, keep_dels);
         if (e == NULL) {
             return 1;
         }

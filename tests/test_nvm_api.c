@@ -12,18 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void setup(void)
-{
-    lwss_leak_setup_fds(); /* heap: ASan/valgrind (Check itself grows the heap per test) */
-    lwss_tnvm_begin();
-}
-
-static void teardown(void)
-{
-    lwss_tnvm_end();
-    lwss_leak_teardown_fds();
-}
-
 START_TEST(test_create_mode_and_roundtrip)
 {
     ck_assert_int_eq(lwss_nvm_open(NULL), 0);
@@ -438,7 +426,7 @@ END_TEST
 void lwss_tnvm_add_api(Suite *s)
 {
     TCase *tc = tcase_create("api");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lwss_tnvm_setup, lwss_tnvm_teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_create_mode_and_roundtrip);
     tcase_add_test(tc, test_pal_reference_labels);

@@ -14,18 +14,6 @@
 static char cli_out[16384];
 static char cert_der[512];
 
-static void setup(void)
-{
-    lwss_leak_setup_fds();
-    lwss_tnvm_begin();
-}
-
-static void teardown(void)
-{
-    lwss_tnvm_end();
-    lwss_leak_teardown_fds();
-}
-
 /* Run lwss-nvm with @p args (shell words); output in cli_out; exit code. */
 static int cli(const char *args)
 {
@@ -188,7 +176,7 @@ END_TEST
 void lwss_tnvm_add_cli(Suite *s)
 {
     TCase *tc = tcase_create("cli");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lwss_tnvm_setup, lwss_tnvm_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_cli_list_sectors_export);
     tcase_add_test(tc, test_cli_verify_detects_damage);

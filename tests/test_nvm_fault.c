@@ -21,19 +21,6 @@ typedef struct fault_case {
     void (*check)(void);   /* after reopening: old-or-new, neighbours intact */
 } fault_case;
 
-static void setup(void)
-{
-    lwss_leak_setup_fds();
-    lwss_tnvm_begin();
-}
-
-static void teardown(void)
-{
-    lwss_flash_fault_disarm();
-    lwss_tnvm_end();
-    lwss_leak_teardown_fds();
-}
-
 static void open_small(void)
 {
     ck_assert_msg(lwss_nvm_open(&lwss_tnvm_small) == 0, "open: %s", lwss_last_error());
@@ -234,38 +221,21 @@ static void run_case(const fault_case *fc, uint64_t min_ops)
     free(base);
 }
 
-START_TEST(test_cut_replace)
-{
-    static const fault_case fc = {put_neighbours, op_replace, check_replace};
-    run_case(&fc, 3);
-}
-END_TEST
+static const struct {
+    fault_case fc;
+    uint64_t min_ops;
+} cut_cases[] = {
+    {{put_neighbours, op_replace, check_replace}, 3},
+    {{put_neighbours, op_create, check_create}, 3},
+    {{put_neighbours, op_destroy, check_destroy}, 2},
+    {{prepare_gc, op_collect, check_collect}, 4}, /* copies, mark, erase, header */
+    {{prepare_gc, op_saves_with_gc, check_saves_with_gc}, 8},
+};
 
-START_TEST(test_cut_create)
+/* _i: replace, create, destroy, collect, saves across collections. */
+START_TEST(test_cut_everywhere)
 {
-    static const fault_case fc = {put_neighbours, op_create, check_create};
-    run_case(&fc, 3);
-}
-END_TEST
-
-START_TEST(test_cut_destroy)
-{
-    static const fault_case fc = {put_neighbours, op_destroy, check_destroy};
-    run_case(&fc, 2);
-}
-END_TEST
-
-START_TEST(test_cut_collect)
-{
-    static const fault_case fc = {prepare_gc, op_collect, check_collect};
-    run_case(&fc, 4); /* copies, mark, erase, header */
-}
-END_TEST
-
-START_TEST(test_cut_saves_across_gc)
-{
-    static const fault_case fc = {prepare_gc, op_saves_with_gc, check_saves_with_gc};
-    run_case(&fc, 8);
+    run_case(&cut_cases[_i].fc, cut_cases[_i].min_ops);
 }
 END_TEST
 
@@ -391,13 +361,10 @@ END_TEST
 void lwss_tnvm_add_fault(Suite *s)
 {
     TCase *tc = tcase_create("fault");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lwss_tnvm_setup, lwss_tnvm_teardown);
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_cut_replace);
-    tcase_add_test(tc, test_cut_create);
-    tcase_add_test(tc, test_cut_destroy);
-    tcase_add_test(tc, test_cut_collect);
-    tcase_add_test(tc, test_cut_saves_across_gc);
+    tcase_add_loop_test(tc, test_cut_everywhere, 0,
+                        (int)(sizeof(cut_cases) / sizeof(cut_cases[0])));
     tcase_add_test(tc, test_cut_format);
     tcase_add_test(tc, test_cut_random_campaign);
     suite_add_tcase(s, tc);
