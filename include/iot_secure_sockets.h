@@ -1,0 +1,251 @@
+/**
+ * @file iot_secure_sockets.h
+ * @brief FreeRTOS Secure Sockets (V1.3.x API) on a Linux host, over lwIP and mbedtls.
+ *
+ * Source-compatible with the FreeRTOS header: same types, constants, option
+ * numbers, error codes and macros.  Only IPv4 TCP client sockets.
+ *
+ * Results shared by the calls below:
+ * - A handle that was never returned by SOCKETS_Socket(), or that was closed
+ *   (including a stale copy of a closed handle), gets SOCKETS_EINVAL; it is
+ *   never dereferenced.
+ * - Timeouts (SOCKETS_SO_RCVTIMEO / SOCKETS_SO_SNDTIMEO, in ticks = ms, 0 or
+ *   portMAX_DELAY = forever) make SOCKETS_Recv() and SOCKETS_Send() return 0
+ *   when nothing could be transferred in time.  Defaults, applied when the
+ *   socket is created: socketsconfigDEFAULT_RECV_TIMEOUT /
+ *   socketsconfigDEFAULT_SEND_TIMEOUT.
+ * - With SOCKETS_SO_NONBLOCK on, SOCKETS_Recv() / SOCKETS_Send() never wait and
+ *   return SOCKETS_EWOULDBLOCK when nothing could be transferred.
+ * - An orderly close by the peer (or a local SHUT_RD) gives SOCKETS_ECLOSED.
+ */
+#ifndef LWSS_IOT_SECURE_SOCKETS_H
+#define LWSS_IOT_SECURE_SOCKETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lwss/freertos_compat.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Configuration (override before including, or with -D) ------------ */
+
+#ifndef socketsconfigDEFAULT_RECV_TIMEOUT
+/** Receive timeout given to every new socket, in ms. */
+#define socketsconfigDEFAULT_RECV_TIMEOUT 10000
+#endif
+
+#ifndef socketsconfigDEFAULT_SEND_TIMEOUT
+/** Send timeout given to every new socket, in ms. */
+#define socketsconfigDEFAULT_SEND_TIMEOUT 10000
+#endif
+
+#ifndef socketsconfigDEFAULT_CONNECT_TIMEOUT
+/** Bound on SOCKETS_Connect() (TCP handshake, then TLS handshake), in ms.
+ *  Changeable at run time with lwss_sockets_set_connect_timeout(). */
+#define socketsconfigDEFAULT_CONNECT_TIMEOUT 10000
+#endif
+
+/* ---- Types ------------------------------------------------------------- */
+
+struct xSOCKET;
+/** Opaque socket handle. */
+typedef struct xSOCKET *Socket_t;
+
+/** Address length type. */
+typedef uint32_t Socklen_t;
+
+/** The invalid socket handle (what SOCKETS_Socket() returns on error). */
+#define SOCKETS_INVALID_SOCKET ((Socket_t) ~0U)
+
+/** IPv4 socket address; port and address in network byte order. */
+typedef struct SocketsSockaddr {
+    uint8_t ucLength;       /**< length of this struct (ignored by lwss) */
+    uint8_t ucSocketDomain; /**< SOCKETS_AF_INET (ignored by lwss) */
+    uint16_t usPort;        /**< port, network order */
+    uint32_t ulAddress;     /**< IPv4 address, network order */
+} SocketsSockaddr_t;
+
+/* ---- Error codes ------------------------------------------------------- */
+
+#define SOCKETS_ERROR_NONE (0)                /**< no error */
+#define SOCKETS_SOCKET_ERROR (-1)             /**< unspecified failure */
+#define SOCKETS_EWOULDBLOCK (-11)             /**< non-blocking call could not proceed */
+#define SOCKETS_ENOMEM (-12)                  /**< out of memory */
+#define SOCKETS_EINVAL (-22)                  /**< invalid argument or handle */
+#define SOCKETS_ENOPROTOOPT (-109)            /**< unknown or unsupported option */
+#define SOCKETS_ENOTCONN (-126)               /**< socket is not connected */
+#define SOCKETS_EISCONN (-127)                /**< socket is already connected */
+#define SOCKETS_ECLOSED (-128)                /**< connection closed */
+#define SOCKETS_TLS_INIT_ERROR (-1001)        /**< TLS set-up failed */
+#define SOCKETS_TLS_HANDSHAKE_ERROR (-1002)   /**< TLS handshake failed */
+#define SOCKETS_TLS_SERVER_UNVERIFIED (-1003) /**< server certificate not verified */
+#define SOCKETS_TLS_RECV_ERROR (-1004)        /**< TLS receive failed */
+#define SOCKETS_TLS_SEND_ERROR (-1005)        /**< TLS send failed */
+#define SOCKETS_PERIPHERAL_RESET (-1006)      /**< network peripheral reset */
+
+/* ---- Constants --------------------------------------------------------- */
+
+#define SOCKETS_AF_INET (2)          /**< IPv4 */
+#define SOCKETS_PF_INET SOCKETS_AF_INET /**< IPv4 */
+#define SOCKETS_AF_INET6 (10)        /**< IPv6 (not supported) */
+#define SOCKETS_SOCK_DGRAM (2)       /**< datagram (not supported) */
+#define SOCKETS_SOCK_STREAM (1)      /**< stream */
+#define SOCKETS_IPPROTO_UDP (17)     /**< UDP (not supported) */
+#define SOCKETS_IPPROTO_TCP (6)      /**< TCP */
+
+#define SOCKETS_SO_RCVTIMEO (0)                    /**< TickType_t receive timeout; 0 = forever */
+#define SOCKETS_SO_SNDTIMEO (1)                    /**< TickType_t send timeout; 0 = forever */
+#define SOCKETS_SO_SNDBUF (4)                      /**< send buffer size (not supported by lwIP) */
+#define SOCKETS_SO_RCVBUF (5)                      /**< receive buffer size (int) */
+#define SOCKETS_SO_SERVER_NAME_INDICATION (6)      /**< SNI host name, length in bytes */
+#define SOCKETS_SO_TRUSTED_SERVER_CERTIFICATE (7)  /**< PEM (length with NUL) or DER */
+#define SOCKETS_SO_REQUIRE_TLS (8)                 /**< use TLS; value ignored */
+#define SOCKETS_SO_NONBLOCK (9)                    /**< non-blocking; after connect only */
+#define SOCKETS_SO_ALPN_PROTOCOLS (10)             /**< char *[]; length = number of items */
+#define SOCKETS_SO_WAKEUP_CALLBACK (17)            /**< void (*)(Socket_t) passed as the value */
+#define SOCKETS_SO_TCPKEEPALIVE (18)               /**< keepalive on/off */
+#define SOCKETS_SO_TCPKEEPALIVE_INTERVAL (19)      /**< seconds between probes */
+#define SOCKETS_SO_TCPKEEPALIVE_COUNT (20)         /**< probes before giving up */
+#define SOCKETS_SO_TCPKEEPALIVE_IDLE_TIME (21)     /**< idle seconds before probing */
+
+#define SOCKETS_SHUT_RD (0)   /**< no more receives */
+#define SOCKETS_SHUT_WR (1)   /**< no more sends */
+#define SOCKETS_SHUT_RDWR (2) /**< neither */
+
+#define securesocketsMAX_DNS_NAME_LENGTH (253)        /**< longest name GetHostByName accepts */
+#define securesocketsDEFAULT_TLS_DESTINATION_PORT 443 /**< usual TLS port */
+#define socketsAWS_IOT_ALPN_MQTT "x-amzn-mqtt-ca"     /**< ALPN name of AWS IoT MQTT */
+
+/* ---- Functions --------------------------------------------------------- */
+
+/**
+ * Initialise the library; brings the lwIP port up from the environment
+ * (lwss_port_up(NULL)) unless the application already did.
+ * @return pdPASS, or pdFAIL when the stack could not be brought up
+ *         (detail in lwss_last_error()).
+ */
+BaseType_t SOCKETS_Init(void);
+
+/**
+ * Create a TCP socket.
+ * @return a handle, or SOCKETS_INVALID_SOCKET when the arguments are not
+ *         (SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP), the
+ *         stack is down, or resources ran out.
+ */
+Socket_t SOCKETS_Socket(int32_t lDomain, int32_t lType, int32_t lProtocol);
+
+/**
+ * Choose the local address / port before connecting.
+ * @return SOCKETS_ERROR_NONE; SOCKETS_EINVAL (bad handle, NULL address);
+ *         SOCKETS_EISCONN (already connected); SOCKETS_SOCKET_ERROR (address in use...).
+ */
+int32_t SOCKETS_Bind(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t xAddressLength);
+
+/**
+ * Connect, bounded by the connect timeout; then the TLS handshake when
+ * SOCKETS_SO_REQUIRE_TLS was set.  After a failure the socket can only be closed.
+ * @return SOCKETS_ERROR_NONE; SOCKETS_EINVAL (bad handle, NULL address,
+ *         address 0, port 0); SOCKETS_EISCONN (already connected or failed
+ *         before); SOCKETS_SOCKET_ERROR (refused, unreachable, timed out);
+ *         SOCKETS_TLS_* codes from the handshake.
+ */
+int32_t SOCKETS_Connect(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t xAddressLength);
+
+/**
+ * Receive up to @p xBufferLength bytes.
+ * @return bytes received (> 0); 0 when the receive timeout expired;
+ *         SOCKETS_EWOULDBLOCK (non-blocking, nothing ready); SOCKETS_ECLOSED
+ *         (peer closed, local SHUT_RD, or the socket was closed meanwhile);
+ *         SOCKETS_EINVAL (bad handle, NULL buffer); SOCKETS_ENOTCONN;
+ *         SOCKETS_TLS_RECV_ERROR; SOCKETS_SOCKET_ERROR.
+ */
+int32_t SOCKETS_Recv(Socket_t xSocket, void *pvBuffer, size_t xBufferLength, uint32_t ulFlags);
+
+/**
+ * Send up to @p xDataLength bytes; blocking sockets keep sending until all
+ * is sent or the send timeout expires.
+ * @return bytes sent (> 0, possibly fewer than asked); 0 when the timeout
+ *         expired before anything was sent; SOCKETS_EWOULDBLOCK (non-blocking,
+ *         no room); SOCKETS_ECLOSED (connection closed or SHUT_WR);
+ *         SOCKETS_EINVAL; SOCKETS_ENOTCONN; SOCKETS_TLS_SEND_ERROR; SOCKETS_SOCKET_ERROR.
+ */
+int32_t SOCKETS_Send(Socket_t xSocket, const void *pvBuffer, size_t xDataLength, uint32_t ulFlags);
+
+/**
+ * Shut down one or both directions (TLS: close_notify first).
+ * @return SOCKETS_ERROR_NONE; SOCKETS_EINVAL (bad handle or @p ulHow);
+ *         SOCKETS_ENOTCONN; SOCKETS_SOCKET_ERROR.
+ */
+int32_t SOCKETS_Shutdown(Socket_t xSocket, uint32_t ulHow);
+
+/**
+ * Close the socket and free everything; the handle is dead afterwards.  A
+ * Recv/Send blocked in another thread returns SOCKETS_ECLOSED; the wakeup
+ * callback cannot run once this returns.
+ * @return SOCKETS_ERROR_NONE, or SOCKETS_EINVAL for a bad or closed handle.
+ */
+int32_t SOCKETS_Close(Socket_t xSocket);
+
+/**
+ * Set an option (@p lLevel is ignored).  TLS options (REQUIRE_TLS, SNI,
+ * TRUSTED_SERVER_CERTIFICATE, ALPN) must come before connect; setting one
+ * again replaces it.
+ * @return SOCKETS_ERROR_NONE; SOCKETS_EINVAL (bad handle, NULL / wrong-size
+ *         value); SOCKETS_EISCONN (TLS option after connect);
+ *         SOCKETS_ENOTCONN (NONBLOCK before connect); SOCKETS_ENOPROTOOPT
+ *         (unknown or unsupported option); SOCKETS_ENOMEM.
+ */
+int32_t SOCKETS_SetSockOpt(Socket_t xSocket, int32_t lLevel, int32_t lOptionName,
+                           const void *pvOptionValue, size_t xOptionLength);
+
+/**
+ * Resolve a host name (A record) through the DNS servers of the port
+ * configuration; dotted quads and the static hosts table (lwss/dns.h) are
+ * answered without a query.
+ * @return the IPv4 address in network order, or 0 (unknown name, name over
+ *         securesocketsMAX_DNS_NAME_LENGTH, no answer in time).
+ */
+uint32_t SOCKETS_GetHostByName(const char *pcHostName);
+
+/* ---- Byte order and address helpers ----------------------------------- */
+
+#if defined(__BYTE_ORDER__) && (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+#define SOCKETS_htonl(usIn) ((uint32_t)(usIn))
+#define SOCKETS_htons(usIn) ((uint16_t)(usIn))
+#else
+/** Host to network order, 32 bits. */
+#define SOCKETS_htonl(ulIn)                                                            \
+    ((uint32_t)((((uint32_t)(ulIn) & 0x000000ffUL) << 24) |                            \
+                (((uint32_t)(ulIn) & 0x0000ff00UL) << 8) |                             \
+                (((uint32_t)(ulIn) & 0x00ff0000UL) >> 8) | (((uint32_t)(ulIn)) >> 24)))
+/** Host to network order, 16 bits. */
+#define SOCKETS_htons(usIn) \
+    ((uint16_t)((((uint16_t)(usIn) & 0x00ffU) << 8) | (((uint16_t)(usIn) & 0xff00U) >> 8)))
+#endif
+/** Network to host order, 32 bits. */
+#define SOCKETS_ntohl(ulIn) SOCKETS_htonl(ulIn)
+/** Network to host order, 16 bits. */
+#define SOCKETS_ntohs(usIn) SOCKETS_htons(usIn)
+
+/** Four octets (a.b.c.d) to an address in network order. */
+#define SOCKETS_inet_addr_quick(ucOctet0, ucOctet1, ucOctet2, ucOctet3) \
+    SOCKETS_htonl((((uint32_t)(ucOctet0)) << 24) | (((uint32_t)(ucOctet1)) << 16) | \
+                  (((uint32_t)(ucOctet2)) << 8) | ((uint32_t)(ucOctet3)))
+
+/** Address in network order to a dotted quad in @p pucBuffer (at least 16 bytes). */
+#define SOCKETS_inet_ntoa(ulIPAddress, pucBuffer)                                  \
+    (void)sprintf((char *)(pucBuffer), "%u.%u.%u.%u",                               \
+                  (unsigned)(SOCKETS_ntohl(ulIPAddress) >> 24),                     \
+                  (unsigned)((SOCKETS_ntohl(ulIPAddress) >> 16) & 0xffUL),          \
+                  (unsigned)((SOCKETS_ntohl(ulIPAddress) >> 8) & 0xffUL),           \
+                  (unsigned)(SOCKETS_ntohl(ulIPAddress) & 0xffUL))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWSS_IOT_SECURE_SOCKETS_H */

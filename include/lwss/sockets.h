@@ -1,0 +1,48 @@
+/**
+ * @file sockets.h
+ * @brief lwss additions to the Secure Sockets API (not in FreeRTOS).
+ */
+#ifndef LWSS_SOCKETS_H
+#define LWSS_SOCKETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iot_secure_sockets.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Set the bound on SOCKETS_Connect() for sockets connected from now on
+ * (TCP handshake, then the TLS handshake).
+ * @param timeout_ms 1..3600000 ms.
+ * @return SOCKETS_ERROR_NONE, or SOCKETS_EINVAL when out of range.
+ */
+int32_t lwss_sockets_set_connect_timeout(uint32_t timeout_ms);
+
+/** The current connect bound in ms (default socketsconfigDEFAULT_CONNECT_TIMEOUT). */
+uint32_t lwss_sockets_connect_timeout(void);
+
+/**
+ * Last TLS error of a socket, for diagnosis.
+ * @param msg  receives a NUL-terminated message (may be NULL when @p len is 0)
+ * @return the last mbedtls error code of the socket's TLS connection (0 when
+ *         none or when the socket has no TLS connection), or SOCKETS_EINVAL
+ *         for a bad handle.
+ */
+int32_t lwss_socket_tls_error(Socket_t s, char *msg, size_t len);
+
+/**
+ * The lwIP descriptor behind a socket (for benchmarks and diagnosis only:
+ * I/O on it bypasses the Secure Sockets layer).
+ * @return the descriptor (>= 0), or SOCKETS_EINVAL for a bad handle.
+ */
+int32_t lwss_socket_lwip_fd(Socket_t s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWSS_SOCKETS_H */

@@ -1,0 +1,271 @@
+/* SOCKETS_Send / SOCKETS_Recv.
+ *
+ * Plain sockets wait inside lwIP (blocking calls with SO_RCVTIMEO /
+ * SO_SNDTIMEO set to at most one slice), so the fast path costs the same as
+ * raw lwip_recv/lwip_send; the slices let a concurrent Close be noticed.
+ * TLS sockets call the TLS layer without waiting and wait here with lwip_poll,
+ * so that every wait, plain or TLS, is bounded and interruptible the same way. */
+#include "src/sockets/sock_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "lwip/sockets.h"
+
+#include "lwip_port/internal.h"
+
+typedef struct {
+    int nonblock;
+    uint64_t deadline; /* UINT64_MAX: forever */
+} wait_plan;
+
+static wait_plan plan_for(const struct lwss_sock *k, uint32_t timeout_ms)
+{
+    wait_plan w;
+    w.nonblock = atomic_load(&k->nonblock);
+    w.deadline = (timeout_ms == 0 || timeout_ms == portMAX_DELAY)
+                     ? UINT64_MAX
+                     : lwss_now_ms() + timeout_ms;
+    return w;
+}
+
+/* Milliseconds to wait now: 0 when the deadline has passed. */
+static int next_slice(const wait_plan *w)
+{
+    uint64_t now = lwss_now_ms();
+    if (now >= w->deadline) {
+        return 0;
+    }
+    uint64_t left = w->deadline - now;
+    return (int)(left < LWSS_SOCK_WAIT_SLICE_MS ? left : LWSS_SOCK_WAIT_SLICE_MS);
+}
+
+static int is_wait_errno(int e)
+{
+    return e == EWOULDBLOCK || e == EAGAIN || e == ETIMEDOUT || e == EINTR;
+}
+
+/* Give lwIP a new timeout only when it differs from the last one. */
+static void set_lwip_timeout(int fd, int opt, int *cached, int ms)
+{
+    if (*cached == ms) {
+        return;
+    }
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    if (lwip_setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)) == 0) {
+        *cached = ms;
+    }
+}
+
+static int32_t map_io_errno(int e)
+{
+    /* After connect, "not connected" means the connection is gone. */
+    return e == ENOTCONN ? SOCKETS_ECLOSED : lwss_sock_errno_to_status(e);
+}
+
+static int32_t recv_plain(struct lwss_sock *k, void *buf, size_t len, const wait_plan *w)
+{
+    for (;;) {
+        if (atomic_load(&k->closing) || atomic_load(&k->shut_rd)) {
+            return SOCKETS_ECLOSED;
+        }
+        int flags = 0;
+        if (w->nonblock) {
+            flags = MSG_DONTWAIT;
+        } else {
+            int slice = next_slice(w);
+            if (slice == 0) {
+                return 0;
+            }
+            set_lwip_timeout(k->fd, SO_RCVTIMEO, &k->lwip_rcvtimeo_ms, slice);
+        }
+        ssize_t n = lwip_recv(k->fd, buf, len, flags);
+        if (n > 0) {
+            return (int32_t)n;
+        }
+        if (n == 0) {
+            return SOCKETS_ECLOSED;
+        }
+        int e = errno;
+        if (!is_wait_errno(e)) {
+            return map_io_errno(e);
+        }
+        if (w->nonblock) {
+            return SOCKETS_EWOULDBLOCK;
+        }
+    }
+}
+
+/* Wait for @events on the descriptor: 1 ready, 0 deadline passed, <0 error. */
+static int32_t wait_fd(struct lwss_sock *k, short events, const wait_plan *w)
+{
+    for (;;) {
+        if (atomic_load(&k->closing) ||
+            atomic_load(events == POLLIN ? &k->shut_rd : &k->shut_wr)) {
+            return SOCKETS_ECLOSED;
+        }
+        int slice = next_slice(w);
+        if (slice == 0) {
+            return 0;
+        }
+        struct pollfd p = {.fd = k->fd, .events = events};
+        int n = lwip_poll(&p, 1, slice);
+        if (n > 0) {
+            return 1;
+        }
+        if (n < 0 && errno != EINTR) {
+            return SOCKETS_SOCKET_ERROR;
+        }
+    }
+}
+
+static int32_t recv_tls(struct lwss_sock *k, void *buf, size_t len, const wait_plan *w)
+{
+    for (;;) {
+        int32_t n = lwss_tls_recv(k->tls, buf, len, 0, 1);
+        if (n != SOCKETS_EWOULDBLOCK && n != 0) {
+            return n;
+        }
+        if (w->nonblock) {
+            return SOCKETS_EWOULDBLOCK;
+        }
+        int32_t r = wait_fd(k, POLLIN, w);
+        if (r <= 0) {
+            return r;
+        }
+    }
+}
+
+/* Argument and state checks shared by Send and Recv.  Returns 1 to go
+ * ahead (with *len clamped to what the int32_t result can report), else the
+ * result to give: 0 for an empty transfer, or an error. */
+static int32_t io_precheck(struct lwss_sock *k, const void *buf, size_t *len, int direction_closed)
+{
+    if (buf == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    if (!atomic_load(&k->connected)) {
+        return SOCKETS_ENOTCONN;
+    }
+    if (direction_closed) {
+        return SOCKETS_ECLOSED;
+    }
+    if (*len > INT32_MAX) {
+        *len = INT32_MAX;
+    }
+    return *len == 0 ? 0 : 1;
+}
+
+int32_t SOCKETS_Recv(Socket_t xSocket, void *pvBuffer, size_t xBufferLength, uint32_t ulFlags)
+{
+    (void)ulFlags; /* no flags are defined */
+    struct lwss_sock *k = lwss_sock_acquire(xSocket);
+    if (k == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    int32_t ret = io_precheck(k, pvBuffer, &xBufferLength,
+                              atomic_load(&k->shut_rd) || atomic_load(&k->peer_closed));
+    if (ret > 0) {
+        wait_plan w = plan_for(k, atomic_load(&k->recv_timeout_ms));
+        pthread_mutex_lock(&k->recv_lock);
+        ret = k->tls != NULL ? recv_tls(k, pvBuffer, xBufferLength, &w)
+                             : recv_plain(k, pvBuffer, xBufferLength, &w);
+        pthread_mutex_unlock(&k->recv_lock);
+        if (ret == SOCKETS_ECLOSED && !atomic_load(&k->closing)) {
+            atomic_store(&k->peer_closed, 1);
+        }
+        if (ret >= 0 || ret == SOCKETS_EWOULDBLOCK) {
+            lwss_sock_rearm(k);
+        }
+    }
+    lwss_sock_release(k);
+    return ret;
+}
+
+/* One attempt; returns bytes (> 0), or a status with *wait set when the
+ * caller should wait for room and retry. */
+static int32_t send_once(struct lwss_sock *k, const uint8_t *p, size_t len, int nonblock,
+                         int *wait)
+{
+    *wait = 0;
+    if (k->tls != NULL) {
+        int32_t n = lwss_tls_send(k->tls, p, len, 0, 1);
+        if (n == SOCKETS_EWOULDBLOCK || n == 0) {
+            *wait = 1;
+            return SOCKETS_EWOULDBLOCK;
+        }
+        return n;
+    }
+    ssize_t n = lwip_send(k->fd, p, len, nonblock ? MSG_DONTWAIT : 0);
+    if (n >= 0) {
+        return (int32_t)n;
+    }
+    int e = errno;
+    if (is_wait_errno(e)) {
+        *wait = 1;
+        return SOCKETS_EWOULDBLOCK;
+    }
+    return map_io_errno(e);
+}
+
+static int32_t send_all(struct lwss_sock *k, const uint8_t *p, size_t len, const wait_plan *w)
+{
+    size_t sent = 0;
+    while (sent < len) {
+        if (atomic_load(&k->closing) || atomic_load(&k->shut_wr)) {
+            return sent > 0 ? (int32_t)sent : SOCKETS_ECLOSED;
+        }
+        if (k->tls == NULL && !w->nonblock) {
+            int slice = next_slice(w);
+            if (slice == 0) {
+                break; /* timed out: what was sent so far (maybe 0) */
+            }
+            set_lwip_timeout(k->fd, SO_SNDTIMEO, &k->lwip_sndtimeo_ms, slice);
+        }
+        int wait;
+        int32_t n = send_once(k, p + sent, len - sent, w->nonblock, &wait);
+        if (n > 0) {
+            sent += (size_t)n;
+            if (w->nonblock) {
+                break; /* never wait: a partial send is the answer */
+            }
+            continue;
+        }
+        if (!wait) {
+            return sent > 0 ? (int32_t)sent : n;
+        }
+        if (w->nonblock) {
+            return sent > 0 ? (int32_t)sent : SOCKETS_EWOULDBLOCK;
+        }
+        if (k->tls != NULL) {
+            int32_t r = wait_fd(k, POLLOUT, w);
+            if (r < 0) {
+                return sent > 0 ? (int32_t)sent : r;
+            }
+            if (r == 0) {
+                break;
+            }
+        }
+    }
+    return (int32_t)sent;
+}
+
+int32_t SOCKETS_Send(Socket_t xSocket, const void *pvBuffer, size_t xDataLength, uint32_t ulFlags)
+{
+    (void)ulFlags;
+    struct lwss_sock *k = lwss_sock_acquire(xSocket);
+    if (k == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    int32_t ret = io_precheck(k, pvBuffer, &xDataLength, atomic_load(&k->shut_wr));
+    if (ret > 0) {
+        wait_plan w = plan_for(k, atomic_load(&k->send_timeout_ms));
+        pthread_mutex_lock(&k->send_lock);
+        ret = send_all(k, pvBuffer, xDataLength, &w);
+        pthread_mutex_unlock(&k->send_lock);
+    }
+    lwss_sock_release(k);
+    return ret;
+}

@@ -1,0 +1,372 @@
+/* Secure Sockets lifecycle over lwIP: Init, Socket, Bind, Connect, Shutdown,
+ * Close, GetHostByName.  Send/Recv live in io.c, options in sockopt.c. */
+#include "src/sockets/sock_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "lwip/sockets.h"
+
+#include "lwip_port/internal.h"
+#include "lwss/dns.h"
+#include "lwss/port.h"
+#include "lwss/sockets.h"
+
+static atomic_uint connect_timeout_ms = socketsconfigDEFAULT_CONNECT_TIMEOUT;
+
+int32_t lwss_sock_errno_to_status(int err)
+{
+    switch (err) {
+    case 0:
+        return SOCKETS_ERROR_NONE;
+    case EWOULDBLOCK:
+        return SOCKETS_EWOULDBLOCK;
+    case ENOMEM:
+    case ENOBUFS:
+        return SOCKETS_ENOMEM;
+    case EINVAL:
+    case EBADF:
+        return SOCKETS_EINVAL;
+    case ENOPROTOOPT:
+        return SOCKETS_ENOPROTOOPT;
+    case ENOTCONN:
+        return SOCKETS_ENOTCONN;
+    case EISCONN:
+        return SOCKETS_EISCONN;
+    case ECONNRESET:
+    case ECONNABORTED:
+    case EPIPE:
+    case ESHUTDOWN:
+        return SOCKETS_ECLOSED;
+    default:
+        return SOCKETS_SOCKET_ERROR;
+    }
+}
+
+int32_t lwss_sockets_set_connect_timeout(uint32_t timeout_ms)
+{
+    if (timeout_ms == 0 || timeout_ms > 3600000u) {
+        return SOCKETS_EINVAL;
+    }
+    atomic_store(&connect_timeout_ms, timeout_ms);
+    return SOCKETS_ERROR_NONE;
+}
+
+uint32_t lwss_sockets_connect_timeout(void)
+{
+    return atomic_load(&connect_timeout_ms);
+}
+
+BaseType_t SOCKETS_Init(void)
+{
+    if (lwss_port_is_up()) {
+        return pdPASS;
+    }
+    int rc = lwss_port_up(NULL);
+    /* BUSY: another thread brought it up between the check and the call. */
+    return (rc == LWSS_OK || (rc == LWSS_ERR_BUSY && lwss_port_is_up())) ? pdPASS : pdFAIL;
+}
+
+static void free_sock(struct lwss_sock *k)
+{
+    pthread_mutex_destroy(&k->state_lock);
+    pthread_mutex_destroy(&k->send_lock);
+    pthread_mutex_destroy(&k->recv_lock);
+    free(k);
+}
+
+static struct lwss_sock *new_sock(int fd)
+{
+    struct lwss_sock *k = calloc(1, sizeof(*k));
+    if (k == NULL) {
+        return NULL;
+    }
+    k->fd = fd;
+    pthread_mutex_init(&k->state_lock, NULL);
+    pthread_mutex_init(&k->send_lock, NULL);
+    pthread_mutex_init(&k->recv_lock, NULL);
+    atomic_store(&k->recv_timeout_ms, (unsigned)socketsconfigDEFAULT_RECV_TIMEOUT);
+    atomic_store(&k->send_timeout_ms, (unsigned)socketsconfigDEFAULT_SEND_TIMEOUT);
+    k->lwip_rcvtimeo_ms = -1; /* unknown: set on the first wait */
+    k->lwip_sndtimeo_ms = -1;
+    return k;
+}
+
+Socket_t SOCKETS_Socket(int32_t lDomain, int32_t lType, int32_t lProtocol)
+{
+    if (lDomain != SOCKETS_AF_INET || lType != SOCKETS_SOCK_STREAM ||
+        lProtocol != SOCKETS_IPPROTO_TCP) {
+        lwss_set_error(LWSS_ERR_INVAL, "only AF_INET / SOCK_STREAM / IPPROTO_TCP sockets");
+        return SOCKETS_INVALID_SOCKET;
+    }
+    if (!lwss_port_is_up()) {
+        lwss_set_error(LWSS_ERR_STATE, "the lwIP port is not up (call SOCKETS_Init)");
+        return SOCKETS_INVALID_SOCKET;
+    }
+    int fd = lwip_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    if (fd < 0) {
+        lwss_set_error(LWSS_ERR_NOMEM, "lwip_socket failed (errno %d)", errno);
+        return SOCKETS_INVALID_SOCKET;
+    }
+    struct lwss_sock *k = new_sock(fd);
+    if (k == NULL) {
+        lwip_close(fd);
+        return SOCKETS_INVALID_SOCKET;
+    }
+    Socket_t h = lwss_sock_register(k);
+    if (h == SOCKETS_INVALID_SOCKET) {
+        lwss_set_error(LWSS_ERR_NOMEM, "socket table full");
+        lwip_close(fd);
+        free_sock(k);
+    }
+    return h;
+}
+
+static void to_sockaddr(const SocketsSockaddr_t *a, struct sockaddr_in *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->sin_family = AF_INET;
+    out->sin_port = a->usPort;
+    out->sin_addr.s_addr = a->ulAddress;
+}
+
+int32_t SOCKETS_Bind(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t xAddressLength)
+{
+    (void)xAddressLength; /* like ucLength, not trusted */
+    if (pxAddress == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    struct lwss_sock *k = lwss_sock_acquire(xSocket);
+    if (k == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    int32_t ret = SOCKETS_EISCONN;
+    pthread_mutex_lock(&k->state_lock);
+    if (!atomic_load(&k->connected) && !k->connect_failed) {
+        struct sockaddr_in sin;
+        to_sockaddr(pxAddress, &sin);
+        ret = lwip_bind(k->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0
+                  ? SOCKETS_ERROR_NONE
+                  : lwss_sock_errno_to_status(errno);
+    }
+    pthread_mutex_unlock(&k->state_lock);
+    lwss_sock_release(k);
+    return ret;
+}
+
+static int set_lwip_nonblocking(int fd, int on)
+{
+    int v = on;
+    return lwip_ioctl(fd, (long)FIONBIO, &v);
+}
+
+/* Non-blocking lwIP connect, then wait in slices for the outcome. */
+static int32_t tcp_connect(struct lwss_sock *k, const struct sockaddr_in *sin, uint64_t deadline)
+{
+    if (set_lwip_nonblocking(k->fd, 1) != 0) {
+        return SOCKETS_SOCKET_ERROR;
+    }
+    if (lwip_connect(k->fd, (const struct sockaddr *)sin, sizeof(*sin)) != 0 &&
+        errno != EINPROGRESS) {
+        lwss_set_error(LWSS_ERR_IO, "connect: errno %d", errno);
+        return SOCKETS_SOCKET_ERROR;
+    }
+    for (;;) {
+        uint64_t now = lwss_now_ms();
+        if (now >= deadline) {
+            lwss_set_error(LWSS_ERR_TIMEOUT, "connect timed out");
+            return SOCKETS_SOCKET_ERROR;
+        }
+        if (atomic_load(&k->closing)) {
+            return SOCKETS_ECLOSED;
+        }
+        uint64_t left = deadline - now;
+        struct pollfd p = {.fd = k->fd, .events = POLLOUT};
+        int n = lwip_poll(&p, 1, (int)(left < LWSS_SOCK_WAIT_SLICE_MS ? left
+                                                                     : LWSS_SOCK_WAIT_SLICE_MS));
+        if (n > 0) {
+            break;
+        }
+        if (n < 0 && errno != EINTR) {
+            return SOCKETS_SOCKET_ERROR;
+        }
+    }
+    int soerr = 0;
+    socklen_t len = sizeof(soerr);
+    if (lwip_getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
+        lwss_set_error(LWSS_ERR_IO, "connect failed: errno %d", soerr);
+        return SOCKETS_SOCKET_ERROR;
+    }
+    /* Back to blocking: every later wait is bounded by SO_RCVTIMEO/SO_SNDTIMEO slices. */
+    return set_lwip_nonblocking(k->fd, 0) == 0 ? SOCKETS_ERROR_NONE : SOCKETS_SOCKET_ERROR;
+}
+
+static int32_t tls_handshake(struct lwss_sock *k, const struct sockaddr_in *sin, uint64_t deadline)
+{
+    lwss_tls_options opts = {
+        .trusted_cert = k->tls_cert,
+        .trusted_cert_len = k->tls_cert_len,
+        .sni = k->tls_sni,
+        .alpn = (const char *const *)k->tls_alpn,
+        .alpn_count = k->tls_alpn_count,
+        .no_resume = 0,
+    };
+    uint64_t now = lwss_now_ms();
+    uint32_t left = now < deadline ? (uint32_t)(deadline - now) : 1u;
+    return lwss_tls_connect(&k->tls, k->fd, &opts, left, sin->sin_addr.s_addr, sin->sin_port);
+}
+
+int32_t SOCKETS_Connect(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t xAddressLength)
+{
+    (void)xAddressLength; /* the reference ignores it, and so does ucLength */
+    struct lwss_sock *k = lwss_sock_acquire(xSocket);
+    if (k == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    int32_t ret = SOCKETS_EINVAL;
+    if (pxAddress == NULL || pxAddress->ulAddress == 0 || pxAddress->usPort == 0) {
+        goto out;
+    }
+    pthread_mutex_lock(&k->state_lock);
+    if (atomic_load(&k->connected) || k->connect_failed) {
+        ret = SOCKETS_EISCONN;
+        goto unlock;
+    }
+    struct sockaddr_in sin;
+    to_sockaddr(pxAddress, &sin);
+    uint64_t deadline = lwss_now_ms() + lwss_sockets_connect_timeout();
+    ret = tcp_connect(k, &sin, deadline);
+    if (ret == SOCKETS_ERROR_NONE && k->require_tls) {
+        ret = tls_handshake(k, &sin, deadline);
+    }
+    if (ret == SOCKETS_ERROR_NONE) {
+        atomic_store(&k->connected, 1);
+    } else {
+        k->connect_failed = 1;
+    }
+unlock:
+    pthread_mutex_unlock(&k->state_lock);
+out:
+    lwss_sock_release(k);
+    if (ret == SOCKETS_ERROR_NONE) {
+        lwss_sock_events_changed();
+    }
+    return ret;
+}
+
+int32_t SOCKETS_Shutdown(Socket_t xSocket, uint32_t ulHow)
+{
+    struct lwss_sock *k = lwss_sock_acquire(xSocket);
+    if (k == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    int32_t ret = SOCKETS_EINVAL;
+    if (ulHow > SOCKETS_SHUT_RDWR) {
+        goto out;
+    }
+    ret = SOCKETS_ENOTCONN;
+    if (!atomic_load(&k->connected)) {
+        goto out;
+    }
+    /* lwIP 2.1 frees the receive mailbox on SHUT_RD: no Recv may be inside
+     * lwIP meanwhile, and no Send for SHUT_WR.  The flags make a blocked Recv
+     * or Send give up at its next slice and drop its lock. */
+    int tls_close_notify = k->tls != NULL && ulHow != SOCKETS_SHUT_RD && !atomic_load(&k->shut_wr);
+    if (ulHow != SOCKETS_SHUT_WR) {
+        atomic_store(&k->shut_rd, 1);
+    }
+    if (ulHow != SOCKETS_SHUT_RD) {
+        atomic_store(&k->shut_wr, 1);
+    }
+    pthread_mutex_lock(&k->send_lock);
+    pthread_mutex_lock(&k->recv_lock);
+    ret = SOCKETS_ERROR_NONE;
+    if (tls_close_notify) {
+        ret = lwss_tls_shutdown(k->tls, ulHow);
+    }
+    int how = ulHow == SOCKETS_SHUT_RD ? SHUT_RD : ulHow == SOCKETS_SHUT_WR ? SHUT_WR : SHUT_RDWR;
+    if (lwip_shutdown(k->fd, how) != 0 && errno != ENOTCONN && ret == SOCKETS_ERROR_NONE) {
+        /* ENOTCONN: the peer is already gone, which is what was asked for. */
+        ret = lwss_sock_errno_to_status(errno);
+    }
+    pthread_mutex_unlock(&k->recv_lock);
+    pthread_mutex_unlock(&k->send_lock);
+out:
+    lwss_sock_release(k);
+    return ret;
+}
+
+static void free_tls_options(struct lwss_sock *k)
+{
+    free(k->tls_cert);
+    free(k->tls_sni);
+    if (k->tls_alpn != NULL) {
+        for (size_t i = 0; i < k->tls_alpn_count; i++) {
+            free(k->tls_alpn[i]);
+        }
+        free(k->tls_alpn);
+    }
+    k->tls_cert = NULL;
+    k->tls_sni = NULL;
+    k->tls_alpn = NULL;
+    k->tls_cert_len = 0;
+    k->tls_alpn_count = 0;
+}
+
+int32_t SOCKETS_Close(Socket_t xSocket)
+{
+    struct lwss_sock *k = lwss_sock_detach(xSocket);
+    if (k == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    /* close_notify goes out on the still-open descriptor (reference defect 1). */
+    if (k->tls != NULL) {
+        lwss_tls_close(k->tls);
+        k->tls = NULL;
+    }
+    lwip_close(k->fd);
+    free_tls_options(k);
+    free_sock(k);
+    return SOCKETS_ERROR_NONE;
+}
+
+uint32_t SOCKETS_GetHostByName(const char *pcHostName)
+{
+    uint32_t addr = 0;
+    if (lwss_dns_resolve(pcHostName, &addr) != LWSS_OK) {
+        return 0;
+    }
+    return addr;
+}
+
+int32_t lwss_socket_tls_error(Socket_t s, char *msg, size_t len)
+{
+    struct lwss_sock *k = lwss_sock_acquire(s);
+    if (k == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    int32_t ret = 0;
+    pthread_mutex_lock(&k->state_lock); /* k->tls is set by Connect under this lock */
+    if (k->tls != NULL) {
+        ret = lwss_tls_last_error(k->tls, msg, len);
+    } else if (msg != NULL && len > 0) {
+        msg[0] = '\0';
+    }
+    pthread_mutex_unlock(&k->state_lock);
+    lwss_sock_release(k);
+    return ret;
+}
+
+int32_t lwss_socket_lwip_fd(Socket_t s)
+{
+    struct lwss_sock *k = lwss_sock_acquire(s);
+    if (k == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    int32_t fd = k->fd;
+    lwss_sock_release(k);
+    return fd;
+}

@@ -1,0 +1,79 @@
+/* Helpers shared by the Secure Sockets rig suites. */
+#include "sockets_rig_util.h"
+
+#include "lwss_test.h"
+#include "lwss/port.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+
+void lwss_st_unit_setup(void)
+{
+    ck_assert(1);
+    lwss_leak_setup();
+}
+
+void lwss_st_setup(void)
+{
+    ck_assert_msg(lwss_test_in_rig(), "rig suites must run inside scripts/rig.sh");
+    ck_assert_msg(getenv("LWSS_ECHO_PORT") != NULL, "the rig was started without --echo");
+    lwss_leak_setup_fds();
+    ck_assert_int_eq(SOCKETS_Init(), pdPASS);
+}
+
+void lwss_st_teardown(void)
+{
+    if (lwss_port_is_up()) {
+        lwss_port_down();
+    }
+    lwss_leak_teardown_fds();
+}
+
+SocketsSockaddr_t lwss_st_echo_addr(void)
+{
+    SocketsSockaddr_t a = {0};
+    a.ucLength = sizeof(a);
+    a.ucSocketDomain = SOCKETS_AF_INET;
+    a.usPort = SOCKETS_htons((uint16_t)atoi(lwss_test_env("LWSS_ECHO_PORT", "7")));
+    a.ulAddress = inet_addr(lwss_test_env("LWSS_RIG_PEER", "192.0.2.1"));
+    return a;
+}
+
+Socket_t lwss_st_connect_echo(uint32_t recv_ms, uint32_t send_ms)
+{
+    Socket_t s = SOCKETS_Socket(SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP);
+    ck_assert_ptr_ne(s, SOCKETS_INVALID_SOCKET);
+    TickType_t r = recv_ms, w = send_ms;
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_RCVTIMEO, &r, sizeof(r)), 0);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_SNDTIMEO, &w, sizeof(w)), 0);
+    SocketsSockaddr_t a = lwss_st_echo_addr();
+    ck_assert_int_eq(SOCKETS_Connect(s, &a, sizeof(a)), SOCKETS_ERROR_NONE);
+    return s;
+}
+
+void lwss_st_send_all(Socket_t s, const void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        int32_t n = SOCKETS_Send(s, (const uint8_t *)buf + done, len - done, 0);
+        ck_assert_msg(n > 0, "send returned %d after %zu of %zu bytes", n, done, len);
+        done += (size_t)n;
+    }
+}
+
+void lwss_st_recv_exact(Socket_t s, void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        int32_t n = SOCKETS_Recv(s, (uint8_t *)buf + done, len - done, 0);
+        ck_assert_msg(n > 0, "recv returned %d after %zu of %zu bytes", n, done, len);
+        done += (size_t)n;
+    }
+}
+
+void lwss_st_pattern(uint8_t *buf, size_t len, unsigned seed)
+{
+    for (size_t i = 0; i < len; i++) {
+        buf[i] = (uint8_t)((i * 31u + seed * 7u + (i >> 8)) & 0xffu);
+    }
+}
