@@ -130,8 +130,6 @@ size_t lwss_tls_keylog_format(char *line, size_t size, const unsigned char clien
 int32_t lwss_tls_connect_io(lwss_tls_conn **out, int fd, const lwss_tls_io *io,
                             const lwss_tls_options *opts, uint32_t timeout_ms, uint32_t peer_ip,
                             uint16_t peer_port);
-/* Suites offered (0-terminated) under the current legacy setting. */
-const int *lwss_tls_suites(void);
 CK_FUNCTION_LIST_PTR lwss_tls_token_functions(void);
 void lwss_tls_conn_free(lwss_tls_conn *c);
 
