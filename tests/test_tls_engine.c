@@ -263,6 +263,17 @@ START_TEST(mutual_auth_rsa)
 }
 END_TEST
 
+START_TEST(address_as_server_name)
+{
+    lwss_tls_options opts = {.sni = "192.0.2.1"};
+    start_server("server.crt", "server.key", 1, NULL);
+    lwss_tls_conn *c = NULL;
+    ck_assert_int_eq(connect_opts(&c, &opts), 0);
+    echo_ok(c, 3);
+    finish(c);
+}
+END_TEST
+
 START_TEST(rsa_server_certificate)
 {
     use_token("ca.crt", "client-rsa.crt", "client-rsa.key");
@@ -318,6 +329,9 @@ START_TEST(untrusted_expired_wrong_name)
     /* no SNI: the peer address must be an iPAddress SAN of the certificate */
     lwss_tls_options none = {0};
     expect_connect_fails("wrong-name.crt", "wrong-name.key", &none, TLS_SOCKETS_SERVER_UNVERIFIED);
+    /* an address as the name: checked against the iPAddress SAN too */
+    lwss_tls_options ip_name = {.sni = "192.0.2.99"};
+    expect_connect_fails("server.crt", "server.key", &ip_name, TLS_SOCKETS_SERVER_UNVERIFIED);
     ck_assert_str_ne(lwss_last_error(), "");
 }
 END_TEST
@@ -575,6 +589,7 @@ Suite *tls_engine_suite(void)
     tcase_set_timeout(e, 30);
     tcase_add_test(e, mutual_auth_ec);
     tcase_add_test(e, mutual_auth_rsa);
+    tcase_add_test(e, address_as_server_name);
     tcase_add_test(e, rsa_server_certificate);
     tcase_add_test(e, legacy_suites_only_when_configured);
     tcase_add_test(e, untrusted_expired_wrong_name);

@@ -55,7 +55,8 @@ struct lwss_tls_conn {
     uint32_t peer_ip;
     uint16_t peer_port;
     int no_resume;
-    int verify_ip;                 /* no SNI: check the peer IP against the SAN */
+    int verify_ip;                 /* no host name: check an address against the SAN */
+    uint32_t verify_ip_addr;       /* that address (network order) */
     unsigned char cache_key[32];   /* peer + trust fingerprint for the session cache */
     size_t write_committed;        /* plaintext bytes of a record built but not yet reported */
     uint64_t committed_hash;       /* FNV-1a of those bytes: recognises the caller's retry */
