@@ -176,7 +176,12 @@ START_TEST(test_cli_create_usage_and_lock)
     setenv("LWSS_NVM_LOCK_MS", "100", 1);
     ck_assert_int_eq(cli(args), 1);
     ck_assert_ptr_nonnull(strstr(cli_out, "locked"));
+    snprintf(args, sizeof(args), "create %s --force", img);
+    ck_assert_int_eq(cli(args), 1); /* not pulled from under us */
+    ck_assert_ptr_nonnull(strstr(cli_out, "locked"));
     unsetenv("LWSS_NVM_LOCK_MS");
+    lwss_tnvm_put("y", 10, 2);
+    ck_assert(lwss_tnvm_has("x", 10, 1));
     lwss_nvm_close();
     snprintf(args, sizeof(args), "--json list %s", img);
     ck_assert_int_eq(cli(args), 0);

@@ -199,9 +199,11 @@ START_TEST(wakeup_callback_edges)
     ck_assert_int_eq(wait_wakeups(1, 2000), 1);
     usleep(200 * 1000);
     ck_assert_int_eq(atomic_load(&wakeups), 1); /* unread data: no busy repeat */
-    lwss_st_recv_exact(s, b, 4);
+    lwss_st_recv_exact(s, b, 4); /* re-arms: the event thread is woken, not left in a long poll */
+    uint64_t t0 = lwss_test_now_ms();
     lwss_st_send_all(s, "pong", 4);
     ck_assert_int_eq(wait_wakeups(2, 2000), 2);
+    ck_assert_uint_lt(lwss_test_now_ms() - t0, 300);
     lwss_st_recv_exact(s, b, 4);
     /* Peer close: once. */
     ck_assert_int_eq(SOCKETS_Shutdown(s, SOCKETS_SHUT_WR), 0);
@@ -212,6 +214,15 @@ START_TEST(wakeup_callback_edges)
     ck_assert_int_eq(atomic_load(&wakeup_wrong_handle), 0);
     ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, NULL, 0), 0);
     ck_assert_int_eq(SOCKETS_Close(s), 0);
+
+    /* Close of a socket the event thread is polling does not wait out its poll. */
+    Socket_t s2 = lwss_st_connect_echo(1000, 1000);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s2, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)on_wakeup,
+                                        sizeof(void *)), 0);
+    usleep(100 * 1000);
+    t0 = lwss_test_now_ms();
+    ck_assert_int_eq(SOCKETS_Close(s2), 0);
+    ck_assert_uint_lt(lwss_test_now_ms() - t0, 200);
 }
 END_TEST
 

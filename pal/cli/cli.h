@@ -34,6 +34,8 @@ const char *lwss_nvm_cli_class_name(uint32_t cls);
 const char *lwss_nvm_cli_damage_name(uint8_t kind);
 /** Label as a JSON string (quoted, escaped) or, for tables, with \xNN escapes. */
 void lwss_nvm_cli_put_label(FILE *f, const uint8_t *label, size_t len, int json);
+/** Bound on waiting for another process's lock ($LWSS_NVM_LOCK_MS). */
+unsigned lwss_nvm_cli_lock_ms(void);
 /** Open @p o->image read-only (shared lock) and scan it; prints the error. */
 int lwss_nvm_cli_open(const cli_opts *o, lwss_store **st);
 /** Print an error (text or JSON object) and return CLI_FAIL. */

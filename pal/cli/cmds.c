@@ -19,7 +19,16 @@ int lwss_nvm_cli_create(const cli_opts *o)
             snprintf(msg, sizeof(msg), "%s exists (--force replaces it)", o->image);
             return lwss_nvm_cli_error(o, msg);
         }
-        if (unlink(o->image) != 0) {
+        /* Never pull the file from under a process that has it open. */
+        lwss_flash *held = NULL;
+        if (lwss_flash_open(&held, o->image, LWSS_FLASH_WRITE, 0, lwss_nvm_cli_lock_ms()) ==
+            LWSS_ERR_BUSY) {
+            snprintf(msg, sizeof(msg), "%s: %s", o->image, lwss_last_error());
+            return lwss_nvm_cli_error(o, msg);
+        }
+        int gone = unlink(o->image);
+        lwss_flash_close(held);
+        if (gone != 0) {
             snprintf(msg, sizeof(msg), "cannot remove %s: %s", o->image, strerror(errno));
             return lwss_nvm_cli_error(o, msg);
         }
@@ -28,7 +37,7 @@ int lwss_nvm_cli_create(const cli_opts *o)
     lwss_flash *fl = NULL;
     lwss_store *st = NULL;
     int ret = lwss_flash_open(&fl, o->image, LWSS_FLASH_WRITE | LWSS_FLASH_CREATE, geo.size,
-                              LWSS_NVM_DEFAULT_LOCK_MS);
+                              lwss_nvm_cli_lock_ms());
     if (ret == 0) {
         ret = lwss_store_open(&st, fl, &geo, LWSS_NVM_DEFAULT_MAX_OBJECTS);
     }

@@ -63,12 +63,16 @@ int lwss_nvm_cli_error(const cli_opts *o, const char *what)
     return CLI_FAIL;
 }
 
+unsigned lwss_nvm_cli_lock_ms(void)
+{
+    const char *env = getenv("LWSS_NVM_LOCK_MS");
+    return env != NULL ? (unsigned)strtoul(env, NULL, 0) : LWSS_NVM_DEFAULT_LOCK_MS;
+}
+
 int lwss_nvm_cli_open(const cli_opts *o, lwss_store **st)
 {
     lwss_flash *fl = NULL;
-    const char *env = getenv("LWSS_NVM_LOCK_MS");
-    unsigned lock_ms = env != NULL ? (unsigned)strtoul(env, NULL, 0) : LWSS_NVM_DEFAULT_LOCK_MS;
-    int ret = lwss_flash_open(&fl, o->image, 0, 0, lock_ms);
+    int ret = lwss_flash_open(&fl, o->image, 0, 0, lwss_nvm_cli_lock_ms());
     if (ret == 0) {
         ret = lwss_store_open(st, fl, NULL, SIZE_MAX);
     }

@@ -15,8 +15,12 @@ $(BUILD)/fuzz/dns_parse: tests/fuzz/dns_parse.c src/dns/dns_msg.c src/dns/dns_ms
 
 fuzz-dns-parse: $(BUILD)/fuzz/dns_parse
 	@mkdir -p $(BUILD)/fuzz/corpus-dns_parse
-	$(BUILD)/fuzz/dns_parse -max_total_time=$(DNS_FUZZ_SECONDS) -max_len=1500 \
-	  $(BUILD)/fuzz/corpus-dns_parse tests/fuzz/corpus/dns_parse
+	@echo "== fuzz dns_parse ($(DNS_FUZZ_SECONDS) s)"
+	@$(BUILD)/fuzz/dns_parse -max_total_time=$(DNS_FUZZ_SECONDS) -max_len=1500 \
+	  -artifact_prefix=$(BUILD)/fuzz/dns_parse- $(BUILD)/fuzz/corpus-dns_parse \
+	  tests/fuzz/corpus/dns_parse > $(BUILD)/fuzz/dns_parse.log 2>&1 || \
+	  { tail -40 $(BUILD)/fuzz/dns_parse.log; echo "fuzz dns_parse: FAILED (crash input under $(BUILD)/fuzz/)"; exit 1; }
+	@tail -1 $(BUILD)/fuzz/dns_parse.log
 
 TEST_TARGETS += fuzz-dns-parse
 .PHONY: fuzz-dns-parse

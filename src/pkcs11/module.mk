@@ -82,3 +82,24 @@ test-pkcs11-fuzz: $(PKCS11_FUZZERS)
 	    grep -E "^(stat::number_of_executed_units|==.*ERROR|SUMMARY|Done)" ; \
 	  test $${PIPESTATUS[0]} -eq 0 || { echo "fuzz target $$n failed"; exit 1; }; done
 .PHONY: test-pkcs11-fuzz
+
+# Secrets wiped before free: every free() of the library goes through a check.
+PKCS11_WIPE := $(BUILD)/tests/lwss-pkcs11-wipe
+$(PKCS11_WIPE): tests/pkcs11/wipe_check.c $(PKCS11_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--wrap=free -o $@ $< $(PKCS11_LIB_A) $(PKG_LIBS)
+TEST_TARGETS += test-pkcs11-wipe
+test-pkcs11-wipe: $(PKCS11_WIPE)
+	@echo "== pkcs11: secrets wiped before free"
+	@d=$$(mktemp -d /tmp/lwss-wipe-XXXXXX); trap 'rm -rf "$$d"' EXIT; \
+	openssl ecparam -name prime256v1 -genkey -noout -out $$d/ec.pem && \
+	openssl genrsa -out $$d/rsa.pem 2048 2>/dev/null && \
+	$(PKCS11_WIPE) $$d/ec.pem $$d/rsa.pem $$d/nvm.img
+.PHONY: test-pkcs11-wipe
+
+# `make install` also puts the loadable module where PKCS #11 modules live.
+install: install-pkcs11-module
+install-pkcs11-module: $(PKCS11_MODULE)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkcs11
+	install -m 755 $(PKCS11_MODULE) $(DESTDIR)$(PREFIX)/lib/pkcs11/
+.PHONY: install-pkcs11-module

@@ -15,9 +15,14 @@
 
 #include "lwip/sockets.h"
 
+#include "lwss/port.h"
+
 #define TABLE_SIZE 4096u
-/* The event thread cannot be interrupted inside lwip_poll, so it polls in
- * short slices to pick up sockets armed meanwhile. */
+/* lwip_poll cannot be interrupted by a condition variable: the event thread
+ * also polls a UDP socket bound to the stack's own address, and whoever
+ * changes the set sends it a datagram (lwIP loops it back).  Without that
+ * socket (stack going down) it falls back to short slices. */
+#define EVENT_WAKE_POLL_MS 1000
 #define EVENT_SLICE_MS 20
 
 typedef struct {
@@ -35,9 +40,12 @@ static int event_running;
 static pthread_t event_thread;
 static unsigned callbacks_registered;
 static struct lwss_sock *callback_running; /* socket whose callback runs now */
+static int event_polling;                  /* the event thread is inside lwip_poll */
+static int wake_fd = -1;                   /* its wake-up socket (lwIP UDP) */
+static struct sockaddr_in wake_addr;
 
 /* Event thread working set (only that thread touches these). */
-static struct pollfd event_fds[TABLE_SIZE];
+static struct pollfd event_fds[TABLE_SIZE + 1];
 static Socket_t event_handles[TABLE_SIZE];
 static struct lwss_sock *event_socks[TABLE_SIZE];
 
@@ -114,6 +122,16 @@ static int on_event_thread(void)
     return event_running && pthread_equal(pthread_self(), event_thread);
 }
 
+/* Table lock held: something the event thread must see has changed. */
+static void notify_event_locked(void)
+{
+    pthread_cond_signal(&event_cond);
+    if (event_polling && wake_fd >= 0) {
+        (void)lwip_sendto(wake_fd, "w", 1, MSG_DONTWAIT, (struct sockaddr *)&wake_addr,
+                          sizeof(wake_addr));
+    }
+}
+
 /* Table lock held: wait until @k's callback is not running (unless we are
  * that callback, which may clear or close its own socket). */
 static void wait_callback_done_locked(struct lwss_sock *k)
@@ -137,7 +155,9 @@ struct lwss_sock *lwss_sock_detach(Socket_t s)
     if (k->wakeup != NULL) {
         k->wakeup = NULL;
         callbacks_registered--;
-        pthread_cond_signal(&event_cond);
+    }
+    if (k->refs > 0) {
+        notify_event_locked(); /* the event thread may hold a reference in lwip_poll */
     }
     while (k->refs > 0) {
         pthread_cond_wait(&table_cond, &table_lock);
@@ -203,13 +223,59 @@ static int mark_tls_pending(unsigned n)
     return any;
 }
 
+static int open_wake_socket(struct sockaddr_in *self)
+{
+    lwss_port_config cfg;
+    if (lwss_port_get_config(&cfg) != LWSS_OK) {
+        return -1;
+    }
+    int fd = lwip_socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = cfg.ip;
+    socklen_t len = sizeof(*self);
+    if (lwip_bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        lwip_getsockname(fd, (struct sockaddr *)self, &len) != 0) {
+        lwip_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Unlocked, references held.  Returns whether anything is ready. */
+static int poll_armed(unsigned n, int wake)
+{
+    if (mark_tls_pending(n)) {
+        return 1;
+    }
+    nfds_t count = (nfds_t)n;
+    if (wake >= 0) {
+        event_fds[n] = (struct pollfd){.fd = wake, .events = POLLIN};
+        count++;
+    }
+    int rc = lwip_poll(event_fds, count, wake >= 0 ? EVENT_WAKE_POLL_MS : EVENT_SLICE_MS);
+    if (wake >= 0 && event_fds[n].revents != 0) {
+        char drain[16];
+        while (lwip_recv(wake, drain, sizeof(drain), MSG_DONTWAIT) > 0) {
+        }
+    }
+    return rc > 0;
+}
+
 static void *event_main(void *arg)
 {
     (void)arg;
+    struct sockaddr_in self;
+    int wake = open_wake_socket(&self);
     pthread_mutex_lock(&table_lock);
+    wake_fd = wake;
+    wake_addr = self;
     for (;;) {
         if (callbacks_registered == 0) {
             event_running = 0;
+            wake_fd = -1;
             break;
         }
         unsigned n = collect_armed_locked();
@@ -217,12 +283,11 @@ static void *event_main(void *arg)
             pthread_cond_wait(&event_cond, &table_lock);
             continue;
         }
+        event_polling = 1;
         pthread_mutex_unlock(&table_lock);
-        int ready = mark_tls_pending(n);
-        if (!ready) {
-            ready = lwip_poll(event_fds, (nfds_t)n, EVENT_SLICE_MS) > 0;
-        }
+        int ready = poll_armed(n, wake);
         pthread_mutex_lock(&table_lock);
+        event_polling = 0;
         for (unsigned i = 0; i < n; i++) {
             event_socks[i]->refs--;
         }
@@ -234,6 +299,9 @@ static void *event_main(void *arg)
         }
     }
     pthread_mutex_unlock(&table_lock);
+    if (wake >= 0) {
+        lwip_close(wake);
+    }
     return NULL;
 }
 
@@ -241,7 +309,7 @@ static void *event_main(void *arg)
 static int start_event_thread_locked(void)
 {
     if (event_running) {
-        pthread_cond_signal(&event_cond);
+        notify_event_locked();
         return 0;
     }
     pthread_attr_t attr;
@@ -275,7 +343,7 @@ int lwss_sock_set_wakeup(struct lwss_sock *k, lwss_wakeup_fn fn)
         if (k->wakeup != NULL) {
             k->wakeup = NULL;
             callbacks_registered--;
-            pthread_cond_signal(&event_cond);
+            notify_event_locked();
         }
         wait_callback_done_locked(k);
     }
@@ -288,7 +356,7 @@ void lwss_sock_rearm(struct lwss_sock *k)
     pthread_mutex_lock(&table_lock);
     if (k->wakeup != NULL && !k->armed) {
         k->armed = 1;
-        pthread_cond_signal(&event_cond);
+        notify_event_locked();
     }
     pthread_mutex_unlock(&table_lock);
 }
@@ -296,6 +364,6 @@ void lwss_sock_rearm(struct lwss_sock *k)
 void lwss_sock_events_changed(void)
 {
     pthread_mutex_lock(&table_lock);
-    pthread_cond_signal(&event_cond);
+    notify_event_locked();
     pthread_mutex_unlock(&table_lock);
 }
