@@ -29,6 +29,8 @@ $(PROVISION_BIN): $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A)
 TEST_SRCS   += $(wildcard tests/test_pkcs11_*.c)
 UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision
 TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)
+VALGRIND_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads
+TSAN_SUITES     += pkcs11_threads pkcs11_objects
 
 # Interop with OpenSC pkcs11-tool, openssl and p11-kit (a shell script run by `make test`).
 PKCS11_PROBE := $(BUILD)/tests/lwss-p11kit-probe
