@@ -27,7 +27,8 @@ $(PROVISION_BIN): $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A) $(PKG_LIBS)
 
 TEST_SRCS   += $(wildcard tests/test_pkcs11_*.c)
-UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision
+UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision \
+               pkcs11_interop
 TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)
 VALGRIND_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads
 TSAN_SUITES     += pkcs11_threads pkcs11_objects
