@@ -165,6 +165,22 @@ START_TEST(import_rsa_der)
 }
 END_TEST
 
+START_TEST(import_ec_der_key)
+{
+    mbedtls_pk_context pk;
+    lwss_p11t_parse_key(lwss_p11t_ec_key_pem, &pk);
+    uint8_t der[200];
+    int n = mbedtls_pk_write_key_der(&pk, der, sizeof(der));
+    ck_assert_int_gt(n, 0);
+    mbedtls_pk_free(&pk);
+    const char *key = write_input("dev.der", der + sizeof(der) - n, (size_t)n);
+    const char *crt = write_input("dev.crt", lwss_p11t_ec_crt_pem, strlen(lwss_p11t_ec_crt_pem));
+    int rc = run_cli("import", "--cert", crt, "--key", key, NULL);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, g_err);
+    check_device_credentials(lwss_p11t_ec_crt_pem, CKM_ECDSA);
+}
+END_TEST
+
 START_TEST(bad_input_leaves_image)
 {
     const char *crt = write_input("dev.crt", lwss_p11t_ec_crt_pem, strlen(lwss_p11t_ec_crt_pem));
@@ -289,6 +305,7 @@ Suite *pkcs11_provision_suite(void)
     tcase_add_checked_fixture(tc, lwss_p11t_setup_uninit, lwss_p11t_teardown);
     tcase_add_test(tc, import_ec_everything);
     tcase_add_test(tc, import_rsa_der);
+    tcase_add_test(tc, import_ec_der_key);
     tcase_add_test(tc, bad_input_leaves_image);
     tcase_add_test(tc, generate_csr_signed_by_token);
     tcase_add_test(tc, pin_protects_image);
