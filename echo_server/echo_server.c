@@ -237,6 +237,7 @@ static void accept_one(const listener_t *l)
         active--;
         close(fd);
     }
+    write_stats_locked(); /* readers see the connection (and "active") at once */
     pthread_attr_destroy(&attr);
     pthread_mutex_unlock(&lock);
 }

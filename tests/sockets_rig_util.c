@@ -21,6 +21,19 @@ void lwss_st_setup(void)
     ck_assert_int_eq(SOCKETS_Init(), pdPASS);
 }
 
+void lwss_st_setup_tls_primed(void)
+{
+    ck_assert_msg(lwss_test_in_rig(), "rig suites must run inside scripts/rig.sh");
+    ck_assert_int_eq(SOCKETS_Init(), pdPASS);
+    Socket_t s = SOCKETS_Socket(SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP);
+    ck_assert_ptr_ne(s, SOCKETS_INVALID_SOCKET);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_REQUIRE_TLS, NULL, 0), 0);
+    SocketsSockaddr_t a = lwss_st_echo_addr(); /* plain port: the handshake fails fast */
+    ck_assert_int_ne(SOCKETS_Connect(s, &a, sizeof(a)), 0);
+    ck_assert_int_eq(SOCKETS_Close(s), 0);
+    lwss_leak_setup_fds();
+}
+
 void lwss_st_teardown(void)
 {
     if (lwss_port_is_up()) {

@@ -12,6 +12,11 @@
 void lwss_st_unit_setup(void);
 /** Fixture: inside the rig, with the echo server; fd/thread leak snapshot. */
 void lwss_st_setup(void);
+/** Fixture for tests that make TLS handshakes: like lwss_st_setup(), but one
+ *  TLS connect attempt runs before the snapshot, because the TLS layer keeps
+ *  process-wide state from its first handshake (DRBG, the token's NVM image
+ *  descriptor) that is not a per-socket leak. */
+void lwss_st_setup_tls_primed(void);
 /** Fixture: stack down, then the leak check. */
 void lwss_st_teardown(void);
 /** The rig's plain echo server (LWSS_RIG_PEER : LWSS_ECHO_PORT). */

@@ -28,9 +28,10 @@ uint32_t lwss_sockets_connect_timeout(void);
 /**
  * Last TLS error of a socket, for diagnosis.
  * @param msg  receives a NUL-terminated message (may be NULL when @p len is 0)
- * @return the last mbedtls error code of the socket's TLS connection (0 when
- *         none or when the socket has no TLS connection), or SOCKETS_EINVAL
- *         for a bad handle.
+ * @return the last mbedtls error code of the socket's TLS connection; when
+ *         the handshake failed (no connection is kept), the SOCKETS_TLS_* code
+ *         SOCKETS_Connect returned, with lwss_last_error() of that moment in
+ *         @p msg; 0 when there was no TLS error; SOCKETS_EINVAL for a bad handle.
  */
 int32_t lwss_socket_tls_error(Socket_t s, char *msg, size_t len);
 

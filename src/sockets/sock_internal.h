@@ -42,6 +42,8 @@ struct lwss_sock {
     char **tls_alpn;              /* NULL-terminated */
     size_t tls_alpn_count;
     lwss_tls_conn *tls;
+    int32_t tls_failure;          /* SOCKETS_TLS_* of a failed handshake (state_lock) */
+    char tls_failure_msg[160];    /* lwss_last_error() at that moment */
 
     /* Guarded by the table lock. */
     unsigned refs;                /* calls in flight */

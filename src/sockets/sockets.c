@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -241,6 +242,11 @@ int32_t SOCKETS_Connect(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_
     ret = tcp_connect(k, &sin, deadline);
     if (ret == SOCKETS_ERROR_NONE && k->require_tls) {
         ret = tls_handshake(k, &sin, deadline);
+        if (ret != SOCKETS_ERROR_NONE) {
+            /* The TLS layer keeps nothing on failure: keep its story here. */
+            k->tls_failure = ret;
+            snprintf(k->tls_failure_msg, sizeof(k->tls_failure_msg), "%s", lwss_last_error());
+        }
     }
     if (ret == SOCKETS_ERROR_NONE) {
         atomic_store(&k->connected, 1);
@@ -352,8 +358,11 @@ int32_t lwss_socket_tls_error(Socket_t s, char *msg, size_t len)
     pthread_mutex_lock(&k->state_lock); /* k->tls is set by Connect under this lock */
     if (k->tls != NULL) {
         ret = lwss_tls_last_error(k->tls, msg, len);
-    } else if (msg != NULL && len > 0) {
-        msg[0] = '\0';
+    } else {
+        ret = k->tls_failure;
+        if (msg != NULL && len > 0) {
+            snprintf(msg, len, "%s", k->tls_failure_msg);
+        }
     }
     pthread_mutex_unlock(&k->state_lock);
     lwss_sock_release(k);
