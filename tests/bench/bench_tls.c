@@ -11,7 +11,8 @@
  *     ChaCha20-Poly1305), 16 KiB writes, one direction at a time;
  *   - median round trip of a 64-byte echo (AES-128-GCM);
  *   - full and resumed (session ticket) handshake with EC P-256 and RSA
- *     2048 client keys, TCP connect included, mean of HANDSHAKES;
+ *     2048 client keys, TCP connect included, median of HANDSHAKES,
+ *     the two paths interleaved;
  *   - heap bytes per connected TLS socket (lwss and the bare mbedtls
  *     client), heap in use with 100 concurrent TLS sockets, all echoing.
  * Output: JSON lines (tests/bench/report.c).  Exit 1 when a path fails.
@@ -37,7 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HANDSHAKES 16
+#define HANDSHAKES 21
 #define BULK_BYTES (12u * 1024u * 1024u)
 #define CHUNK 16384u
 #define RTT_ITERS 1000
@@ -188,28 +189,46 @@ static int command(conn *c, char what, uint64_t n)
 
 /* ---- measurements ---- */
 
-/* Mean ms of connect + handshake; < 0 when one fails. */
-static double handshake_ms(int kernel, int key, int resumed)
+/*
+ * ms of one connect + handshake; < 0 on failure.  A full one forgets every
+ * cached session first and leaves its own for the resumed ones that follow
+ * (lwss: its session cache, on close; bare mbedtls: k_saved).
+ */
+static double one_handshake(int kernel, int key, int resumed)
 {
     conn c;
-    double total = 0;
     if (!kernel) setenv("LWSS_NVM", nvm_image[key], 1); /* the token re-opens it per handshake */
-    lwss_tls_session_cache_clear();
-    if (conn_open(&c, kernel, base_port + 1, key, 0) != 0) return -1; /* full: primes the cache */
-    if (kernel) {
+    if (!resumed) lwss_tls_session_cache_clear();
+    double t0 = bench_now_s();
+    if (conn_open(&c, kernel, base_port + 1, key, resumed) != 0) return -1;
+    double ms = (bench_now_s() - t0) * 1000.0;
+    if (kernel && !resumed) {
         mbedtls_ssl_session_free(&k_saved);
         mbedtls_ssl_session_init(&k_saved);
-        if (mbedtls_ssl_get_session(c.ssl, &k_saved) != 0) return -1;
+        if (mbedtls_ssl_get_session(c.ssl, &k_saved) != 0) ms = -1;
     }
     conn_close(&c);
+    return ms;
+}
+
+/* Median ms of HANDSHAKES on both paths, interleaved: v[kernel]. */
+static int handshakes(int key, int resumed, double v[2])
+{
+    static double samples[2][HANDSHAKES];
     for (int i = 0; i < HANDSHAKES; i++) {
-        if (!resumed) lwss_tls_session_cache_clear();
-        double t0 = bench_now_s();
-        if (conn_open(&c, kernel, base_port + 1, key, resumed) != 0) return -1;
-        total += bench_now_s() - t0;
-        conn_close(&c);
+        for (int j = 0; j < 2; j++) {
+            int kernel = (i + j) % 2; /* alternate who goes first */
+            if ((samples[kernel][i] = one_handshake(kernel, key, resumed)) < 0) {
+                fprintf(stderr, "bench_tls: %s handshake (%s key) over %s failed: %s\n",
+                        resumed ? "resumed" : "full", key_name[key],
+                        kernel ? "kernel TCP" : "lwIP/TAP", lwss_last_error());
+                return -1;
+            }
+        }
     }
-    return total * 1000.0 / HANDSHAKES;
+    v[0] = bench_median(samples[0], HANDSHAKES);
+    v[1] = bench_median(samples[1], HANDSHAKES);
+    return 0;
 }
 
 /* MB/s of one direction ('U' upload, 'D' download) over suite @p s. */
@@ -383,17 +402,7 @@ static int run_handshakes(void)
 {
     for (int k = 0; k < KEYS; k++) {
         double v[2][2]; /* [resumed][kernel] */
-        for (int resumed = 0; resumed < 2; resumed++) {
-            for (int kernel = 0; kernel < 2; kernel++) {
-                v[resumed][kernel] = handshake_ms(kernel, k, resumed);
-                if (v[resumed][kernel] < 0) {
-                    fprintf(stderr, "bench_tls: %s handshake (%s key) over %s failed: %s\n",
-                            resumed ? "resumed" : "full", key_name[k],
-                            kernel ? "kernel TCP" : "lwIP/TAP", lwss_last_error());
-                    return -1;
-                }
-            }
-        }
+        if (handshakes(k, 0, v[0]) != 0 || handshakes(k, 1, v[1]) != 0) return -1;
         char full[64], res[64], m[64];
         snprintf(full, sizeof(full), "full_hs_%s_tap", key_name[k]);
         snprintf(res, sizeof(res), "resumed_hs_%s_tap", key_name[k]);
@@ -458,6 +467,16 @@ int main(void)
     if (lwss_port_up(NULL) != LWSS_OK || SOCKETS_Init() != pdPASS) {
         fprintf(stderr, "bench_tls: lwIP did not come up: %s\n", lwss_last_error());
         return 1;
+    }
+    const char *profile = getenv("LWSS_BENCH_PROFILE"); /* "up"/"down": for perf/callgrind */
+    if (profile != NULL) {
+        int kernel = getenv("LWSS_BENCH_PROFILE_KERNEL") != NULL;
+        for (int i = 0; i < 8; i++) {
+            fprintf(stderr, "profile %s: %.1f MB/s\n", profile,
+                    bulk_mbps(kernel, 0, strcmp(profile, "up") == 0 ? 'U' : 'D'));
+        }
+        lwss_port_down();
+        return 0;
     }
     int rc = run_handshakes() == 0 && run_bulk() == 0 && run_rtt_heap() == 0 ? 0 : 1;
     lwss_port_down();
