@@ -31,7 +31,7 @@
 #define BULK_BYTES (48u * 1024u * 1024u)
 #define CHUNK 16384u
 #define RTT_ITERS 2000
-#define REPS 3
+#define REPS 5
 #define IDLE_SOCKETS 50
 
 typedef enum { API_SOCKETS, API_LWIP, API_KERNEL, API_COUNT } api_kind;

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +43,7 @@
 #define BULK_BYTES (12u * 1024u * 1024u)
 #define CHUNK 16384u
 #define RTT_ITERS 1000
-#define REPS 3
+#define REPS 5
 #define HEAP_SOCKETS 20
 #define MANY_SOCKETS 100
 #define SNI "echo.lwss.test"
@@ -468,12 +469,31 @@ int main(void)
         fprintf(stderr, "bench_tls: lwIP did not come up: %s\n", lwss_last_error());
         return 1;
     }
-    const char *profile = getenv("LWSS_BENCH_PROFILE"); /* "up"/"down": for perf/callgrind */
+    const char *profile = getenv("LWSS_BENCH_PROFILE"); /* "up"/"down"/"resumed"/"full" */
+    if (profile != NULL && (strcmp(profile, "resumed") == 0 || strcmp(profile, "full") == 0)) {
+        int resumed = strcmp(profile, "resumed") == 0;
+        int kernel = getenv("LWSS_BENCH_PROFILE_KERNEL") != NULL;
+        if (getenv("LWSS_BENCH_PROFILE_TOKEN_HELD") != NULL) C_Initialize(NULL); /* lwss keeps it */
+        one_handshake(kernel, KEY_EC, 0);
+        double t0 = bench_now_s();
+        for (int i = 0; i < (resumed ? 2000 : 100); i++) one_handshake(kernel, KEY_EC, resumed);
+        fprintf(stderr, "profile %s: %.3f s\n", profile, bench_now_s() - t0);
+        lwss_port_down();
+        return 0;
+    }
     if (profile != NULL) {
         int kernel = getenv("LWSS_BENCH_PROFILE_KERNEL") != NULL;
         for (int i = 0; i < 8; i++) {
-            fprintf(stderr, "profile %s: %.1f MB/s\n", profile,
-                    bulk_mbps(kernel, 0, strcmp(profile, "up") == 0 ? 'U' : 'D'));
+            struct rusage r0, r1;
+            getrusage(RUSAGE_SELF, &r0);
+            double mbps = bulk_mbps(kernel, 0, strcmp(profile, "up") == 0 ? 'U' : 'D');
+            getrusage(RUSAGE_SELF, &r1);
+            double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
+                                  r0.ru_stime.tv_sec) +
+                         (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
+                                  r0.ru_stime.tv_usec) / 1e6;
+            fprintf(stderr, "profile %s: %.1f MB/s, client process CPU %.2f ms/MB\n", profile,
+                    mbps, cpu * 1e3 / (BULK_BYTES / 1e6));
         }
         lwss_port_down();
         return 0;
