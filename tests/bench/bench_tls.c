@@ -492,8 +492,9 @@ int main(void)
                                   r0.ru_stime.tv_sec) +
                          (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
                                   r0.ru_stime.tv_usec) / 1e6;
-            fprintf(stderr, "profile %s: %.1f MB/s, client process CPU %.2f ms/MB\n", profile,
-                    mbps, cpu * 1e3 / (BULK_BYTES / 1e6));
+            fprintf(stderr, "profile %s: %.1f MB/s, client process CPU %.2f ms/MB, %.0f voluntary "
+                    "context switches per MB\n", profile, mbps, cpu * 1e3 / (BULK_BYTES / 1e6),
+                    (double)(r1.ru_nvcsw - r0.ru_nvcsw) / (BULK_BYTES / 1e6));
         }
         lwss_port_down();
         return 0;

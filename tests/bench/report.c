@@ -4,7 +4,8 @@
  *   {"bench":"b","metric":"m","value":1.5,"unit":"u"}
  *   {"bench":"b","metric":"base","value":1.2,"unit":"u","baseline":"m","goal":">=0.8"}
  * A line naming "baseline" is the baseline of metric m of the same bench;
- * the ratio is median(m) / median(base), checked against "goal" if given.
+ * the ratio is lwss / baseline (median of the per-run ratios, see
+ * ratio_of), checked against "goal" if given.
  * Repeated runs of a metric give median, min and max.
  *
  * usage: lwss-bench-report OUTDIR < lines
@@ -23,7 +24,8 @@
 
 typedef struct {
     char bench[NAME_LEN], metric[NAME_LEN], unit[NAME_LEN], baseline_of[NAME_LEN], goal[16];
-    double v[MAX_RUNS];
+    double v[MAX_RUNS];        /* sorted by median() */
+    double in_order[MAX_RUNS]; /* as the runs came: run i of a metric pairs with run i of its baseline */
     int n;
 } metric;
 
@@ -99,6 +101,7 @@ static void add_line(const char *line)
         snprintf(m->goal, sizeof(m->goal), "%s", goal);
     }
     if (m->n < MAX_RUNS) {
+        m->in_order[m->n] = v;
         m->v[m->n++] = v;
     }
 }
@@ -131,6 +134,24 @@ static int goal_met(const char *goal, double ratio)
         return ratio <= g;
     }
     return -1;
+}
+
+/*
+ * lwss / baseline: the median of the per-run ratios when both have one value
+ * per run (each run measures both, so machine-load drift between runs
+ * cancels), else the ratio of the medians.
+ */
+static double ratio_of(const metric *p, double p_med, const metric *b, double b_med)
+{
+    if (p->n != b->n || p->n == 0) {
+        return b_med != 0.0 ? p_med / b_med : 0.0;
+    }
+    double r[MAX_RUNS];
+    for (int i = 0; i < p->n; i++) {
+        r[i] = b->in_order[i] != 0.0 ? p->in_order[i] / b->in_order[i] : 0.0;
+    }
+    qsort(r, (size_t)p->n, sizeof(double), cmp_double);
+    return p->n % 2 ? r[p->n / 2] : (r[p->n / 2 - 1] + r[p->n / 2]) / 2.0;
 }
 
 /* Times, sizes and amplification: lower is better; rates and counts: higher. */
@@ -186,7 +207,7 @@ static int write_tables(const double *med, FILE *md, FILE *dat)
             continue;
         }
         int pi = (int)(p - metrics), low = lower_is_better(p->unit);
-        double ratio = med[pi] / med[i], g = 0.0;
+        double ratio = ratio_of(p, med[pi], b, med[i]), g = 0.0;
         int met = goal_met(b->goal, ratio);
         missed += met == 0;
         char goal_s[40] = "";
@@ -219,7 +240,7 @@ static void write_json(const double *med, FILE *js)
     for (int i = 0; i < n_metrics; i++) {
         const metric *m = &metrics[i];
         const metric *p = m->baseline_of[0] ? find_metric(m->bench, m->baseline_of) : NULL;
-        double ratio = p != NULL && med[i] != 0.0 ? med[p - metrics] / med[i] : 0.0;
+        double ratio = p != NULL ? ratio_of(p, med[p - metrics], m, med[i]) : 0.0;
         fprintf(js,
                 "  {\"bench\":\"%s\",\"metric\":\"%s\",\"unit\":\"%s\",\"median\":%.6g,"
                 "\"min\":%.6g,\"max\":%.6g,\"runs\":%d,\"baseline_of\":\"%s\",\"ratio\":%.6g,"
