@@ -9,11 +9,11 @@ set -eu
 out=$1
 dat="$out/ratios.dat"
 n=$(grep -c . "$dat")
-height=$((160 + 26 * n))
+height=$((180 + 26 * n))
 gnuplot <<GP
 set terminal pngcairo size 1400,$height font "DejaVu Sans,10"
 set output "$out/chart.png"
-set title "lwss vs the baseline measured in the same run\n{/*0.9 bar = advantage of lwss, normalised so that > 1 is better for lwss (time and heap ratios inverted); black diamond = goal}"
+set title "lwss vs the baseline measured in the same run\n{/*0.9 bar = advantage of lwss = lwss/baseline for rates, baseline/lwss for times and sizes: > 1 (green) means lwss is better}\n{/*0.9 black diamond = the goal: met when the bar reaches past it to the right}"
 set logscale x 2
 set xrange [0.0625:128]
 set xtics ("1/16" 0.0625, "1/8" 0.125, "1/4" 0.25, "1/2" 0.5, "1 (parity)" 1, "2" 2, "4" 4, "8" 8, "16" 16, "32" 32, "64" 64, "128" 128)
@@ -28,7 +28,7 @@ set lmargin 52
 set rmargin 4
 plot "$dat" using (sqrt(\$3)):1:((\$3 < 1) ? \$3 : 1):((\$3 < 1) ? 1 : \$3):(\$1-0.35):(\$1+0.35):((\$3 >= 1) ? 0x2e9e4f : 0xd0413e):ytic(2) \
        with boxxyerror lc rgb variable, \
-     "" using ((\$3 >= 1) ? (\$3 < 20 ? \$3*1.06 : 20) : 1.06):1:(sprintf("%.3g× raw %.3g%s", \$3, \$4, (\$6 == 0) ? "  goal MISSED" : (\$6 == 1) ? "  goal met" : "")) \
-       with labels left offset 0.3,0 font ",8" noenhanced, \
-     "" using (\$5 > 0 ? \$5 : NaN):1 with points pt 13 ps 1.6 lc rgb "black"
+     "" using (\$5 > 0 ? \$5 : NaN):1 with points pt 13 ps 1.6 lc rgb "black", \
+     "" using ((\$3 >= 1 && \$3 < 4) ? \$3*1.06 : 1.06):1:(sprintf("%.2f×   (lwss/base %.3g, %s is better)%s", \$3, \$4, (\$7 == 1) ? "lower" : "higher", (\$6 == 0) ? "  goal MISSED" : (\$6 == 1) ? "  goal met" : "")) \
+       with labels left offset 0.3,0 font ",8" noenhanced
 GP

@@ -62,7 +62,7 @@ start_peer() {
 [ -f "$build/certs/server.crt" ] || die "no certificates under $build/certs"
 
 # The nested namespace lives as long as its holder process.
-unshare -n sleep 3600 &
+unshare -n sleep 1200 &   # bounded even if this script is killed hard
 holder=$!
 sleep 0.2
 kill -0 "$holder" 2>/dev/null || die "cannot create the nested namespace (unshare -n)"

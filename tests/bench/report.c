@@ -9,7 +9,7 @@
  * Repeated runs of a metric give median, min and max.
  *
  * usage: lwss-bench-report OUTDIR < lines
- * The ratio is lwss / baseline as measured; "better" says which way is good.
+ * "better" says which way a ratio is good (lower for times and sizes).
  * writes OUTDIR/results.json, OUTDIR/results.md, OUTDIR/ratios.dat and
  * prints the Markdown table.
  */
@@ -191,7 +191,7 @@ static int is_primary(int idx)
 /*
  * One row per comparison (a baseline line and the lwss figure it names),
  * then the figures that stand alone.  ratios.dat feeds the chart:
- *   "label" normalised raw_ratio normalised_goal met
+ *   row "label" normalised raw_ratio normalised_goal met lower_is_better
  * where normalised > 1 always means lwss is better (inverted for times).
  */
 static int write_tables(const double *med, FILE *md, FILE *dat)
@@ -220,8 +220,8 @@ static int write_tables(const double *med, FILE *md, FILE *dat)
         double norm = low ? 1.0 / ratio : ratio;
         double goal_norm = met >= 0 && sscanf(b->goal + 2, "%lf", &g) == 1 && g > 0
                                ? (low ? 1.0 / g : g) : -1.0;
-        fprintf(dat, "%d \"%s: %s vs %s\" %.5g %.5g %.5g %d\n", row++, b->bench, p->metric,
-                b->metric, norm, ratio, goal_norm, met);
+        fprintf(dat, "%d \"%s: %s vs %s\" %.5g %.5g %.5g %d %d\n", row++, b->bench, p->metric,
+                b->metric, norm, ratio, goal_norm, met, low);
     }
     fprintf(md, "\n| bench | figure | median | unit | spread | runs |\n|---|---|---:|---|---:|---:|\n");
     for (int i = 0; i < n_metrics; i++) {
