@@ -52,6 +52,10 @@ enum { KEY_EC, KEY_RSA, KEYS };
 static const char *const key_name[KEYS] = {"ec", "rsa"};
 enum { SUITES = 3 };
 static const char *const suite_name[SUITES] = {"aes128gcm", "aes256gcm", "chachapoly"};
+/* What mbedtls_ssl_get_ciphersuite() names for each peer port. */
+static const char *const suite_id[SUITES] = {"TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
+                                             "TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384",
+                                             "TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256"};
 
 static char rundir[200], build[128];
 static const char *tap_peer, *veth_peer;
@@ -238,6 +242,13 @@ static double bulk_mbps(int kernel, int s, char dir)
     static unsigned char buf[CHUNK];
     conn c;
     if (conn_open(&c, kernel, base_port + 1 + s, KEY_EC, 0) != 0) return -1;
+    /* The lwss side can only have agreed on the port's one suite; check the kernel side. */
+    if (kernel && strcmp(mbedtls_ssl_get_ciphersuite(c.ssl), suite_id[s]) != 0) {
+        fprintf(stderr, "bench_tls: negotiated %s, expected %s\n",
+                mbedtls_ssl_get_ciphersuite(c.ssl), suite_id[s]);
+        conn_close(&c);
+        return -1;
+    }
     memset(buf, 0x5a, sizeof(buf));
     double t0 = bench_now_s();
     int ok = command(&c, dir, BULK_BYTES) == 0;
