@@ -15,7 +15,7 @@ $(BENCH_PEER): $(call OBJ,tests/bench/bench_peer.c)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 
 bench: $(BENCH_REPORT) $(BENCH_PEER) $(BENCHES) $(TOOLS) $(TEST_DEPS)
-	LWSS_BUILD=$(BUILD) BENCH_RUNS=$(BENCH_RUNS) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- \
+	LWSS_BUILD=$(BUILD) BENCH_RUNS=$(BENCH_RUNS) scripts/rig.sh --build $(BUILD) -- \
 	  scripts/bench.sh $(BUILD)/bench $(BENCHES)
 
 .PHONY: bench
