@@ -8,6 +8,7 @@
 #include "lwss/pkcs11_std.h"
 #include "lwss/port.h"
 #include "pal/nvm_internal.h"
+#include "tests/bench/bench_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,27 +35,11 @@ static const bench_obj objs[] = {
 
 static char dir[512], img[600];
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One JSON line; @p baseline_of / @p goal only on baselines (ratio goal). */
 static void emit_goal(const char *metric, double value, const char *unit, const char *baseline_of,
                       const char *goal)
 {
-    printf("{\"bench\":\"nvm\",\"metric\":\"%s\",\"value\":%.4f,\"unit\":\"%s\"", metric, value,
-           unit);
-    if (baseline_of != NULL) {
-        printf(",\"baseline\":\"%s\"", baseline_of);
-    }
-    if (goal != NULL) {
-        printf(",\"goal\":\"%s\"", goal);
-    }
-    printf("}\n");
-    fflush(stdout);
+    bench_emit("nvm", metric, value, unit, baseline_of, goal);
 }
 
 static void emit(const char *metric, double value, const char *unit, const char *baseline_of)
@@ -73,7 +58,7 @@ static int fail(const char *what)
 static double run_saves(unsigned n, uint64_t *bytes)
 {
     uint8_t buf[1024];
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (unsigned i = 0; i < n; i++) {
         const bench_obj *o = &objs[i % NOBJ];
         memset(buf, (int)(i & 0xFF), o->len);
@@ -88,7 +73,7 @@ static double run_saves(unsigned n, uint64_t *bytes)
         }
         *bytes += o->len;
     }
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 /* What corePKCS11's posix PAL does per save: one file, fopen("w"), no sync. */
@@ -96,7 +81,7 @@ static double run_reference_saves(unsigned n)
 {
     uint8_t buf[1024];
     char path[700];
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (unsigned i = 0; i < n; i++) {
         const bench_obj *o = &objs[i % NOBJ];
         memset(buf, (int)(i & 0xFF), o->len);
@@ -107,7 +92,7 @@ static double run_reference_saves(unsigned n)
         }
         fclose(f);
     }
-    double t = now_s() - t0;
+    double t = bench_now_s() - t0;
     for (unsigned i = 0; i < NOBJ; i++) {
         snprintf(path, sizeof(path), "%s/ref-%u.dat", dir, i);
         unlink(path);
@@ -158,15 +143,15 @@ static int bench_saves(void)
 
 static int bench_find_read(void)
 {
-    double t0 = now_s();
+    double t0 = bench_now_s();
     if (lwss_nvm_open(NULL) != 0) {
         return fail("open");
     }
-    emit("open_ms", (now_s() - t0) * 1000.0, "ms", NULL);
+    emit("open_ms", (bench_now_s() - t0) * 1000.0, "ms", NULL);
     lwss_flash_stats a, b;
     lwss_nvm_flash_stats(&a);
     const unsigned n = 200000;
-    t0 = now_s();
+    t0 = bench_now_s();
     for (unsigned i = 0; i < n; i++) {
         const bench_obj *o = &objs[i % NOBJ];
         uint32_t h = lwss_nvm_find((const uint8_t *)o->label, strlen(o->label), o->cls);
@@ -177,7 +162,7 @@ static int bench_find_read(void)
         }
         lwss_nvm_free_value(data, len);
     }
-    double t = now_s() - t0;
+    double t = bench_now_s() - t0;
     lwss_nvm_flash_stats(&b);
     lwss_nvm_close();
     emit("find_read_per_s", n / t, "1/s", NULL);

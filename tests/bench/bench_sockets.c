@@ -1,39 +1,41 @@
-/* bench_sockets: plain TCP throughput and 64-byte echo round trip through
- * SOCKETS_*, beside raw lwip_send/lwip_recv on the same stack and run, and
- * beside Linux kernel sockets over a veth pair.  Runs inside the rig with
- * the echo server (make bench).
+/* bench_sockets: plain TCP through SOCKETS_* over lwIP/TAP, beside raw
+ * lwip_send/lwip_recv on the same stack and beside Linux kernel TCP over a
+ * veth pair, in the same run, against the same peer code (lwss-bench-peer,
+ * started by scripts/bench.sh on both paths).
  *
- * Kernel baseline: the bench makes a veth pair inside the rig namespace,
- * moves one end into a second, nested namespace (unshare -n) and starts a
- * second lwss-echo-server there (192.0.2.202, /32 peer routes, so nothing
- * leaves the rig); a kernel client in the rig namespace then does the same
- * work over the veth.  Without root or `ip`, the kernel lines are skipped
- * (said on stderr).
+ * Per path: upload and download throughput (one direction at a time, 16 KiB
+ * writes, timed until the peer has everything) and the median round trip
+ * of a 64-byte echo.  Paths are interleaved rep by rep so that machine load
+ * drifts hit all of them alike; each metric is the median of REPS.
+ * Also: heap bytes of an idle plain socket (created, and connected).
  *
- * Output: JSON lines, one per metric (see tests/bench/report.c). */
+ * Output: JSON lines (tests/bench/report.c); exit 1 when a path fails. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
+#include <malloc.h>
+#include <netinet/in.h>
+/* TCP_NODELAY: lwip/sockets.h defines it with the Linux value (1) */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lwip/sockets.h"
 
 #include "iot_secure_sockets.h"
+#include "tests/bench/bench_util.h"
 
-#define THROUGHPUT_BYTES (64u * 1024u * 1024u)
+#define BULK_BYTES (48u * 1024u * 1024u)
 #define CHUNK 16384u
 #define RTT_ITERS 2000
 #define REPS 5
-#define VETH_SERVER "192.0.2.202"
+#define IDLE_SOCKETS 50
 
-typedef enum { API_SOCKETS, API_LWIP, API_KERNEL } api_kind;
+typedef enum { API_SOCKETS, API_LWIP, API_KERNEL, API_COUNT } api_kind;
+static const char *const path_name[API_COUNT] = {"sockets_tap", "raw_lwip_tap", "kernel_veth"};
 
 typedef struct {
     api_kind kind;
@@ -41,12 +43,8 @@ typedef struct {
     int fd;
 } conn;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static const char *tap_peer, *veth_peer;
+static uint16_t port;
 
 static long io_send(conn *c, const void *b, size_t n)
 {
@@ -66,30 +64,54 @@ static long io_recv(conn *c, void *b, size_t n)
     }
 }
 
-static int open_conn(conn *c, api_kind kind, const char *ip, uint16_t port)
+static int open_conn(conn *c, api_kind kind)
 {
     c->kind = kind;
+    const char *ip = kind == API_KERNEL ? veth_peer : tap_peer;
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
     sin.sin_addr.s_addr = inet_addr(ip);
     struct timeval tv = {.tv_sec = 10};
     if (kind == API_SOCKETS) {
+        TickType_t t = 10000;
         c->s = SOCKETS_Socket(SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP);
         SocketsSockaddr_t a = {.usPort = sin.sin_port, .ulAddress = sin.sin_addr.s_addr};
-        return c->s != SOCKETS_INVALID_SOCKET && SOCKETS_Connect(c->s, &a, sizeof(a)) == 0 ? 0 : -1;
+        if (c->s == SOCKETS_INVALID_SOCKET) {
+            return -1;
+        }
+        SOCKETS_SetSockOpt(c->s, 0, SOCKETS_SO_RCVTIMEO, &t, sizeof(t));
+        SOCKETS_SetSockOpt(c->s, 0, SOCKETS_SO_SNDTIMEO, &t, sizeof(t));
+        if (SOCKETS_Connect(c->s, &a, sizeof(a)) != 0) {
+            SOCKETS_Close(c->s);
+            return -1;
+        }
+        return 0;
     }
+    int one = 1;
     if (kind == API_LWIP) {
         c->fd = lwip_socket(AF_INET, SOCK_STREAM, 0);
         lwip_setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        return c->fd >= 0 && lwip_connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 ? 0 : -1;
+        lwip_setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        if (c->fd >= 0 && lwip_connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0) {
+            return 0;
+        }
+        lwip_close(c->fd);
+        return -1;
     }
     c->fd = socket(AF_INET, SOCK_STREAM, 0);
     setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    return c->fd >= 0 && connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 ? 0 : -1;
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (c->fd >= 0 && connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0) {
+        return 0;
+    }
+    close(c->fd);
+    return -1;
 }
 
 static void close_conn(conn *c)
 {
     if (c->kind == API_SOCKETS) {
+        SOCKETS_Shutdown(c->s, SOCKETS_SHUT_RDWR);
         SOCKETS_Close(c->s);
     } else if (c->kind == API_LWIP) {
         lwip_close(c->fd);
@@ -98,68 +120,65 @@ static void close_conn(conn *c)
     }
 }
 
-static void *sender(void *arg)
+static int send_all(conn *c, const uint8_t *b, size_t n)
 {
-    conn *c = arg;
-    static uint8_t buf[CHUNK];
-    memset(buf, 0x5a, sizeof(buf));
-    size_t sent = 0;
-    while (sent < THROUGHPUT_BYTES) {
-        size_t n = THROUGHPUT_BYTES - sent < CHUNK ? THROUGHPUT_BYTES - sent : CHUNK;
-        long r = io_send(c, buf, n);
-        if (r <= 0) {
-            return (void *)1;
+    while (n > 0) {
+        long w = io_send(c, b, n);
+        if (w <= 0) {
+            return -1;
         }
-        sent += (size_t)r;
+        b += w;
+        n -= (size_t)w;
     }
-    return NULL;
+    return 0;
 }
 
-/* MB/s of echoed payload (sent and received concurrently); < 0 on failure. */
-static double throughput(api_kind kind, const char *ip, uint16_t port)
+static int command(conn *c, char what, uint64_t n)
 {
+    uint8_t cmd[9];
+    bench_peer_command(cmd, what, n);
+    return send_all(c, cmd, sizeof(cmd));
+}
+
+/* MB/s of one direction ('U' upload, 'D' download); < 0 on failure. */
+static double bulk(api_kind kind, char dir)
+{
+    static uint8_t buf[CHUNK];
     conn c;
-    if (open_conn(&c, kind, ip, port) != 0) {
+    if (open_conn(&c, kind) != 0) {
         return -1;
     }
-    static uint8_t buf[CHUNK];
-    pthread_t t;
-    double t0 = now_s();
-    pthread_create(&t, NULL, sender, &c);
-    size_t got = 0;
-    while (got < THROUGHPUT_BYTES) {
-        long r = io_recv(&c, buf, sizeof(buf));
-        if (r <= 0) {
-            break;
-        }
-        got += (size_t)r;
+    memset(buf, 0x5a, sizeof(buf));
+    double t0 = bench_now_s();
+    int ok = command(&c, dir, BULK_BYTES) == 0;
+    size_t done = 0;
+    while (ok && done < BULK_BYTES) {
+        size_t n = BULK_BYTES - done < CHUNK ? BULK_BYTES - done : CHUNK;
+        long r = dir == 'U' ? io_send(&c, buf, n) : io_recv(&c, buf, n);
+        ok = r > 0;
+        done += ok ? (size_t)r : 0;
     }
-    double t1 = now_s();
-    void *rc;
-    pthread_join(t, &rc);
+    if (ok && dir == 'U') { /* timed until the peer has read everything */
+        ok = io_recv(&c, buf, 1) == 1 && buf[0] == 'K';
+    }
+    double t = bench_now_s() - t0;
     close_conn(&c);
-    return (got == THROUGHPUT_BYTES && rc == NULL) ? (double)got / (t1 - t0) / 1e6 : -1;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    return ok ? (double)BULK_BYTES / t / 1e6 : -1;
 }
 
 /* Median round trip of a 64-byte echo in microseconds; < 0 on failure. */
-static double rtt_us(api_kind kind, const char *ip, uint16_t port)
+static double rtt_us(api_kind kind)
 {
+    static double samples[RTT_ITERS];
     conn c;
-    if (open_conn(&c, kind, ip, port) != 0) {
+    if (open_conn(&c, kind) != 0) {
         return -1;
     }
-    static double samples[RTT_ITERS];
     uint8_t out[64], in[64];
     memset(out, 0x3c, sizeof(out));
-    int ok = 1;
+    int ok = command(&c, 'E', 0) == 0;
     for (int i = 0; i < RTT_ITERS && ok; i++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         ok = io_send(&c, out, sizeof(out)) == (long)sizeof(out);
         size_t got = 0;
         while (ok && got < sizeof(in)) {
@@ -167,164 +186,97 @@ static double rtt_us(api_kind kind, const char *ip, uint16_t port)
             ok = r > 0;
             got += ok ? (size_t)r : 0;
         }
-        samples[i] = (now_s() - t0) * 1e6;
+        samples[i] = (bench_now_s() - t0) * 1e6;
     }
     close_conn(&c);
     if (!ok) {
         return -1;
     }
-    qsort(samples, RTT_ITERS, sizeof(samples[0]), cmp_double);
+    qsort(samples, RTT_ITERS, sizeof(samples[0]), bench_cmp_double);
     return samples[RTT_ITERS / 2];
-}
-
-static double median(double v[REPS])
-{
-    qsort(v, REPS, sizeof(v[0]), cmp_double);
-    return v[REPS / 2];
 }
 
 static void emit(const char *metric, double value, const char *unit, const char *baseline_of,
                  const char *goal)
 {
-    printf("{\"bench\":\"sockets\",\"metric\":\"%s\",\"value\":%.3f,\"unit\":\"%s\"", metric, value,
-           unit);
-    if (baseline_of != NULL) {
-        printf(",\"baseline\":\"%s\"", baseline_of);
-    }
-    if (goal != NULL) {
-        printf(",\"goal\":\"%s\"", goal);
-    }
-    printf("}\n");
-    fflush(stdout);
+    bench_emit("sockets", metric, value, unit, baseline_of, goal);
 }
 
-/* Kernel baseline set-up: see the file comment.  Returns the echo server's pid or -1. */
-static pid_t start_veth_peer(const char *bin, const char *rundir)
+/* Heap bytes per plain socket that is only created, or connected and idle. */
+static int idle_heap(void)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd),
-             "set -e; unshare -n sleep 600 & h=$!; echo $h > %s/veth.holder; sleep 0.2;"
-             "ip link add lwb0 type veth peer name lwb1; ip link set lwb1 netns $h;"
-             "ip addr add 192.0.2.201 peer %s dev lwb0; ip link set lwb0 up;"
-             "nsenter -t $h -n sh -c 'ip link set lo up; ip addr add %s peer 192.0.2.201 dev lwb1;"
-             " ip link set lwb1 up'",
-             rundir, VETH_SERVER, VETH_SERVER);
-    if (system(cmd) != 0) {
+    static Socket_t s[IDLE_SOCKETS];
+    conn warm;
+    if (open_conn(&warm, API_SOCKETS) != 0) { /* one-time allocations first */
         return -1;
     }
-    char holder[32] = "";
-    snprintf(cmd, sizeof(cmd), "%s/veth.holder", rundir);
-    FILE *f = fopen(cmd, "r");
-    if (f == NULL || fgets(holder, sizeof(holder), f) == NULL) {
-        if (f != NULL) {
-            fclose(f);
+    close_conn(&warm);
+    usleep(100000);
+    size_t before = mallinfo2().uordblks;
+    int made = 0;
+    for (; made < IDLE_SOCKETS; made++) {
+        s[made] = SOCKETS_Socket(SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP);
+        if (s[made] == SOCKETS_INVALID_SOCKET) {
+            break;
         }
+    }
+    size_t created = mallinfo2().uordblks;
+    int connected = 0;
+    SocketsSockaddr_t a = {.usPort = SOCKETS_htons(port), .ulAddress = inet_addr(tap_peer)};
+    for (int i = 0; i < made; i++) {
+        connected += SOCKETS_Connect(s[i], &a, sizeof(a)) == 0;
+    }
+    usleep(100000); /* the handshakes' last ACKs settle */
+    size_t after = mallinfo2().uordblks;
+    for (int i = 0; i < made; i++) {
+        SOCKETS_Close(s[i]);
+    }
+    if (made != IDLE_SOCKETS || connected != made) {
+        fprintf(stderr, "bench_sockets: %d/%d idle sockets made, %d connected\n", made,
+                IDLE_SOCKETS, connected);
         return -1;
     }
-    fclose(f);
-    holder[strcspn(holder, "\n")] = '\0';
-    pid_t pid = fork();
-    if (pid == 0) {
-        char ready[512];
-        snprintf(ready, sizeof(ready), "%s/veth-echo.ready", rundir);
-        execlp("nsenter", "nsenter", "-t", holder, "-n", bin, "--addr", VETH_SERVER, "--port", "7",
-               "--ready-file", ready, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 50; i++) {
-        snprintf(cmd, sizeof(cmd), "%s/veth-echo.ready", rundir);
-        if (access(cmd, F_OK) == 0) {
-            return pid;
-        }
-        usleep(100000);
-    }
-    return pid;
-}
-
-static void stop_veth_peer(pid_t pid, const char *rundir)
-{
-    if (pid > 0) {
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
-    }
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd),
-             "ip link del lwb0 2>/dev/null; [ -f %s/veth.holder ] && kill $(cat %s/veth.holder) "
-             "2>/dev/null; rm -f %s/veth.holder %s/veth-echo.ready; true",
-             rundir, rundir, rundir, rundir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "bench_sockets: veth clean-up failed\n");
-    }
-}
-
-static int bench_lwip(const char *peer, uint16_t port)
-{
-    double tp_s[REPS], tp_l[REPS], rt_s[REPS], rt_l[REPS];
-    for (int r = 0; r < REPS; r++) { /* interleaved: drift hits both sides alike */
-        if (r % 2 == 0) {
-            tp_s[r] = throughput(API_SOCKETS, peer, port);
-            tp_l[r] = throughput(API_LWIP, peer, port);
-            rt_s[r] = rtt_us(API_SOCKETS, peer, port);
-            rt_l[r] = rtt_us(API_LWIP, peer, port);
-        } else { /* alternate who goes first */
-            tp_l[r] = throughput(API_LWIP, peer, port);
-            tp_s[r] = throughput(API_SOCKETS, peer, port);
-            rt_l[r] = rtt_us(API_LWIP, peer, port);
-            rt_s[r] = rtt_us(API_SOCKETS, peer, port);
-        }
-        if (tp_s[r] < 0 || tp_l[r] < 0 || rt_s[r] < 0 || rt_l[r] < 0) {
-            fprintf(stderr, "bench_sockets: an lwIP run failed\n");
-            return 1;
-        }
-    }
-    emit("throughput_sockets", median(tp_s), "MB/s", NULL, NULL);
-    emit("throughput_raw_lwip", median(tp_l), "MB/s", "throughput_sockets", ">=0.95");
-    emit("rtt64_sockets", median(rt_s), "us", NULL, NULL);
-    emit("rtt64_raw_lwip", median(rt_l), "us", "rtt64_sockets", "<=1.05");
+    emit("heap_per_created_socket", (double)(created - before) / made, "B", NULL, NULL);
+    emit("heap_per_idle_connected_socket", (double)(after - before) / made, "B", NULL, NULL);
     return 0;
-}
-
-static void bench_kernel(const char *rundir)
-{
-    char bin[512];
-    snprintf(bin, sizeof(bin), "%s/bin/lwss-echo-server", getenv("LWSS_BUILD") ? getenv("LWSS_BUILD") : "build");
-    pid_t pid = start_veth_peer(bin, rundir);
-    if (pid < 0) {
-        fprintf(stderr, "bench_sockets: no veth pair (needs root and iproute2): kernel baseline skipped\n");
-        stop_veth_peer(pid, rundir);
-        return;
-    }
-    double tp[REPS], rt[REPS];
-    int ok = 1;
-    for (int r = 0; r < REPS && ok; r++) {
-        tp[r] = throughput(API_KERNEL, VETH_SERVER, 7);
-        rt[r] = rtt_us(API_KERNEL, VETH_SERVER, 7);
-        ok = tp[r] >= 0 && rt[r] >= 0;
-    }
-    if (ok) {
-        emit("throughput_kernel_veth", median(tp), "MB/s", "throughput_sockets", NULL);
-        emit("rtt64_kernel_veth", median(rt), "us", "rtt64_sockets", NULL);
-    } else {
-        fprintf(stderr, "bench_sockets: kernel baseline over veth failed\n");
-    }
-    stop_veth_peer(pid, rundir);
 }
 
 int main(void)
 {
-    const char *peer = getenv("LWSS_RIG_PEER");
-    const char *port_s = getenv("LWSS_ECHO_PORT");
-    const char *rundir = getenv("LWSS_RIG_RUNDIR");
-    if (peer == NULL || port_s == NULL || rundir == NULL) {
-        fprintf(stderr, "bench_sockets: run inside scripts/rig.sh --echo (make bench)\n");
+    tap_peer = getenv("LWSS_BENCH_TAP_PEER");
+    veth_peer = getenv("LWSS_BENCH_VETH_PEER");
+    const char *port_s = getenv("LWSS_BENCH_PORT");
+    if (tap_peer == NULL || veth_peer == NULL || port_s == NULL) {
+        fprintf(stderr, "bench_sockets: run by scripts/bench.sh inside the rig (make bench)\n");
         return 1;
     }
+    port = (uint16_t)atoi(port_s);
     signal(SIGPIPE, SIG_IGN);
     if (SOCKETS_Init() != pdPASS) {
         fprintf(stderr, "bench_sockets: SOCKETS_Init failed\n");
         return 1;
     }
-    int rc = bench_lwip(peer, (uint16_t)atoi(port_s));
-    bench_kernel(rundir);
-    return rc;
+    double up[API_COUNT][REPS], down[API_COUNT][REPS], rtt[API_COUNT][REPS];
+    for (int r = 0; r < REPS; r++) {
+        for (int i = 0; i < API_COUNT; i++) {
+            api_kind k = (api_kind)((i + r) % API_COUNT); /* rotate who goes first */
+            up[k][r] = bulk(k, 'U');
+            down[k][r] = bulk(k, 'D');
+            rtt[k][r] = rtt_us(k);
+            if (up[k][r] < 0 || down[k][r] < 0 || rtt[k][r] < 0) {
+                fprintf(stderr, "bench_sockets: the %s path failed (rep %d)\n", path_name[k], r);
+                return 1;
+            }
+        }
+    }
+    emit("up_sockets_tap", bench_median(up[API_SOCKETS], REPS), "MB/s", NULL, NULL);
+    emit("up_raw_lwip_tap", bench_median(up[API_LWIP], REPS), "MB/s", "up_sockets_tap", ">=0.95");
+    emit("up_kernel_veth", bench_median(up[API_KERNEL], REPS), "MB/s", "up_sockets_tap", NULL);
+    emit("down_sockets_tap", bench_median(down[API_SOCKETS], REPS), "MB/s", NULL, NULL);
+    emit("down_raw_lwip_tap", bench_median(down[API_LWIP], REPS), "MB/s", "down_sockets_tap", ">=0.95");
+    emit("down_kernel_veth", bench_median(down[API_KERNEL], REPS), "MB/s", "down_sockets_tap", NULL);
+    emit("rtt64_sockets_tap", bench_median(rtt[API_SOCKETS], REPS), "us", NULL, NULL);
+    emit("rtt64_raw_lwip_tap", bench_median(rtt[API_LWIP], REPS), "us", "rtt64_sockets_tap", "<=1.05");
+    emit("rtt64_kernel_veth", bench_median(rtt[API_KERNEL], REPS), "us", "rtt64_sockets_tap", NULL);
+    return idle_heap() == 0 ? 0 : 1;
 }
