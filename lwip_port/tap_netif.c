@@ -47,7 +47,8 @@ int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *i
                               "(create it: ip tuntap add dev %s mode tap, or use scripts/rig.sh)",
                               name, name);
     }
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    /* Non-blocking: the receive thread drains every ready frame per wakeup. */
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         int st = (e == EACCES || e == EPERM) ? LWSS_ERR_PERM
@@ -154,7 +155,13 @@ static void input_frame(void *ctx, const uint8_t *frame, size_t len)
         return;
     }
     pbuf_take(p, frame, (u16_t)len);
-    if (rx_netif->input(p, rx_netif) != ERR_OK) {
+    /* Straight into lwIP under the core lock: a tcpip_input() message per
+     * frame would wake the tcpip thread for every segment (liblwip is built
+     * without LWIP_TCPIP_CORE_LOCKING_INPUT). */
+    LOCK_TCPIP_CORE();
+    err_t err = ethernet_input(p, rx_netif);
+    UNLOCK_TCPIP_CORE();
+    if (err != ERR_OK) {
         pbuf_free(p);
         count(tap, &tap->stats.rx_dropped, NULL, 0);
         return;
@@ -176,7 +183,8 @@ static void *rx_main(void *arg)
             break;
         }
         if (n > 0 && (pfd[0].revents & POLLIN) != 0) {
-            /* Drain what is there, but keep the capture tick alive. */
+            /* Drain what is there (read stops at EAGAIN), but keep the
+             * capture tick alive. */
             for (int i = 0; i < 64; i++) {
                 ssize_t len = read(tap->fd, frame, sizeof(frame));
                 if (len <= 0) {
@@ -187,10 +195,6 @@ static void *rx_main(void *arg)
                     lwss_capture_frame(tap->cap, frame, (size_t)len);
                 }
                 lwss_impair_frame(tap->impair, 1, frame, (size_t)len);
-                struct pollfd more = {.fd = tap->fd, .events = POLLIN};
-                if (poll(&more, 1, 0) <= 0) {
-                    break;
-                }
             }
         } else if (n > 0 && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
             break; /* the TAP went away */
