@@ -171,6 +171,11 @@ static int create_blank(lwss_flash *fl, uint32_t size)
     }
     memset(fl->mem, 0xFF, size);
     fl->created = 1;
+    /* Sized first: a creation cut half-way leaves a file of the right size
+     * holding only 0x00 and 0xFF, which the next open formats again. */
+    if (ftruncate(fl->fd, (off_t)size) != 0) {
+        return lwss_set_error(LWSS_ERR_IO, "nvm: cannot size the image: %s", strerror(errno));
+    }
     return write_all(fl, 0, size);
 }
 
@@ -236,7 +241,7 @@ int lwss_flash_open(lwss_flash **out, const char *path, unsigned flags, uint32_t
     return 0;
 }
 
-int lwss_flash_open_mem(lwss_flash **out, const uint8_t *image, size_t len)
+int lwss_flash_open_mem(lwss_flash **out, const uint8_t *image, size_t len, int writable)
 {
     *out = NULL;
     if (len == 0 || len > LWSS_FLASH_MAX_SIZE) {
@@ -251,6 +256,7 @@ int lwss_flash_open_mem(lwss_flash **out, const uint8_t *image, size_t len)
     }
     memcpy(mem, image, len);
     fl->fd = -1;
+    fl->writable = writable != 0;
     fl->mem = mem;
     fl->size = (uint32_t)len;
     *out = fl;

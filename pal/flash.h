@@ -50,8 +50,11 @@ typedef struct lwss_flash_stats {
 int lwss_flash_open(lwss_flash **out, const char *path, unsigned flags, uint32_t create_size,
                     unsigned lock_ms);
 
-/** A read-only flash over a copy of @p image (no file): for the fuzzer and tools. */
-int lwss_flash_open_mem(lwss_flash **out, const uint8_t *image, size_t len);
+/**
+ * A flash over a RAM copy of @p image (no file, no lock): for the fuzzer.
+ * @return 0, LWSS_ERR_INVAL (size), LWSS_ERR_NOMEM.
+ */
+int lwss_flash_open_mem(lwss_flash **out, const uint8_t *image, size_t len, int writable);
 
 /** Zeroize the mirror, unlock and close.  NULL is fine. */
 void lwss_flash_close(lwss_flash *fl);

@@ -65,9 +65,9 @@ int lwss_store_format(lwss_store *st)
         uint8_t hdr[LWSS_NVM_SHDR_STATIC];
         int ret;
         st->sec[s].state = LWSS_SEC_DIRTY;
-        if (img[s * st->ssize] != 0xFF || memcmp(img + s * st->ssize, img + s * st->ssize + 1,
-                                                 LWSS_NVM_SHDR_SIZE - 1) != 0) {
-            ret = erase_sector(st, s); /* left over from a cut format */
+        const uint8_t *base = img + s * st->ssize;
+        if (base[0] != 0xFF || memcmp(base, base + 1, st->ssize - 1) != 0) {
+            ret = erase_sector(st, s); /* left over from a cut format or creation */
         } else {
             lwss_shdr_encode_static(hdr, st->size, st->ssize, 0);
             ret = lwss_flash_program(st->fl, s * st->ssize, hdr, sizeof(hdr));
@@ -224,25 +224,33 @@ static int collect(lwss_store *st)
         return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: image full (nothing to collect)");
     }
     uint32_t lo = (uint32_t)v * st->ssize, hi = lo + st->ssize;
+    /* An image that did not keep the reserve (damaged or hand-made) may
+     * have no room for the copies: refuse before writing anything. */
+    uint64_t room = (uint64_t)free_sectors(st) * payload(st);
+    if (st->head >= 0) {
+        room += st->ssize - st->sec[st->head].write_off;
+    }
+    if (st->sec[v].live_bytes > room) {
+        return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: image full (no room to collect)");
+    }
     lwss_store_entry *e;
     int ret = 0;
     while (ret == 0 && (e = next_live_in(st, lo, hi)) != NULL) {
-        ret = copy_record(st, e);
+        ret = copy_record(st, e); /* a copy that does not fit leaves a valid state */
     }
-    if (ret == 0) {
-        ret = lwss_flash_sync(st->fl);
+    if (ret != 0) {
+        return ret;
     }
+    static const uint8_t obsolete = 0x00;
+    ret = lwss_flash_sync(st->fl);
     if (ret == 0) {
-        static const uint8_t obsolete = 0x00;
         ret = lwss_flash_program(st->fl, lo + LWSS_NVM_SHDR_OBSOLETE_OFF, &obsolete, 1);
     }
-    if (ret == 0) {
-        ret = erase_sector(st, (uint32_t)v);
+    if (ret != 0) {
+        return broken(st, ret);
     }
-    if (ret == 0) {
-        ret = lwss_flash_sync(st->fl);
-    }
-    return ret != 0 ? broken(st, ret) : 0;
+    ret = erase_sector(st, (uint32_t)v);
+    return ret == 0 ? lwss_flash_sync(st->fl) : ret;
 }
 
 int lwss_store_gc(lwss_store *st)

@@ -18,6 +18,8 @@ static lwss_store *nvm_store;           /* NULL while closed */
 static char nvm_path_set[PATH_MAX];     /* from lwss_nvm_set_path(); "" = none */
 static char nvm_path_used[PATH_MAX];    /* what lwss_nvm_path() hands out */
 static size_t nvm_damage;
+static int nvm_inherited;               /* open in the parent of a fork(): unusable here */
+static pthread_once_t nvm_atfork_once = PTHREAD_ONCE_INIT;
 static _Thread_local int nvm_status;
 
 static int status(int st)
@@ -110,8 +112,21 @@ static int wanted_geometry(const lwss_nvm_geometry *geo, lwss_nvm_geometry *out,
     return 0;
 }
 
+/* A child of fork() shares the parent's descriptor and lock: writing
+ * through it would race the parent, so the copy is marked unusable. */
+static void nvm_child_after_fork(void)
+{
+    nvm_inherited = nvm_store != NULL;
+}
+
+static void nvm_register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, nvm_child_after_fork);
+}
+
 static int open_locked(const lwss_nvm_geometry *geo)
 {
+    pthread_once(&nvm_atfork_once, nvm_register_atfork);
     lwss_nvm_geometry want;
     int have_want = 0;
     int ret = wanted_geometry(geo, &want, &have_want);
@@ -143,10 +158,36 @@ static int open_locked(const lwss_nvm_geometry *geo)
     return 0;
 }
 
+static int not_open(void)
+{
+    return lwss_set_error(LWSS_ERR_STATE, "nvm: image not open (lwss_nvm_open first)");
+}
+
+/* The open store, or NULL with LWSS_ERR_STATE in *ret (closed, or inherited). */
+static lwss_store *usable(int *ret)
+{
+    if (nvm_store == NULL) {
+        *ret = not_open();
+        return NULL;
+    }
+    if (nvm_inherited) {
+        *ret = lwss_set_error(LWSS_ERR_STATE, "nvm: image was opened before fork(); "
+                                              "lwss_nvm_close() and open it in this process");
+        return NULL;
+    }
+    *ret = 0;
+    return nvm_store;
+}
+
 int lwss_nvm_open(const lwss_nvm_geometry *geo)
 {
     pthread_mutex_lock(&nvm_lock);
-    int ret = nvm_store != NULL ? 0 : open_locked(geo);
+    int ret = 0;
+    if (nvm_store == NULL) {
+        ret = open_locked(geo);
+    } else {
+        (void)usable(&ret);
+    }
     pthread_mutex_unlock(&nvm_lock);
     return status(ret);
 }
@@ -157,6 +198,7 @@ void lwss_nvm_close(void)
     lwss_store_close(nvm_store);
     nvm_store = NULL;
     nvm_damage = 0;
+    nvm_inherited = 0;
     pthread_mutex_unlock(&nvm_lock);
 }
 
@@ -166,11 +208,6 @@ size_t lwss_nvm_damage_count(void)
     size_t n = nvm_damage;
     pthread_mutex_unlock(&nvm_lock);
     return n;
-}
-
-static int not_open(void)
-{
-    return lwss_set_error(LWSS_ERR_STATE, "nvm: image not open (lwss_nvm_open first)");
 }
 
 static int meta_valid(const lwss_nvm_meta *meta, const uint8_t *data, size_t len)
@@ -189,7 +226,9 @@ uint32_t lwss_nvm_save(const lwss_nvm_meta *meta, const uint8_t *data, size_t le
     int64_t ret = meta_valid(meta, data, len);
     pthread_mutex_lock(&nvm_lock);
     if (ret == 0) {
-        ret = nvm_store == NULL ? not_open() : lwss_store_put(nvm_store, meta, data, len);
+        int st_ret = 0;
+        lwss_store *st = usable(&st_ret);
+        ret = st == NULL ? st_ret : lwss_store_put(st, meta, data, len);
     }
     pthread_mutex_unlock(&nvm_lock);
     status(ret < 0 ? (int)ret : 0);
@@ -203,8 +242,9 @@ uint32_t lwss_nvm_find(const uint8_t *label, size_t label_len, uint32_t cls)
         return 0;
     }
     pthread_mutex_lock(&nvm_lock);
-    uint32_t h = nvm_store == NULL ? 0 : lwss_store_find(nvm_store, label, label_len, cls);
-    int st = nvm_store == NULL ? not_open() : 0;
+    int st = 0;
+    lwss_store *store = usable(&st);
+    uint32_t h = store == NULL ? 0 : lwss_store_find(store, label, label_len, cls);
     pthread_mutex_unlock(&nvm_lock);
     status(st);
     return h;
@@ -217,9 +257,7 @@ int lwss_nvm_list(uint32_t *handles, size_t max, size_t *count)
     }
     int ret = 0;
     pthread_mutex_lock(&nvm_lock);
-    if (nvm_store == NULL) {
-        ret = not_open();
-    } else {
+    if (usable(&ret) != NULL) {
         size_t n = 0;
         for (size_t i = 0; i < nvm_store->nent; i++) {
             if (nvm_store->ent[i].live) {
@@ -238,8 +276,7 @@ int lwss_nvm_list(uint32_t *handles, size_t max, size_t *count)
 /* The live entry of @p handle, with the lock held; sets the error. */
 static const lwss_store_entry *entry_locked(uint32_t handle, int *ret)
 {
-    if (nvm_store == NULL) {
-        *ret = not_open();
+    if (usable(ret) == NULL) {
         return NULL;
     }
     const lwss_store_entry *e = lwss_store_get(nvm_store, handle);
@@ -298,12 +335,11 @@ int lwss_nvm_destroy(uint32_t handle)
 {
     int ret = 0;
     pthread_mutex_lock(&nvm_lock);
-    if (nvm_store == NULL) {
-        ret = not_open();
-    } else if (handle == 0 || handle > nvm_store->nent) {
-        ret = lwss_set_error(LWSS_ERR_INVAL, "nvm: no object with handle %u", handle);
-    } else {
-        ret = lwss_store_del(nvm_store, handle);
+    lwss_store *st = usable(&ret);
+    if (st != NULL) {
+        ret = handle == 0 || handle > st->nent
+                  ? lwss_set_error(LWSS_ERR_INVAL, "nvm: no object with handle %u", handle)
+                  : lwss_store_del(st, handle);
     }
     pthread_mutex_unlock(&nvm_lock);
     return status(ret);
@@ -312,7 +348,10 @@ int lwss_nvm_destroy(uint32_t handle)
 int lwss_nvm_collect(void)
 {
     pthread_mutex_lock(&nvm_lock);
-    int ret = nvm_store == NULL ? not_open() : lwss_store_gc(nvm_store);
+    int ret = 0;
+    if (usable(&ret) != NULL) {
+        ret = lwss_store_gc(nvm_store);
+    }
     pthread_mutex_unlock(&nvm_lock);
     return status(ret);
 }

@@ -8,25 +8,28 @@
 
 #include <string.h>
 
+/* CK_UNAVAILABLE_INFORMATION as the 32 bits a record keeps. */
+#define PAL_NO_KEY_TYPE 0xFFFFFFFFu
+
 /* What a reference label stands for; other labels are CKO_DATA. */
 typedef struct {
     const char *label;
     CK_OBJECT_CLASS cls;
-    CK_KEY_TYPE key_type;
+    uint32_t key_type;
     CK_BBOOL is_private;
 } pal_label_class;
 
 static const pal_label_class pal_labels[] = {
-    {pkcs11configLABEL_DEVICE_PRIVATE_KEY_FOR_TLS, CKO_PRIVATE_KEY, CK_UNAVAILABLE_INFORMATION, 1},
-    {pkcs11configLABEL_DEVICE_PUBLIC_KEY_FOR_TLS, CKO_PUBLIC_KEY, CK_UNAVAILABLE_INFORMATION, 0},
-    {pkcs11configLABEL_DEVICE_CERTIFICATE_FOR_TLS, CKO_CERTIFICATE, CK_UNAVAILABLE_INFORMATION, 0},
-    {pkcs11configLABEL_CODE_VERIFICATION_KEY, CKO_PUBLIC_KEY, CK_UNAVAILABLE_INFORMATION, 0},
+    {pkcs11configLABEL_DEVICE_PRIVATE_KEY_FOR_TLS, CKO_PRIVATE_KEY, PAL_NO_KEY_TYPE, 1},
+    {pkcs11configLABEL_DEVICE_PUBLIC_KEY_FOR_TLS, CKO_PUBLIC_KEY, PAL_NO_KEY_TYPE, 0},
+    {pkcs11configLABEL_DEVICE_CERTIFICATE_FOR_TLS, CKO_CERTIFICATE, PAL_NO_KEY_TYPE, 0},
+    {pkcs11configLABEL_CODE_VERIFICATION_KEY, CKO_PUBLIC_KEY, PAL_NO_KEY_TYPE, 0},
     {pkcs11configLABEL_HMAC_KEY, CKO_SECRET_KEY, CKK_SHA256_HMAC, 1},
     {pkcs11configLABEL_CMAC_KEY, CKO_SECRET_KEY, CKK_AES, 1},
-    {pkcs11configLABEL_CLAIM_PRIVATE_KEY, CKO_PRIVATE_KEY, CK_UNAVAILABLE_INFORMATION, 1},
-    {pkcs11configLABEL_CLAIM_CERTIFICATE, CKO_CERTIFICATE, CK_UNAVAILABLE_INFORMATION, 0},
-    {pkcs11configLABEL_JITP_CERTIFICATE, CKO_CERTIFICATE, CK_UNAVAILABLE_INFORMATION, 0},
-    {pkcs11configLABEL_ROOT_CERTIFICATE, CKO_CERTIFICATE, CK_UNAVAILABLE_INFORMATION, 0},
+    {pkcs11configLABEL_CLAIM_PRIVATE_KEY, CKO_PRIVATE_KEY, PAL_NO_KEY_TYPE, 1},
+    {pkcs11configLABEL_CLAIM_CERTIFICATE, CKO_CERTIFICATE, PAL_NO_KEY_TYPE, 0},
+    {pkcs11configLABEL_JITP_CERTIFICATE, CKO_CERTIFICATE, PAL_NO_KEY_TYPE, 0},
+    {pkcs11configLABEL_ROOT_CERTIFICATE, CKO_CERTIFICATE, PAL_NO_KEY_TYPE, 0},
 };
 
 /* Callers differ on whether the length counts the terminating NUL. */
@@ -78,7 +81,7 @@ CK_OBJECT_HANDLE PKCS11_PAL_SaveObject(CK_ATTRIBUTE_PTR pxLabel, CK_BYTE_PTR puc
     meta.label_len = (uint32_t)len;
     const pal_label_class *known = known_label(meta.label, len);
     meta.cls = known != NULL ? (uint32_t)known->cls : (uint32_t)CKO_DATA;
-    meta.key_type = known != NULL ? (uint32_t)known->key_type : CK_UNAVAILABLE_INFORMATION;
+    meta.key_type = known != NULL ? known->key_type : PAL_NO_KEY_TYPE;
     meta.is_private = known != NULL ? known->is_private : 0;
     if (ensure_open() != 0) {
         return CK_INVALID_HANDLE;

@@ -38,8 +38,23 @@ static int geometry_sane(uint32_t size, uint32_t sector)
            size / sector >= LWSS_NVM_MIN_SECTORS;
 }
 
-/* Look for a valid sector header at 0, then at every power-of-two offset
- * (sector 0 may be mid-erase).  @return 1 found, 0 none, <0 refused. */
+/* How many sector headers agree with the geometry of @p h. */
+static uint32_t geometry_votes(const uint8_t *img, uint32_t size, const lwss_shdr *h)
+{
+    uint32_t votes = 0;
+    for (uint64_t off = 0; off + LWSS_NVM_SHDR_SIZE <= size; off += h->sector_size) {
+        lwss_shdr o;
+        lwss_shdr_decode(img + off, &o);
+        votes += o.static_ok && o.version == h->version && o.image_size == h->image_size &&
+                 o.sector_size == h->sector_size;
+    }
+    return votes;
+}
+
+/* Candidates sit at 0 and at every power-of-two offset (sector 0 may be
+ * mid-erase); the geometry most sector headers agree on wins, so that one
+ * header-like blob inside a value cannot pick the geometry.
+ * @return 1 found, 0 none, <0 refused. */
 static int probe_header(const uint8_t *img, uint32_t size, lwss_shdr *out)
 {
     lwss_shdr h;
@@ -54,16 +69,21 @@ static int probe_header(const uint8_t *img, uint32_t size, lwss_shdr *out)
                                   h.version, LWSS_NVM_FMT_VERSION);
         }
     }
+    uint32_t best_votes = 0;
     for (uint64_t off = 0; off + LWSS_NVM_SHDR_SIZE <= size;
          off = off ? off * 2 : LWSS_NVM_MIN_SECTOR) {
         lwss_shdr_decode(img + off, &h);
-        if (h.static_ok && h.version == LWSS_NVM_FMT_VERSION && h.sector_size != 0 &&
-            off % h.sector_size == 0) {
+        if (!h.static_ok || h.version != LWSS_NVM_FMT_VERSION ||
+            h.sector_size < LWSS_NVM_MIN_SECTOR || off % h.sector_size != 0) {
+            continue;
+        }
+        uint32_t votes = geometry_votes(img, size, &h);
+        if (votes > best_votes) {
+            best_votes = votes;
             *out = h;
-            return 1;
         }
     }
-    return 0;
+    return best_votes > 0;
 }
 
 /* Nothing but (possibly torn) sector headers on an otherwise erased image:
@@ -75,6 +95,18 @@ static int interrupted_format(const uint8_t *img, uint32_t size, uint32_t sector
     }
     for (uint32_t s = 0; s < size; s += sector) {
         if (!all_ff(img + s + LWSS_NVM_SHDR_SIZE, sector - LWSS_NVM_SHDR_SIZE)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Nothing but 0x00 and 0xFF: a creation that was cut (the file is sized
+ * before it is filled) or a wiped file; either way nothing to lose. */
+static int only_fill_bytes(const uint8_t *img, uint32_t size)
+{
+    for (uint32_t i = 0; i < size; i++) {
+        if (img[i] != 0x00 && img[i] != 0xFF) {
             return 0;
         }
     }
@@ -94,7 +126,8 @@ static int pick_geometry(lwss_store *st, const lwss_nvm_geometry *want, int *bla
     }
     if (found == 0) {
         uint32_t sector = want != NULL ? want->sector : LWSS_NVM_DEFAULT_SECTOR;
-        if (!all_ff(img, size) && !interrupted_format(img, size, sector)) {
+        if (!all_ff(img, size) && !interrupted_format(img, size, sector) &&
+            !only_fill_bytes(img, size)) {
             return lwss_set_error(LWSS_ERR_INVAL,
                                   "nvm: not an lwss NVM image (no valid sector header)");
         }
@@ -131,9 +164,12 @@ static void classify_sector(lwss_store *st, uint32_t s)
     lwss_shdr_decode(base, &h);
     sec->state = LWSS_SEC_DIRTY;
     if (!h.static_ok) {
-        /* An erased header is normal (cut format or erase); anything else is damage. */
+        /* An erased header is normal (cut format or erase); anything else is
+         * damage, and the records behind it are still worth recovering. */
         if (!all_ff(base, LWSS_NVM_SHDR_SIZE)) {
             lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
+            sec->salvage = base[LWSS_NVM_SHDR_OBSOLETE_OFF] != 0x00 &&
+                           !(h.magic_ok && h.version != LWSS_NVM_FMT_VERSION);
         }
         return;
     }
@@ -160,6 +196,7 @@ static void classify_sector(lwss_store *st, uint32_t s)
     } else {
         /* sequence torn (cut while joining the log) or data in a free sector */
         lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
+        sec->salvage = 1;
     }
 }
 
@@ -230,7 +267,19 @@ static int replay(lwss_store *st)
         }
     }
     qsort_r(order, n, sizeof(*order), by_seq, st);
+    /* Sectors with a damaged header first: oldest in the log, closed for
+     * appends, collected (live records copied out) before any erase. */
     int ret = 0;
+    for (uint32_t s = 0; s < st->nsec && ret == 0; s++) {
+        if (st->sec[s].salvage) {
+            ret = scan_records(st, s);
+            if (st->sec[s].records > 0) {
+                st->sec[s].state = LWSS_SEC_USED;
+                st->sec[s].seq = 0;
+                st->sec[s].write_off = st->ssize;
+            }
+        }
+    }
     for (uint32_t i = 0; i < n && ret == 0; i++) {
         ret = scan_records(st, order[i]);
     }

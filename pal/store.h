@@ -44,6 +44,7 @@ typedef struct lwss_store_sector {
     uint32_t write_off;   /**< next append offset inside the sector (USED) */
     uint32_t live_bytes;  /**< bytes of live records */
     uint32_t records;     /**< valid records found by the scan or written since */
+    uint8_t salvage;      /**< header damaged: records are recovered, then collected */
 } lwss_store_sector;
 
 /** One damaged place. */

@@ -350,11 +350,68 @@ START_TEST(test_geometry_and_version_refused)
     ck_assert_mem_eq(after, patched, len);
     free(after);
 
+    /* A creation cut after sizing the file (0x00 and 0xFF only): formatted again. */
+    memset(patched, 0x00, len);
+    memset(patched, 0xFF, len / 3);
+    lwss_tnvm_write_image(patched, len);
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), 0);
+    lwss_tnvm_put("fresh", 40, 2);
+    lwss_nvm_close();
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), 0);
+    ck_assert_uint_eq(lwss_nvm_damage_count(), 0);
+    ck_assert(lwss_tnvm_has("fresh", 40, 2));
+    lwss_nvm_close();
+
     lwss_tnvm_write_image(img, len);
     ck_assert_int_eq(lwss_nvm_open(NULL), 0); /* adopts the image's own geometry */
     ck_assert(lwss_tnvm_has("keep", 40, 1));
     free(img);
     free(patched);
+}
+END_TEST
+
+/* Sector 0's header gone and a forged header of another geometry inside
+ * it: the geometry the other sectors agree on still wins. */
+START_TEST(test_geometry_by_majority)
+{
+    ck_assert_int_eq(lwss_nvm_open(NULL), 0);
+    for (uint32_t i = 0; i < 12; i++) {
+        char label[8];
+        snprintf(label, sizeof(label), "g%u", i);
+        lwss_tnvm_put(label, 900, i);
+    }
+    lwss_nvm_close();
+    size_t len;
+    uint8_t *img = lwss_tnvm_read_image(&len);
+    memset(img, 0, LWSS_NVM_SHDR_OBSOLETE_OFF); /* header gone, not marked obsolete */
+    lwss_shdr_encode_static(img + 512, (uint32_t)len, 512, 0);
+    lwss_tnvm_write_image(img, len);
+    free(img);
+    ck_assert_int_eq(lwss_nvm_open(NULL), 0);
+    ck_assert_uint_gt(lwss_nvm_damage_count(), 0);
+    int found = 0;
+    for (uint32_t i = 0; i < 12; i++) {
+        char label[8];
+        snprintf(label, sizeof(label), "g%u", i);
+        found += lwss_tnvm_has(label, 900, i);
+    }
+    /* The forged header overwrote part of one record; sector 0's other
+     * records are recovered from behind its broken header. */
+    ck_assert_int_eq(found, 11);
+    for (uint32_t v = 0; v < 80; v++) {
+        lwss_tnvm_put("later", 900, 99 + v); /* collections run, sector 0 included */
+    }
+    lwss_nvm_close();
+    ck_assert_int_eq(lwss_nvm_open(NULL), 0);
+    ck_assert_uint_eq(lwss_nvm_damage_count(), 0);
+    ck_assert(lwss_tnvm_has("later", 900, 178));
+    found = 0;
+    for (uint32_t i = 0; i < 12; i++) {
+        char label[8];
+        snprintf(label, sizeof(label), "g%u", i);
+        found += lwss_tnvm_has(label, 900, i);
+    }
+    ck_assert_int_eq(found, 11);
 }
 END_TEST
 
@@ -386,6 +443,7 @@ void lwss_tnvm_add_api(Suite *s)
     tcase_add_test(tc, test_full_image_loses_nothing);
     tcase_add_test(tc, test_object_limit);
     tcase_add_test(tc, test_geometry_and_version_refused);
+    tcase_add_test(tc, test_geometry_by_majority);
     tcase_add_test(tc, test_path_from_env);
     suite_add_tcase(s, tc);
 }

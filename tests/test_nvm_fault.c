@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct fault_case {
     void (*prepare)(void); /* build the image before the operation */
@@ -267,6 +268,39 @@ START_TEST(test_cut_saves_across_gc)
 }
 END_TEST
 
+/* The very first open formats the image: cut it anywhere, the next open
+ * formats again (or finds the format complete) and the image works. */
+START_TEST(test_cut_format)
+{
+    lwss_flash_fault_arm(UINT64_MAX, 0);
+    open_small();
+    uint64_t ops = lwss_flash_fault_ops();
+    lwss_flash_fault_disarm();
+    lwss_nvm_close();
+    ck_assert_uint_ge(ops, 8); /* one header per sector */
+    for (uint64_t op = 0; op < ops; op++) {
+        uint32_t cut_len = 0;
+        for (uint32_t byte = 0; byte <= cut_len || byte == 0; byte++) {
+            unlink(lwss_tnvm_path());
+            lwss_flash_fault_arm(op, byte);
+            int ret = lwss_nvm_open(&lwss_tnvm_small);
+            cut_len = lwss_flash_fault_cut_len();
+            lwss_flash_fault_disarm();
+            /* A cut after the whole last operation is no failure of the open. */
+            ck_assert(ret != 0 || byte >= cut_len);
+            lwss_nvm_close();
+            open_small();
+            ck_assert_uint_eq(lwss_nvm_list(NULL, 0, &(size_t){0}), 0);
+            lwss_tnvm_put("first", 100, (uint32_t)op);
+            lwss_nvm_close();
+            open_small();
+            ck_assert(lwss_tnvm_has("first", 100, (uint32_t)op));
+            lwss_nvm_close();
+        }
+    }
+}
+END_TEST
+
 void lwss_tnvm_add_fault(Suite *s)
 {
     TCase *tc = tcase_create("fault");
@@ -277,5 +311,6 @@ void lwss_tnvm_add_fault(Suite *s)
     tcase_add_test(tc, test_cut_destroy);
     tcase_add_test(tc, test_cut_collect);
     tcase_add_test(tc, test_cut_saves_across_gc);
+    tcase_add_test(tc, test_cut_format);
     suite_add_tcase(s, tc);
 }

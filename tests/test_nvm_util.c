@@ -123,5 +123,6 @@ Suite *nvm_suite(void)
     lwss_tnvm_add_api(s);
     lwss_tnvm_add_fault(s);
     lwss_tnvm_add_stress(s);
+    lwss_tnvm_add_cli(s);
     return s;
 }

@@ -38,5 +38,7 @@ void lwss_tnvm_add_api(Suite *s);
 void lwss_tnvm_add_fault(Suite *s);
 /** @see lwss_tnvm_add_api */
 void lwss_tnvm_add_stress(Suite *s);
+/** @see lwss_tnvm_add_api */
+void lwss_tnvm_add_cli(Suite *s);
 
 #endif

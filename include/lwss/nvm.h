@@ -78,8 +78,15 @@ const char *lwss_nvm_path(void);
 
 /**
  * Open (creating with @p geo, or the default geometry when NULL, mode 0600)
- * the image and build the in-RAM index.  Idempotent while open.
- * @return 0 or a negative lwss_status; detail in lwss_last_error().
+ * the image and build the in-RAM index.  Idempotent while open.  The whole
+ * image is read once here; finds and reads never touch the file afterwards.
+ * Damaged records are skipped and counted (lwss_nvm_damage_count()).
+ * @return 0; LWSS_ERR_INVAL (bad geometry, an image of another format
+ *         version or geometry, not an lwss image: refused, left untouched),
+ *         LWSS_ERR_BUSY (locked by another process for LWSS_NVM_LOCK_MS),
+ *         LWSS_ERR_PERM, LWSS_ERR_IO, LWSS_ERR_NOMEM, LWSS_ERR_STATE (the
+ *         image was opened before fork(): close it in the child first);
+ *         detail in lwss_last_error().
  */
 int lwss_nvm_open(const lwss_nvm_geometry *geo);
 
@@ -87,8 +94,14 @@ int lwss_nvm_open(const lwss_nvm_geometry *geo);
 void lwss_nvm_close(void);
 
 /**
- * Store (or atomically replace) the object (meta->label, meta->cls).
- * @return a non-zero handle, or 0 on failure (detail in lwss_last_error()).
+ * Store (or atomically replace) the object (meta->label, meta->cls).  Power
+ * loss at any point leaves the old or the new object, never a mix.  Handles
+ * are valid until lwss_nvm_close(); a replaced object keeps its handle.
+ * @return a non-zero handle, or 0 on failure: lwss_nvm_last_status() gives
+ *         LWSS_ERR_INVAL (bad meta, empty or too large a value for one
+ *         sector), LWSS_NVM_ERR_FULL (image or object limit full; nothing
+ *         lost), LWSS_ERR_STATE (not open), LWSS_ERR_IO; detail in
+ *         lwss_last_error().
  */
 uint32_t lwss_nvm_save(const lwss_nvm_meta *meta, const uint8_t *data, size_t len);
 
@@ -101,23 +114,36 @@ uint32_t lwss_nvm_find(const uint8_t *label, size_t label_len, uint32_t cls);
 /**
  * Handles of every live object, in a stable order.  Writes at most @p max
  * handles; @p count receives the total number of objects.
- * @return 0 or a negative lwss_status.
+ * @return 0, LWSS_ERR_INVAL (NULL count, or NULL handles with max > 0),
+ *         LWSS_ERR_STATE (not open).
  */
 int lwss_nvm_list(uint32_t *handles, size_t max, size_t *count);
 
-/** Copy the metadata of @p handle.  @return 0, or LWSS_ERR_INVAL for a bad handle. */
+/**
+ * Copy the metadata of @p handle.
+ * @return 0, LWSS_ERR_INVAL (unknown or destroyed handle, NULL @p out),
+ *         LWSS_ERR_STATE (not open).
+ */
 int lwss_nvm_get_meta(uint32_t handle, lwss_nvm_meta *out);
 
 /**
  * Value of @p handle in a fresh heap copy; release with lwss_nvm_free_value()
- * (zeroizes).  @return 0 or a negative lwss_status.
+ * (zeroizes).  Served from RAM.
+ * @return 0, LWSS_ERR_INVAL (unknown or destroyed handle, NULL pointers),
+ *         LWSS_ERR_NOMEM, LWSS_ERR_STATE (not open).
  */
 int lwss_nvm_get_value(uint32_t handle, uint8_t **data, size_t *len);
 
 /** Zeroize and free a value from lwss_nvm_get_value(). */
 void lwss_nvm_free_value(uint8_t *data, size_t len);
 
-/** Remove @p handle's object (power-loss safe).  @return 0 or negative. */
+/**
+ * Remove @p handle's object (power-loss safe: after a cut it is either
+ * still complete or gone).
+ * @return 0 (also when already destroyed), LWSS_ERR_INVAL (a handle this
+ *         open never issued), LWSS_NVM_ERR_FULL (no room for the delete
+ *         record), LWSS_ERR_STATE (not open), LWSS_ERR_IO.
+ */
 int lwss_nvm_destroy(uint32_t handle);
 
 /**

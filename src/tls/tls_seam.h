@@ -68,6 +68,9 @@ int32_t lwss_tls_shutdown(lwss_tls_conn *c, uint32_t how);
 /** Send close_notify (bounded, best effort) and free everything. Does not close @p fd. */
 void lwss_tls_close(lwss_tls_conn *c);
 
+/** Protocol the server chose by ALPN, or NULL (none offered or none chosen). */
+const char *lwss_tls_alpn(lwss_tls_conn *c);
+
 /** Last mbedtls error of this connection and its message (for lwss_socket_tls_error()). */
 int lwss_tls_last_error(const lwss_tls_conn *c, char *msg, size_t msg_len);
 

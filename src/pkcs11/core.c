@@ -1,0 +1,276 @@
+/*
+ * Library, slot and token information; C_Initialize / C_Finalize.
+ *
+ * One slot (ID 0) holding one token: the NVM image (lwss/nvm.h).  The image
+ * is opened by C_Initialize and closed by C_Finalize, so its path must be
+ * set (lwss_nvm_set_path or $LWSS_NVM) before C_Initialize.
+ */
+#include "src/pkcs11/token.h"
+
+#include "lwip_port/internal.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+static atomic_int g_initialized;
+static pthread_mutex_t g_init_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t g_store_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Every mechanism the token really implements, with its CK_MECHANISM_INFO. */
+static const struct {
+    CK_MECHANISM_TYPE type;
+    CK_MECHANISM_INFO info;
+} g_mechs[] = {
+    {CKM_EC_KEY_PAIR_GEN, {256, 256, CKF_HW | CKF_GENERATE_KEY_PAIR | CKF_EC_F_P |
+                                         CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS}},
+    {CKM_ECDSA, {256, 256, CKF_HW | CKF_SIGN | CKF_VERIFY | CKF_EC_F_P | CKF_EC_NAMEDCURVE |
+                               CKF_EC_UNCOMPRESS}},
+    {CKM_RSA_PKCS, {2048, 2048, CKF_HW | CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA256, {0, 0, CKF_DIGEST}},
+    {CKM_SHA256_HMAC, {1, 64, CKF_SIGN | CKF_VERIFY}},
+    {CKM_AES_CMAC, {16, 32, CKF_SIGN | CKF_VERIFY}},
+};
+#define MECH_COUNT (sizeof(g_mechs) / sizeof(g_mechs[0]))
+
+CK_RV lwss_p11_check_init(void)
+{
+    return atomic_load(&g_initialized) ? CKR_OK : CKR_CRYPTOKI_NOT_INITIALIZED;
+}
+
+void lwss_p11_store_lock(void)
+{
+    pthread_mutex_lock(&g_store_lock);
+}
+
+void lwss_p11_store_unlock(void)
+{
+    pthread_mutex_unlock(&g_store_lock);
+}
+
+/* We always lock with pthreads: accept the OS-locking flag, or no mutex
+ * callbacks at all; callbacks without CKF_OS_LOCKING_OK we cannot honour. */
+static CK_RV check_init_args(const CK_C_INITIALIZE_ARGS *args)
+{
+    if (args == NULL) {
+        return CKR_OK;
+    }
+    if (args->pReserved != NULL) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    int any = args->CreateMutex != NULL || args->DestroyMutex != NULL ||
+              args->LockMutex != NULL || args->UnlockMutex != NULL;
+    int all = args->CreateMutex != NULL && args->DestroyMutex != NULL &&
+              args->LockMutex != NULL && args->UnlockMutex != NULL;
+    if (any && !all) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    if (all && !(args->flags & CKF_OS_LOCKING_OK)) {
+        return CKR_CANT_LOCK;
+    }
+    return CKR_OK;
+}
+
+CK_RV C_Initialize(CK_VOID_PTR pInitArgs)
+{
+    CK_RV rv = check_init_args((const CK_C_INITIALIZE_ARGS *)pInitArgs);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    pthread_mutex_lock(&g_init_lock);
+    if (atomic_load(&g_initialized)) {
+        rv = CKR_CRYPTOKI_ALREADY_INITIALIZED;
+        goto cleanup;
+    }
+    rv = lwss_p11_random_init();
+    if (rv != CKR_OK) {
+        goto cleanup;
+    }
+    lwss_p11_store_lock();
+    int ret = lwss_nvm_open(NULL);
+    lwss_p11_store_unlock();
+    if (ret != 0) {
+        lwss_p11_random_free();
+        rv = CKR_DEVICE_ERROR;
+        goto cleanup;
+    }
+    lwss_p11_logout_all();
+    atomic_store(&g_initialized, 1);
+cleanup:
+    pthread_mutex_unlock(&g_init_lock);
+    return rv;
+}
+
+CK_RV C_Finalize(CK_VOID_PTR pReserved)
+{
+    if (pReserved != NULL) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    pthread_mutex_lock(&g_init_lock);
+    if (!atomic_load(&g_initialized)) {
+        pthread_mutex_unlock(&g_init_lock);
+        return CKR_CRYPTOKI_NOT_INITIALIZED;
+    }
+    atomic_store(&g_initialized, 0);
+    lwss_p11_session_close_all();
+    lwss_p11_logout_all();
+    lwss_p11_store_lock();
+    lwss_nvm_close();
+    lwss_p11_store_unlock();
+    lwss_p11_random_free();
+    pthread_mutex_unlock(&g_init_lock);
+    return CKR_OK;
+}
+
+/* Copy @p s blank padded, without NUL, as CK_*_INFO strings want. */
+static void pad_copy(unsigned char *dst, size_t dst_len, const char *s)
+{
+    size_t n = strlen(s);
+    memset(dst, ' ', dst_len);
+    memcpy(dst, s, n < dst_len ? n : dst_len);
+}
+
+CK_RV C_GetInfo(CK_INFO_PTR pInfo)
+{
+    CK_RV rv = lwss_p11_check_init();
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    if (pInfo == NULL) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    memset(pInfo, 0, sizeof(*pInfo));
+    pInfo->cryptokiVersion.major = 2;
+    pInfo->cryptokiVersion.minor = 40;
+    pad_copy(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), "lwss");
+    pad_copy(pInfo->libraryDescription, sizeof(pInfo->libraryDescription),
+             "lwss PKCS#11 software token");
+    pInfo->libraryVersion.major = 0;
+    pInfo->libraryVersion.minor = 1;
+    return CKR_OK;
+}
+
+CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
+{
+    (void)tokenPresent; /* the token is always present */
+    CK_RV rv = lwss_p11_check_init();
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    if (pulCount == NULL) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    if (pSlotList == NULL) {
+        *pulCount = 1;
+        return CKR_OK;
+    }
+    if (*pulCount < 1) {
+        *pulCount = 1;
+        return CKR_BUFFER_TOO_SMALL;
+    }
+    pSlotList[0] = LWSS_P11_SLOT_ID;
+    *pulCount = 1;
+    return CKR_OK;
+}
+
+static CK_RV check_slot(CK_SLOT_ID slot)
+{
+    CK_RV rv = lwss_p11_check_init();
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    return slot == LWSS_P11_SLOT_ID ? CKR_OK : CKR_SLOT_ID_INVALID;
+}
+
+CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
+{
+    CK_RV rv = check_slot(slotID);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    if (pInfo == NULL) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    memset(pInfo, 0, sizeof(*pInfo));
+    pad_copy(pInfo->slotDescription, sizeof(pInfo->slotDescription), "lwss NVM image");
+    pad_copy(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), "lwss");
+    pInfo->flags = CKF_TOKEN_PRESENT;
+    return CKR_OK;
+}
+
+CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
+{
+    CK_RV rv = check_slot(slotID);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    if (pInfo == NULL) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    memset(pInfo, 0, sizeof(*pInfo));
+    lwss_p11_token_label(pInfo->label);
+    pad_copy(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), "lwss");
+    pad_copy(pInfo->model, sizeof(pInfo->model), "soft-nvm");
+    pad_copy(pInfo->serialNumber, sizeof(pInfo->serialNumber), "0000000000000001");
+    pInfo->flags = CKF_RNG | CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED;
+    if (lwss_p11_login_required()) {
+        pInfo->flags |= CKF_LOGIN_REQUIRED;
+    }
+    CK_ULONG all = 0;
+    CK_ULONG rw = 0;
+    lwss_p11_session_counts(&all, &rw);
+    pInfo->ulMaxSessionCount = LWSS_P11_MAX_SESSIONS;
+    pInfo->ulSessionCount = all;
+    pInfo->ulMaxRwSessionCount = LWSS_P11_MAX_SESSIONS;
+    pInfo->ulRwSessionCount = rw;
+    pInfo->ulMaxPinLen = LWSS_P11_PIN_MAX;
+    pInfo->ulMinPinLen = LWSS_P11_PIN_MIN;
+    pInfo->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
+    pInfo->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
+    pInfo->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
+    pInfo->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
+    pInfo->firmwareVersion.minor = 1;
+    return CKR_OK;
+}
+
+CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList,
+                         CK_ULONG_PTR pulCount)
+{
+    CK_RV rv = check_slot(slotID);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    if (pulCount == NULL) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    if (pMechanismList == NULL) {
+        *pulCount = MECH_COUNT;
+        return CKR_OK;
+    }
+    if (*pulCount < MECH_COUNT) {
+        *pulCount = MECH_COUNT;
+        return CKR_BUFFER_TOO_SMALL;
+    }
+    for (size_t i = 0; i < MECH_COUNT; i++) {
+        pMechanismList[i] = g_mechs[i].type;
+    }
+    *pulCount = MECH_COUNT;
+    return CKR_OK;
+}
+
+CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR pInfo)
+{
+    CK_RV rv = check_slot(slotID);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    if (pInfo == NULL) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    for (size_t i = 0; i < MECH_COUNT; i++) {
+        if (g_mechs[i].type == type) {
+            *pInfo = g_mechs[i].info;
+            return CKR_OK;
+        }
+    }
+    return CKR_MECHANISM_INVALID;
+}

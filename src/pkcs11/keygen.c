@@ -1,0 +1,153 @@
+/*
+ * C_GenerateKeyPair for CKM_EC_KEY_PAIR_GEN (P-256).  All or nothing on
+ * the image: when the public half cannot be stored, the private half just
+ * written is removed again, or the object it replaced is put back.
+ */
+#include "src/pkcs11/token.h"
+
+#include <mbedtls/ecp.h>
+#include <string.h>
+
+/* A copy of the object that a save is about to replace, to put it back. */
+typedef struct saved_obj {
+    int present;
+    lwss_nvm_meta meta;
+    uint8_t *val;
+    size_t len;
+} saved_obj;
+
+static void snapshot(const lwss_nvm_meta *meta, saved_obj *old)
+{
+    memset(old, 0, sizeof(*old));
+    lwss_p11_store_lock();
+    uint32_t h = lwss_nvm_find(meta->label, meta->label_len, meta->cls);
+    if (h != 0 && lwss_nvm_get_meta(h, &old->meta) == 0 &&
+        lwss_nvm_get_value(h, &old->val, &old->len) == 0) {
+        old->present = 1;
+    }
+    lwss_p11_store_unlock();
+}
+
+static void snapshot_free(saved_obj *old)
+{
+    if (old->val != NULL) {
+        lwss_nvm_free_value(old->val, old->len);
+    }
+    memset(old, 0, sizeof(*old));
+}
+
+/* Undo the save of the private half (handle @p h). */
+static void roll_back(CK_OBJECT_HANDLE h, const saved_obj *old)
+{
+    lwss_p11_store_lock();
+    if (old->present) {
+        (void)lwss_nvm_save(&old->meta, old->val, old->len);
+    } else {
+        (void)lwss_nvm_destroy((uint32_t)h);
+    }
+    lwss_p11_store_unlock();
+}
+
+static CK_RV store_pair(mbedtls_pk_context *pk, const lwss_nvm_meta *pub_meta,
+                        const lwss_nvm_meta *priv_meta, CK_OBJECT_HANDLE *ph_pub,
+                        CK_OBJECT_HANDLE *ph_priv)
+{
+    uint8_t *priv_der = NULL;
+    uint8_t *pub_der = NULL;
+    size_t priv_len = 0;
+    size_t pub_len = 0;
+    saved_obj old;
+    memset(&old, 0, sizeof(old));
+    lwss_p11_new_obj priv_obj;
+    lwss_p11_new_obj pub_obj;
+    CK_RV rv = lwss_p11_der_from_pk(pk, 1, &priv_der, &priv_len);
+    if (rv == CKR_OK) {
+        rv = lwss_p11_der_from_pk(pk, 0, &pub_der, &pub_len);
+    }
+    priv_obj.der = priv_der;
+    priv_obj.der_len = priv_len;
+    pub_obj.der = pub_der;
+    pub_obj.der_len = pub_len;
+    if (rv != CKR_OK) {
+        goto cleanup;
+    }
+    snapshot(priv_meta, &old);
+    CK_OBJECT_HANDLE h_priv = CK_INVALID_HANDLE;
+    rv = lwss_p11_obj_save(priv_meta, priv_der, priv_len, &h_priv);
+    if (rv != CKR_OK) {
+        goto cleanup;
+    }
+    rv = lwss_p11_obj_save(pub_meta, pub_der, pub_len, ph_pub);
+    if (rv != CKR_OK) {
+        roll_back(h_priv, &old);
+        goto cleanup;
+    }
+    *ph_priv = h_priv;
+cleanup:
+    snapshot_free(&old);
+    lwss_p11_new_obj_free(&pub_obj);
+    lwss_p11_new_obj_free(&priv_obj);
+    return rv;
+}
+
+static CK_RV check_keygen_args(CK_MECHANISM_PTR mech, CK_ATTRIBUTE_PTR pub, CK_ULONG pub_n,
+                               CK_ATTRIBUTE_PTR priv, CK_ULONG priv_n, CK_OBJECT_HANDLE_PTR ph_pub,
+                               CK_OBJECT_HANDLE_PTR ph_priv)
+{
+    if (mech == NULL || ph_pub == NULL || ph_priv == NULL || (pub == NULL && pub_n > 0) ||
+        (priv == NULL && priv_n > 0)) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    if (mech->mechanism != CKM_EC_KEY_PAIR_GEN) {
+        return CKR_MECHANISM_INVALID;
+    }
+    if (mech->pParameter != NULL || mech->ulParameterLen != 0) {
+        return CKR_MECHANISM_PARAM_INVALID;
+    }
+    return CKR_OK;
+}
+
+CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+                        CK_ATTRIBUTE_PTR pPublicKeyTemplate, CK_ULONG ulPublicKeyAttributeCount,
+                        CK_ATTRIBUTE_PTR pPrivateKeyTemplate, CK_ULONG ulPrivateKeyAttributeCount,
+                        CK_OBJECT_HANDLE_PTR phPublicKey, CK_OBJECT_HANDLE_PTR phPrivateKey)
+{
+    lwss_p11_session *s = NULL;
+    CK_RV rv = lwss_p11_session_get(hSession, &s);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    lwss_nvm_meta pub_meta;
+    lwss_nvm_meta priv_meta;
+    mbedtls_pk_context pk;
+    mbedtls_pk_init(&pk);
+    rv = check_keygen_args(pMechanism, pPublicKeyTemplate, ulPublicKeyAttributeCount,
+                           pPrivateKeyTemplate, ulPrivateKeyAttributeCount, phPublicKey,
+                           phPrivateKey);
+    if (rv == CKR_OK && !(s->flags & CKF_RW_SESSION)) {
+        rv = CKR_SESSION_READ_ONLY;
+    }
+    if (rv == CKR_OK) {
+        rv = lwss_p11_template_keygen(pPublicKeyTemplate, ulPublicKeyAttributeCount,
+                                      CKO_PUBLIC_KEY, 1, &pub_meta);
+    }
+    if (rv == CKR_OK) {
+        rv = lwss_p11_template_keygen(pPrivateKeyTemplate, ulPrivateKeyAttributeCount,
+                                      CKO_PRIVATE_KEY, 0, &priv_meta);
+    }
+    if (rv == CKR_OK && !lwss_p11_private_ok()) {
+        rv = CKR_USER_NOT_LOGGED_IN;
+    }
+    if (rv == CKR_OK &&
+        (mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
+         mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk), lwss_p11_random,
+                             NULL) != 0)) {
+        rv = CKR_FUNCTION_FAILED;
+    }
+    if (rv == CKR_OK) {
+        rv = store_pair(&pk, &pub_meta, &priv_meta, phPublicKey, phPrivateKey);
+    }
+    mbedtls_pk_free(&pk);
+    lwss_p11_session_put(s);
+    return rv;
+}

@@ -1,0 +1,337 @@
+/*
+ * Login and PIN policy.
+ *
+ * - A fresh image has no PIN records.  Its user PIN and SO PIN are then the
+ *   FreeRTOS default "0000" (configPKCS11_DEFAULT_USER_PIN): C_Login accepts
+ *   exactly that PIN and refuses any other, and the token does not set
+ *   CKF_LOGIN_REQUIRED, so private objects are usable without login, as
+ *   firmware written against corePKCS11 expects.
+ * - Once a user PIN is set (C_InitPIN by the SO, C_SetPIN, or
+ *   lwss-provision --pin), CKF_LOGIN_REQUIRED is set and private objects
+ *   (CKA_PRIVATE: private and secret keys always) are invisible to finds and
+ *   unusable until C_Login(CKU_USER) with that PIN.
+ * - PINs are 4..64 bytes.  They are stored as PBKDF2-HMAC-SHA256 (16-byte
+ *   random salt, LOGIN_ITERATIONS rounds) in internal NVM records of class
+ *   LWSS_P11_CKO_INTERNAL, which no client can see, create or destroy.
+ * - A wrong PIN gets CKR_PIN_INCORRECT (there is no lockout counter).
+ * - Login is per process (all sessions share it) and ends with C_Logout, the
+ *   close of the last session, or C_Finalize.
+ * - C_InitToken erases every object and the user PIN.  The first
+ *   C_InitToken on an image sets the SO PIN; later ones must present it.
+ */
+#include "src/pkcs11/token.h"
+
+#include <mbedtls/pkcs5.h>
+#include <mbedtls/platform_util.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOGIN_ITERATIONS 1000
+#define SALT_LEN 16
+#define HASH_LEN 32
+#define DEFAULT_PIN "0000"
+
+static const char LABEL_USER_PIN[] = "lwss:user-pin";
+static const char LABEL_SO_PIN[] = "lwss:so-pin";
+static const char LABEL_TOKEN[] = "lwss:token-label";
+
+static pthread_mutex_t g_login_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_who = -1;
+
+/* Handle of an internal record, 0 when absent.  Store lock held. */
+static uint32_t internal_find(const char *label)
+{
+    return lwss_nvm_find((const uint8_t *)label, strlen(label), LWSS_P11_CKO_INTERNAL);
+}
+
+static CK_RV internal_save(const char *label, const uint8_t *data, size_t len)
+{
+    lwss_nvm_meta meta;
+    memset(&meta, 0, sizeof(meta));
+    meta.label_len = (uint32_t)strlen(label);
+    memcpy(meta.label, label, meta.label_len);
+    meta.cls = LWSS_P11_CKO_INTERNAL;
+    meta.key_type = (uint32_t)CK_UNAVAILABLE_INFORMATION;
+    meta.is_private = 1;
+    return lwss_nvm_save(&meta, data, len) != 0 ? CKR_OK : CKR_DEVICE_ERROR;
+}
+
+static int pin_hash(const uint8_t *salt, const uint8_t *pin, size_t pin_len, uint8_t out[HASH_LEN])
+{
+    int ret = -1;
+    mbedtls_md_context_t md;
+    mbedtls_md_init(&md);
+    if (mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1) != 0) {
+        goto cleanup;
+    }
+    ret = mbedtls_pkcs5_pbkdf2_hmac(&md, pin, pin_len, salt, SALT_LEN, LOGIN_ITERATIONS, HASH_LEN,
+                                    out);
+cleanup:
+    mbedtls_md_free(&md);
+    return ret;
+}
+
+/* Compare without an early exit, so timing says nothing about the PIN. */
+static int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint8_t diff = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff |= (uint8_t)(a[i] ^ b[i]);
+    }
+    return diff == 0;
+}
+
+/* CKR_OK when @p pin is the PIN of record @p label (or the default when unset). */
+static CK_RV pin_check(const char *label, const uint8_t *pin, size_t pin_len)
+{
+    uint8_t *rec = NULL;
+    size_t rec_len = 0;
+    uint8_t hash[HASH_LEN];
+    CK_RV rv = CKR_PIN_INCORRECT;
+    lwss_p11_store_lock();
+    uint32_t h = internal_find(label);
+    int got = h != 0 ? lwss_nvm_get_value(h, &rec, &rec_len) : -1;
+    lwss_p11_store_unlock();
+    if (h == 0) {
+        size_t dlen = strlen(DEFAULT_PIN);
+        if (pin_len == dlen && same_bytes(pin, (const uint8_t *)DEFAULT_PIN, dlen)) {
+            rv = CKR_OK;
+        }
+        return rv;
+    }
+    if (got != 0 || rec_len != SALT_LEN + HASH_LEN) {
+        rv = CKR_DEVICE_ERROR;
+    } else if (pin_hash(rec, pin, pin_len, hash) != 0) {
+        rv = CKR_FUNCTION_FAILED;
+    } else if (same_bytes(hash, rec + SALT_LEN, HASH_LEN)) {
+        rv = CKR_OK;
+    }
+    mbedtls_platform_zeroize(hash, sizeof(hash));
+    if (rec != NULL) {
+        lwss_nvm_free_value(rec, rec_len);
+    }
+    return rv;
+}
+
+static CK_RV pin_set(const char *label, const uint8_t *pin, size_t pin_len)
+{
+    uint8_t rec[SALT_LEN + HASH_LEN];
+    CK_RV rv = CKR_FUNCTION_FAILED;
+    if (pin == NULL || pin_len < LWSS_P11_PIN_MIN || pin_len > LWSS_P11_PIN_MAX) {
+        return CKR_PIN_LEN_RANGE;
+    }
+    if (lwss_p11_random(NULL, rec, SALT_LEN) != 0 || pin_hash(rec, pin, pin_len, rec + SALT_LEN)) {
+        goto cleanup;
+    }
+    lwss_p11_store_lock();
+    rv = internal_save(label, rec, sizeof(rec));
+    lwss_p11_store_unlock();
+cleanup:
+    mbedtls_platform_zeroize(rec, sizeof(rec));
+    return rv;
+}
+
+int lwss_p11_login_required(void)
+{
+    lwss_p11_store_lock();
+    int set = internal_find(LABEL_USER_PIN) != 0;
+    lwss_p11_store_unlock();
+    return set;
+}
+
+int lwss_p11_login_state(void)
+{
+    pthread_mutex_lock(&g_login_lock);
+    int who = g_who;
+    pthread_mutex_unlock(&g_login_lock);
+    return who;
+}
+
+int lwss_p11_private_ok(void)
+{
+    return lwss_p11_login_state() == CKU_USER || !lwss_p11_login_required();
+}
+
+void lwss_p11_logout_all(void)
+{
+    pthread_mutex_lock(&g_login_lock);
+    g_who = -1;
+    pthread_mutex_unlock(&g_login_lock);
+}
+
+void lwss_p11_token_label(unsigned char out[32])
+{
+    uint8_t *rec = NULL;
+    size_t rec_len = 0;
+    memset(out, ' ', 32);
+    lwss_p11_store_lock();
+    uint32_t h = internal_find(LABEL_TOKEN);
+    int got = h != 0 ? lwss_nvm_get_value(h, &rec, &rec_len) : -1;
+    lwss_p11_store_unlock();
+    if (got == 0 && rec_len == 32) {
+        memcpy(out, rec, 32);
+    } else {
+        memcpy(out, "lwss", 4);
+    }
+    if (rec != NULL) {
+        lwss_nvm_free_value(rec, rec_len);
+    }
+}
+
+CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
+              CK_ULONG ulPinLen)
+{
+    lwss_p11_session *s = NULL;
+    CK_RV rv = lwss_p11_session_get(hSession, &s);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    CK_ULONG all = 0;
+    CK_ULONG rw = 0;
+    lwss_p11_session_counts(&all, &rw);
+    pthread_mutex_lock(&g_login_lock);
+    if (userType == CKU_CONTEXT_SPECIFIC) {
+        rv = CKR_OPERATION_NOT_INITIALIZED; /* no key asks for re-authentication */
+    } else if (userType != CKU_USER && userType != CKU_SO) {
+        rv = CKR_USER_TYPE_INVALID;
+    } else if (pPin == NULL && ulPinLen > 0) {
+        rv = CKR_ARGUMENTS_BAD;
+    } else if (g_who == (int)userType) {
+        rv = CKR_USER_ALREADY_LOGGED_IN;
+    } else if (g_who != -1) {
+        rv = CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+    } else if (userType == CKU_SO && all > rw) {
+        rv = CKR_SESSION_READ_ONLY_EXISTS;
+    } else {
+        const char *label = userType == CKU_SO ? LABEL_SO_PIN : LABEL_USER_PIN;
+        rv = pin_check(label, pPin, ulPinLen);
+        if (rv == CKR_OK) {
+            g_who = (int)userType;
+        }
+    }
+    pthread_mutex_unlock(&g_login_lock);
+    lwss_p11_session_put(s);
+    return rv;
+}
+
+CK_RV C_Logout(CK_SESSION_HANDLE hSession)
+{
+    lwss_p11_session *s = NULL;
+    CK_RV rv = lwss_p11_session_get(hSession, &s);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    pthread_mutex_lock(&g_login_lock);
+    rv = g_who == -1 ? CKR_USER_NOT_LOGGED_IN : CKR_OK;
+    g_who = -1;
+    pthread_mutex_unlock(&g_login_lock);
+    lwss_p11_session_put(s);
+    return rv;
+}
+
+/* Destroy every object and the user PIN; keep the SO PIN.  Store lock held. */
+static CK_RV erase_objects(void)
+{
+    size_t total = 0;
+    if (lwss_nvm_list(NULL, 0, &total) != 0) {
+        return CKR_DEVICE_ERROR;
+    }
+    uint32_t *handles = calloc(total + 1, sizeof(*handles));
+    if (handles == NULL) {
+        return CKR_HOST_MEMORY;
+    }
+    CK_RV rv = CKR_OK;
+    size_t n = 0;
+    if (lwss_nvm_list(handles, total, &n) != 0) {
+        rv = CKR_DEVICE_ERROR;
+    }
+    for (size_t i = 0; rv == CKR_OK && i < n && i < total; i++) {
+        lwss_nvm_meta meta;
+        if (lwss_nvm_get_meta(handles[i], &meta) != 0) {
+            continue;
+        }
+        int keep = meta.cls == LWSS_P11_CKO_INTERNAL && meta.label_len == strlen(LABEL_SO_PIN) &&
+                   memcmp(meta.label, LABEL_SO_PIN, meta.label_len) == 0;
+        if (!keep && lwss_nvm_destroy(handles[i]) != 0) {
+            rv = CKR_DEVICE_ERROR;
+        }
+    }
+    free(handles);
+    return rv;
+}
+
+CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
+                  CK_UTF8CHAR_PTR pLabel)
+{
+    CK_RV rv = lwss_p11_check_init();
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    if (slotID != LWSS_P11_SLOT_ID) {
+        return CKR_SLOT_ID_INVALID;
+    }
+    if (pLabel == NULL || (pPin == NULL && ulPinLen > 0)) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    CK_ULONG all = 0;
+    CK_ULONG rw = 0;
+    lwss_p11_session_counts(&all, &rw);
+    if (all > 0) {
+        return CKR_SESSION_EXISTS;
+    }
+    lwss_p11_store_lock();
+    int have_so = internal_find(LABEL_SO_PIN) != 0;
+    lwss_p11_store_unlock();
+    rv = have_so ? pin_check(LABEL_SO_PIN, pPin, ulPinLen) : pin_set(LABEL_SO_PIN, pPin, ulPinLen);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    lwss_p11_store_lock();
+    rv = erase_objects();
+    if (rv == CKR_OK) {
+        rv = internal_save(LABEL_TOKEN, pLabel, 32);
+    }
+    lwss_p11_store_unlock();
+    return rv;
+}
+
+CK_RV C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen)
+{
+    lwss_p11_session *s = NULL;
+    CK_RV rv = lwss_p11_session_get(hSession, &s);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    if (lwss_p11_login_state() != CKU_SO) {
+        rv = CKR_USER_NOT_LOGGED_IN;
+    } else if (!(s->flags & CKF_RW_SESSION)) {
+        rv = CKR_SESSION_READ_ONLY;
+    } else {
+        rv = pin_set(LABEL_USER_PIN, pPin, ulPinLen);
+    }
+    lwss_p11_session_put(s);
+    return rv;
+}
+
+CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulOldLen,
+               CK_UTF8CHAR_PTR pNewPin, CK_ULONG ulNewLen)
+{
+    lwss_p11_session *s = NULL;
+    CK_RV rv = lwss_p11_session_get(hSession, &s);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    const char *label = lwss_p11_login_state() == CKU_SO ? LABEL_SO_PIN : LABEL_USER_PIN;
+    if (!(s->flags & CKF_RW_SESSION)) {
+        rv = CKR_SESSION_READ_ONLY;
+    } else if (pOldPin == NULL && ulOldLen > 0) {
+        rv = CKR_ARGUMENTS_BAD;
+    } else {
+        rv = pin_check(label, pOldPin, ulOldLen);
+    }
+    if (rv == CKR_OK) {
+        rv = pin_set(label, pNewPin, ulNewLen);
+    }
+    lwss_p11_session_put(s);
+    return rv;
+}

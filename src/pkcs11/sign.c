@@ -1,0 +1,395 @@
+/*
+ * Sign and verify: CKM_ECDSA (P-256, raw r||s), CKM_RSA_PKCS (2048,
+ * caller-supplied DigestInfo), CKM_SHA256_HMAC and CKM_AES_CMAC (these two
+ * also multi-part).  The key is loaded and parsed once, at *Init; a length
+ * query or CKR_BUFFER_TOO_SMALL keeps the operation; anything else ends it.
+ * Verification always really verifies (the reference's RSA C_Verify did not).
+ */
+#include "src/pkcs11/token.h"
+
+#include <mbedtls/cmac.h>
+#include <mbedtls/ecdsa.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/rsa.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EC_SIG_LEN 64
+#define EC_COORD_LEN 32
+
+static size_t op_sig_len(const lwss_p11_op *op)
+{
+    switch (op->mech) {
+    case CKM_ECDSA: return EC_SIG_LEN;
+    case CKM_RSA_PKCS: return mbedtls_pk_get_len(&op->pk);
+    case CKM_SHA256_HMAC: return 32;
+    default: return 16; /* CKM_AES_CMAC */
+    }
+}
+
+/* Parse the stored key unless the op's cached one is the same bytes: a
+ * reused context keeps mbedtls' precomputed EC tables and RSA blinding,
+ * which is most of the token's cost per signature otherwise. */
+static CK_RV cache_key(lwss_p11_op *op, CK_OBJECT_CLASS cls, const uint8_t *der, size_t len)
+{
+    if (op->key_der != NULL && op->key_der_len == len && memcmp(op->key_der, der, len) == 0) {
+        return CKR_OK;
+    }
+    mbedtls_pk_free(&op->pk);
+    mbedtls_pk_init(&op->pk);
+    if (op->key_der != NULL) {
+        mbedtls_platform_zeroize(op->key_der, op->key_der_len);
+        free(op->key_der);
+        op->key_der = NULL;
+    }
+    int ret = cls == CKO_PRIVATE_KEY ? mbedtls_pk_parse_key(&op->pk, der, len, NULL, 0)
+                                     : mbedtls_pk_parse_public_key(&op->pk, der, len);
+    if (ret != 0) {
+        mbedtls_pk_free(&op->pk);
+        return CKR_DEVICE_ERROR;
+    }
+    op->key_der = malloc(len);
+    if (op->key_der == NULL) {
+        mbedtls_pk_free(&op->pk);
+        return CKR_HOST_MEMORY;
+    }
+    memcpy(op->key_der, der, len);
+    op->key_der_len = len;
+    return CKR_OK;
+}
+
+static CK_RV init_asym(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
+{
+    lwss_nvm_meta meta;
+    CK_OBJECT_CLASS cls = sign ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY;
+    CK_RV rv = lwss_p11_obj_meta(key, &meta);
+    if (rv != CKR_OK) {
+        return CKR_KEY_HANDLE_INVALID;
+    }
+    if (!sign && meta.cls == CKO_PRIVATE_KEY) {
+        cls = CKO_PRIVATE_KEY; /* a private key carries its public half */
+    }
+    CK_KEY_TYPE want = op->mech == CKM_ECDSA ? CKK_EC : CKK_RSA;
+    if (meta.cls != cls || meta.key_type != want) {
+        return CKR_KEY_TYPE_INCONSISTENT;
+    }
+    uint8_t *der = NULL;
+    size_t len = 0;
+    rv = lwss_p11_obj_load_value(key, &der, &len);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    rv = cache_key(op, cls, der, len);
+    lwss_nvm_free_value(der, len);
+    return rv;
+}
+
+static CK_RV init_mac(lwss_p11_op *op, CK_OBJECT_HANDLE key)
+{
+    lwss_nvm_meta meta;
+    uint8_t *val = NULL;
+    size_t len = 0;
+    CK_RV rv = lwss_p11_obj_load_secret(key, &val, &len, &meta);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    rv = CKR_KEY_TYPE_INCONSISTENT;
+    if (op->mech == CKM_SHA256_HMAC &&
+        (meta.key_type == CKK_GENERIC_SECRET || meta.key_type == CKK_SHA256_HMAC)) {
+        rv = mbedtls_md_setup(&op->hmac, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1) == 0 &&
+                     mbedtls_md_hmac_starts(&op->hmac, val, len) == 0
+                 ? CKR_OK
+                 : CKR_FUNCTION_FAILED;
+    } else if (op->mech == CKM_AES_CMAC && meta.key_type == CKK_AES) {
+        mbedtls_cipher_type_t t = len == 16   ? MBEDTLS_CIPHER_AES_128_ECB
+                                  : len == 24 ? MBEDTLS_CIPHER_AES_192_ECB
+                                              : MBEDTLS_CIPHER_AES_256_ECB;
+        rv = mbedtls_cipher_setup(&op->cmac, mbedtls_cipher_info_from_type(t)) == 0 &&
+                     mbedtls_cipher_cmac_starts(&op->cmac, val, len * 8) == 0
+                 ? CKR_OK
+                 : CKR_FUNCTION_FAILED;
+    }
+    lwss_nvm_free_value(val, len);
+    return rv;
+}
+
+static CK_RV op_init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key,
+                     int sign)
+{
+    lwss_p11_session *s = NULL;
+    CK_RV rv = lwss_p11_session_get(hSession, &s);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    lwss_p11_op *op = sign ? &s->sign : &s->verify;
+    if (mech == NULL) {
+        rv = CKR_ARGUMENTS_BAD;
+    } else if (op->active) {
+        rv = CKR_OPERATION_ACTIVE;
+    } else if (mech->mechanism != CKM_ECDSA && mech->mechanism != CKM_RSA_PKCS &&
+               mech->mechanism != CKM_SHA256_HMAC && mech->mechanism != CKM_AES_CMAC) {
+        rv = CKR_MECHANISM_INVALID;
+    } else if (mech->pParameter != NULL || mech->ulParameterLen != 0) {
+        rv = CKR_MECHANISM_PARAM_INVALID;
+    }
+    if (rv == CKR_OK) {
+        op->active = 1; /* so that op_reset frees whatever init set up */
+        op->multipart = 0;
+        op->mech = mech->mechanism;
+        mbedtls_md_init(&op->hmac);
+        mbedtls_cipher_init(&op->cmac);
+        int asym = op->mech == CKM_ECDSA || op->mech == CKM_RSA_PKCS;
+        rv = asym ? init_asym(op, key, sign) : init_mac(op, key);
+        if (rv != CKR_OK) {
+            lwss_p11_op_reset(op);
+        }
+    }
+    lwss_p11_session_put(s);
+    return rv;
+}
+
+CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
+{
+    return op_init(hSession, pMechanism, hKey, 1);
+}
+
+CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+                   CK_OBJECT_HANDLE hKey)
+{
+    return op_init(hSession, pMechanism, hKey, 0);
+}
+
+static CK_RV ecdsa_sign(lwss_p11_op *op, const uint8_t *hash, size_t len, uint8_t *sig)
+{
+    mbedtls_ecp_keypair *ec = mbedtls_pk_ec(op->pk);
+    mbedtls_mpi r, s;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    CK_RV rv = CKR_FUNCTION_FAILED;
+    if (mbedtls_ecdsa_sign(&ec->grp, &r, &s, &ec->d, hash, len, lwss_p11_random, NULL) == 0 &&
+        mbedtls_mpi_write_binary(&r, sig, EC_COORD_LEN) == 0 &&
+        mbedtls_mpi_write_binary(&s, sig + EC_COORD_LEN, EC_COORD_LEN) == 0) {
+        rv = CKR_OK;
+    }
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    return rv;
+}
+
+static CK_RV ecdsa_verify(lwss_p11_op *op, const uint8_t *hash, size_t len, const uint8_t *sig)
+{
+    mbedtls_ecp_keypair *ec = mbedtls_pk_ec(op->pk);
+    mbedtls_mpi r, s;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    CK_RV rv = CKR_SIGNATURE_INVALID;
+    if (mbedtls_mpi_read_binary(&r, sig, EC_COORD_LEN) == 0 &&
+        mbedtls_mpi_read_binary(&s, sig + EC_COORD_LEN, EC_COORD_LEN) == 0 &&
+        mbedtls_ecdsa_verify(&ec->grp, hash, len, &ec->Q, &r, &s) == 0) {
+        rv = CKR_OK;
+    }
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    return rv;
+}
+
+/* Feed data to a MAC operation. */
+static CK_RV mac_update(lwss_p11_op *op, const uint8_t *data, size_t len)
+{
+    int ret = op->mech == CKM_SHA256_HMAC ? mbedtls_md_hmac_update(&op->hmac, data, len)
+                                          : mbedtls_cipher_cmac_update(&op->cmac, data, len);
+    return ret == 0 ? CKR_OK : CKR_FUNCTION_FAILED;
+}
+
+static CK_RV mac_finish(lwss_p11_op *op, uint8_t *mac)
+{
+    int ret = op->mech == CKM_SHA256_HMAC ? mbedtls_md_hmac_finish(&op->hmac, mac)
+                                          : mbedtls_cipher_cmac_finish(&op->cmac, mac);
+    return ret == 0 ? CKR_OK : CKR_FUNCTION_FAILED;
+}
+
+/* Compute the signature of @p data (NULL for Final: only what Update fed). */
+static CK_RV produce(lwss_p11_op *op, const uint8_t *data, size_t len, uint8_t *sig)
+{
+    switch (op->mech) {
+    case CKM_ECDSA:
+        if (len == 0 || len > 64) {
+            return CKR_DATA_LEN_RANGE;
+        }
+        return ecdsa_sign(op, data, len, sig);
+    case CKM_RSA_PKCS:
+        if (len == 0 || len + 11 > mbedtls_pk_get_len(&op->pk)) {
+            return CKR_DATA_LEN_RANGE;
+        }
+        return mbedtls_rsa_pkcs1_sign(mbedtls_pk_rsa(op->pk), lwss_p11_random, NULL,
+                                      MBEDTLS_RSA_PRIVATE, MBEDTLS_MD_NONE, (unsigned int)len,
+                                      data, sig) == 0
+                   ? CKR_OK
+                   : CKR_FUNCTION_FAILED;
+    default: {
+        CK_RV rv = len > 0 ? mac_update(op, data, len) : CKR_OK;
+        return rv == CKR_OK ? mac_finish(op, sig) : rv;
+    }
+    }
+}
+
+static int is_asym(const lwss_p11_op *op)
+{
+    return op->mech == CKM_ECDSA || op->mech == CKM_RSA_PKCS;
+}
+
+/* C_Sign (final = 0) and C_SignFinal (final = 1). */
+static CK_RV sign_step(CK_SESSION_HANDLE hSession, const uint8_t *data, CK_ULONG len,
+                       CK_BYTE_PTR sig, CK_ULONG_PTR sig_len, int final)
+{
+    lwss_p11_session *s = NULL;
+    CK_RV rv = lwss_p11_session_get(hSession, &s);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    lwss_p11_op *op = &s->sign;
+    size_t need = op->active ? op_sig_len(op) : 0;
+    if (!op->active) {
+        rv = CKR_OPERATION_NOT_INITIALIZED;
+        goto keep;
+    }
+    if (final ? is_asym(op) : op->multipart) {
+        rv = final ? CKR_FUNCTION_NOT_SUPPORTED : CKR_OPERATION_ACTIVE;
+        goto keep;
+    }
+    if (sig_len == NULL || (data == NULL && len > 0)) {
+        rv = CKR_ARGUMENTS_BAD;
+        goto end;
+    }
+    if (sig == NULL || *sig_len < need) {
+        rv = sig == NULL ? CKR_OK : CKR_BUFFER_TOO_SMALL;
+        *sig_len = need; /* the operation stays active for the real call */
+        goto keep;
+    }
+    rv = produce(op, data, len, sig);
+    if (rv == CKR_OK) {
+        *sig_len = need;
+    }
+end:
+    lwss_p11_op_reset(op);
+keep:
+    lwss_p11_session_put(s);
+    return rv;
+}
+
+CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
+             CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
+{
+    return sign_step(hSession, pData, ulDataLen, pSignature, pulSignatureLen, 0);
+}
+
+CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
+                  CK_ULONG_PTR pulSignatureLen)
+{
+    return sign_step(hSession, NULL, 0, pSignature, pulSignatureLen, 1);
+}
+
+/* C_SignUpdate / C_VerifyUpdate: MAC mechanisms only. */
+static CK_RV update_step(CK_SESSION_HANDLE hSession, const uint8_t *part, CK_ULONG len, int sign)
+{
+    lwss_p11_session *s = NULL;
+    CK_RV rv = lwss_p11_session_get(hSession, &s);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    lwss_p11_op *op = sign ? &s->sign : &s->verify;
+    if (!op->active) {
+        rv = CKR_OPERATION_NOT_INITIALIZED;
+    } else if (is_asym(op)) {
+        rv = CKR_FUNCTION_NOT_SUPPORTED; /* CKM_ECDSA / CKM_RSA_PKCS are single-part */
+    } else if (part == NULL && len > 0) {
+        rv = CKR_ARGUMENTS_BAD;
+        lwss_p11_op_reset(op);
+    } else {
+        op->multipart = 1;
+        rv = mac_update(op, part, len);
+        if (rv != CKR_OK) {
+            lwss_p11_op_reset(op);
+        }
+    }
+    lwss_p11_session_put(s);
+    return rv;
+}
+
+CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
+{
+    return update_step(hSession, pPart, ulPartLen, 1);
+}
+
+CK_RV C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
+{
+    return update_step(hSession, pPart, ulPartLen, 0);
+}
+
+static CK_RV check_signature(lwss_p11_op *op, const uint8_t *data, size_t len, const uint8_t *sig)
+{
+    if (op->mech == CKM_ECDSA) {
+        return (len == 0 || len > 64) ? CKR_DATA_LEN_RANGE : ecdsa_verify(op, data, len, sig);
+    }
+    if (op->mech == CKM_RSA_PKCS) {
+        if (len == 0 || len + 11 > mbedtls_pk_get_len(&op->pk)) {
+            return CKR_DATA_LEN_RANGE;
+        }
+        return mbedtls_rsa_pkcs1_verify(mbedtls_pk_rsa(op->pk), NULL, NULL, MBEDTLS_RSA_PUBLIC,
+                                        MBEDTLS_MD_NONE, (unsigned int)len, data, sig) == 0
+                   ? CKR_OK
+                   : CKR_SIGNATURE_INVALID;
+    }
+    uint8_t mac[32];
+    CK_RV rv = produce(op, data, len, mac);
+    if (rv == CKR_OK) {
+        uint8_t diff = 0;
+        for (size_t i = 0; i < op_sig_len(op); i++) {
+            diff |= (uint8_t)(mac[i] ^ sig[i]);
+        }
+        rv = diff == 0 ? CKR_OK : CKR_SIGNATURE_INVALID;
+    }
+    mbedtls_platform_zeroize(mac, sizeof(mac));
+    return rv;
+}
+
+/* C_Verify (final = 0) and C_VerifyFinal (final = 1): always end the operation. */
+static CK_RV verify_step(CK_SESSION_HANDLE hSession, const uint8_t *data, CK_ULONG len,
+                         const uint8_t *sig, CK_ULONG sig_len, int final)
+{
+    lwss_p11_session *s = NULL;
+    CK_RV rv = lwss_p11_session_get(hSession, &s);
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    lwss_p11_op *op = &s->verify;
+    if (!op->active) {
+        lwss_p11_session_put(s);
+        return CKR_OPERATION_NOT_INITIALIZED;
+    }
+    if (final ? is_asym(op) : op->multipart) {
+        lwss_p11_session_put(s);
+        return final ? CKR_FUNCTION_NOT_SUPPORTED : CKR_OPERATION_ACTIVE;
+    }
+    if (sig == NULL || (data == NULL && len > 0)) {
+        rv = CKR_ARGUMENTS_BAD;
+    } else if (sig_len != op_sig_len(op)) {
+        rv = CKR_SIGNATURE_LEN_RANGE;
+    } else {
+        rv = check_signature(op, data, len, sig);
+    }
+    lwss_p11_op_reset(op);
+    lwss_p11_session_put(s);
+    return rv;
+}
+
+CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
+               CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
+{
+    return verify_step(hSession, pData, ulDataLen, pSignature, ulSignatureLen, 0);
+}
+
+CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
+{
+    return verify_step(hSession, NULL, 0, pSignature, ulSignatureLen, 1);
+}

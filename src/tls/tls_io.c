@@ -1,0 +1,143 @@
+/*
+ * The BIO under each mbedtls context: non-blocking transfers only, so that
+ * an mbedtls call never blocks while the connection lock is held.  Waiting
+ * for readiness (lwip_poll) happens outside the lock, in the callers.
+ */
+#include "src/tls/tls_internal.h"
+#include "lwip_port/internal.h"
+
+#include <lwip/sockets.h>
+
+#include <errno.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+
+static ssize_t lwip_io_send(int fd, const void *buf, size_t len)
+{
+    return lwip_send(fd, buf, len, MSG_DONTWAIT);
+}
+
+static ssize_t lwip_io_recv(int fd, void *buf, size_t len)
+{
+    return lwip_recv(fd, buf, len, MSG_DONTWAIT);
+}
+
+static int lwip_io_wait(int fd, int for_write, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = (short)(for_write ? POLLOUT : POLLIN), .revents = 0};
+    int n = lwip_poll(&p, 1, timeout_ms);
+    if (n < 0 && errno == EINTR) {
+        return 0;
+    }
+    /* HUP/ERR count as ready: the next transfer reports what happened. */
+    return n;
+}
+
+/* TLS writes whole records: Nagle would hold a handshake flight's second
+ * record for the peer's (delayed) ACK. */
+static void lwip_io_no_delay(int fd)
+{
+    int one = 1;
+    (void)lwip_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+const lwss_tls_io lwss_tls_lwip_io = {lwip_io_send, lwip_io_recv, lwip_io_wait, lwip_io_no_delay};
+
+static ssize_t kernel_io_send(int fd, const void *buf, size_t len)
+{
+    return send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static ssize_t kernel_io_recv(int fd, void *buf, size_t len)
+{
+    return recv(fd, buf, len, MSG_DONTWAIT);
+}
+
+static int kernel_io_wait(int fd, int for_write, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = (short)(for_write ? POLLOUT : POLLIN), .revents = 0};
+    int n = poll(&p, 1, timeout_ms);
+    if (n < 0 && errno == EINTR) {
+        return 0;
+    }
+    return n;
+}
+
+static void kernel_io_no_delay(int fd)
+{
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails on AF_UNIX: fine */
+}
+
+const lwss_tls_io lwss_tls_kernel_io = {kernel_io_send, kernel_io_recv, kernel_io_wait,
+                                        kernel_io_no_delay};
+
+static int would_block(int err)
+{
+    return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
+}
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    const lwss_tls_conn *c = ctx;
+    ssize_t n = c->io->send(c->fd, buf, len);
+    if (n >= 0) {
+        return (int)n;
+    }
+    if (would_block(errno)) {
+        return MBEDTLS_ERR_SSL_WANT_WRITE;
+    }
+    if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN) {
+        return MBEDTLS_ERR_NET_CONN_RESET;
+    }
+    return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    const lwss_tls_conn *c = ctx;
+    ssize_t n = c->io->recv(c->fd, buf, len);
+    if (n >= 0) {
+        return (int)n; /* 0 is EOF: mbedtls reports MBEDTLS_ERR_SSL_CONN_EOF */
+    }
+    if (would_block(errno)) {
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    }
+    if (errno == ECONNRESET || errno == ENOTCONN || errno == ECONNABORTED) {
+        return MBEDTLS_ERR_NET_CONN_RESET;
+    }
+    return MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+void lwss_tls_bio_attach(lwss_tls_conn *c)
+{
+    c->io->no_delay(c->fd);
+    mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+}
+
+uint64_t lwss_tls_deadline(uint32_t timeout_ms)
+{
+    return timeout_ms == 0 ? 0 : lwss_now_ms() + timeout_ms;
+}
+
+int lwss_tls_wait(const lwss_tls_conn *c, int ret, uint64_t deadline_ms)
+{
+    int for_write = ret == MBEDTLS_ERR_SSL_WANT_WRITE;
+    for (;;) {
+        int slice = 1000;
+        if (deadline_ms != 0) {
+            uint64_t now = lwss_now_ms();
+            if (now >= deadline_ms) {
+                return 0;
+            }
+            slice = deadline_ms - now < 1000 ? (int)(deadline_ms - now) : 1000;
+        }
+        int n = c->io->wait(c->fd, for_write, slice);
+        if (n > 0) {
+            return 1;
+        }
+        if (n < 0) {
+            return -1;
+        }
+    }
+}

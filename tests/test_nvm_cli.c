@@ -1,0 +1,201 @@
+/* nvm suite, part 4: the lwss-nvm tool on images the library wrote. */
+#include "tests/lwss_test.h"
+#include "tests/test_nvm_util.h"
+
+#include "lwss/pkcs11_std.h"
+#include "lwss/port.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static char cli_out[16384];
+static char cert_der[512];
+
+static void setup(void)
+{
+    lwss_leak_setup_fds();
+    lwss_tnvm_begin();
+}
+
+static void teardown(void)
+{
+    lwss_tnvm_end();
+    lwss_leak_teardown_fds();
+}
+
+/* Run lwss-nvm with @p args (shell words); output in cli_out; exit code. */
+static int cli(const char *args)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "%s/bin/lwss-nvm %s 2>&1", lwss_test_build_dir(), args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(cli_out, 1, sizeof(cli_out) - 1, p);
+    cli_out[n] = '\0';
+    int st = pclose(p);
+    ck_assert_msg(WIFEXITED(st), "lwss-nvm did not exit: %s", args);
+    return WEXITSTATUS(st);
+}
+
+static int sh(const char *fmt, const char *a, const char *b)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), fmt, a, b);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static uint8_t buf[8192];
+    *len = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    return buf;
+}
+
+/* A real certificate (openssl), a private key and a data blob. */
+static void populate(void)
+{
+    snprintf(cert_der, sizeof(cert_der), "%s.crt.der", lwss_tnvm_path());
+    ck_assert_int_eq(sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                        "-keyout %s.key -subj /CN=lwss-nvm-test -days 1 -outform DER -out %s "
+                        ">/dev/null 2>&1",
+                        lwss_tnvm_path(), cert_der),
+                     0);
+    size_t len = 0;
+    uint8_t *der = slurp(cert_der, &len);
+    ck_assert_uint_gt(len, 100);
+    ck_assert_int_eq(lwss_nvm_open(NULL), 0);
+    lwss_nvm_meta m = lwss_tnvm_meta("Device Cert", CKO_CERTIFICATE, 0);
+    ck_assert_uint_ne(lwss_nvm_save(&m, der, len), 0);
+    m = lwss_tnvm_meta("Device Priv TLS Key", CKO_PRIVATE_KEY, 1);
+    ck_assert_uint_ne(lwss_nvm_save(&m, (const uint8_t *)"secret-bytes", 12), 0);
+    lwss_tnvm_put("blob", 77, 1);
+    lwss_nvm_close();
+}
+
+START_TEST(test_cli_list_sectors_export)
+{
+    populate();
+    char args[1024];
+    const char *img = lwss_tnvm_path();
+    snprintf(args, sizeof(args), "list %s", img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_ptr_nonnull(strstr(cli_out, "Device Cert"));
+    ck_assert_ptr_nonnull(strstr(cli_out, "certificate"));
+    ck_assert_ptr_nonnull(strstr(cli_out, "private-key"));
+    ck_assert_ptr_null(strstr(cli_out, "secret-bytes"));
+    snprintf(args, sizeof(args), "--json list %s", img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_ptr_nonnull(strstr(cli_out, "\"label\":\"blob\""));
+    ck_assert_ptr_nonnull(strstr(cli_out, "\"crc\":\"ok\""));
+    ck_assert_ptr_nonnull(strstr(cli_out, "\"live\":3"));
+
+    snprintf(args, sizeof(args), "sectors %s", img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_ptr_nonnull(strstr(cli_out, "used"));
+    ck_assert_ptr_nonnull(strstr(cli_out, "<- head"));
+    snprintf(args, sizeof(args), "--json sectors %s", img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_ptr_nonnull(strstr(cli_out, "\"erase_count\":0"));
+
+    /* DER export is the stored value; PEM export is what openssl reads. */
+    snprintf(args, sizeof(args), "export %s 'Device Cert' -o %s.out.der", img, img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_int_eq(sh("cmp -s %s.out.der %s", img, cert_der), 0);
+    snprintf(args, sizeof(args), "export %s 'Device Cert' --pem -o %s.out.pem", img, img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_int_eq(sh("openssl x509 -in %s.out.pem -outform DER -out %s.rt.der", img, img), 0);
+    ck_assert_int_eq(sh("cmp -s %s.rt.der %s", img, cert_der), 0);
+    snprintf(args, sizeof(args), "export %s 'Device Priv TLS Key'", img);
+    ck_assert_int_eq(cli(args), 1);
+    ck_assert_ptr_nonnull(strstr(cli_out, "private"));
+    ck_assert_ptr_null(strstr(cli_out, "secret-bytes"));
+    snprintf(args, sizeof(args), "export %s 'No Such'", img);
+    ck_assert_int_eq(cli(args), 1);
+    sh("rm -f %s.out.der %s.out.pem", img, img);
+    sh("rm -f %s.rt.der %s.key", img, img);
+    sh("rm -f %s %s", cert_der, "/dev/null/none");
+}
+END_TEST
+
+START_TEST(test_cli_verify_detects_damage)
+{
+    populate();
+    char args[1024];
+    const char *img = lwss_tnvm_path();
+    snprintf(args, sizeof(args), "verify %s", img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_ptr_nonnull(strstr(cli_out, "OK"));
+
+    size_t len = 0, der_len = 0;
+    uint8_t *image = lwss_tnvm_read_image(&len);
+    uint8_t *der = slurp(cert_der, &der_len);
+    uint8_t *at = memmem(image, len, der, der_len);
+    ck_assert_ptr_nonnull(at);
+    at[der_len / 2] ^= 0x10;
+    lwss_tnvm_write_image(image, len);
+    free(image);
+    ck_assert_int_eq(cli(args), 1);
+    ck_assert_ptr_nonnull(strstr(cli_out, "CORRUPT"));
+    snprintf(args, sizeof(args), "--json verify %s", img);
+    ck_assert_int_eq(cli(args), 1);
+    ck_assert_ptr_nonnull(strstr(cli_out, "\"ok\":false"));
+    snprintf(args, sizeof(args), "list %s", img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_ptr_nonnull(strstr(cli_out, "BAD"));
+    sh("rm -f %s %s.key", cert_der, img);
+}
+END_TEST
+
+START_TEST(test_cli_create_usage_and_lock)
+{
+    char args[1024];
+    const char *img = lwss_tnvm_path();
+    snprintf(args, sizeof(args), "create %s --size 16k --sector 1024", img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_int_eq(cli(args), 1); /* exists */
+    ck_assert_ptr_nonnull(strstr(cli_out, "--force"));
+    snprintf(args, sizeof(args), "--json create %s --size 16k --sector 1024 --force", img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_ptr_nonnull(strstr(cli_out, "\"sectors\":16"));
+    snprintf(args, sizeof(args), "create %s.bad --size 1000 --sector 300", img);
+    ck_assert_int_eq(cli(args), 1);
+    ck_assert_int_eq(cli("frobnicate x"), 2);
+    ck_assert_int_eq(cli("--json"), 2);
+
+    /* The library opens the image made by the tool, with its geometry. */
+    ck_assert_int_eq(lwss_nvm_open(NULL), 0);
+    lwss_tnvm_put("x", 10, 1);
+    /* Held by this process: the tool gives up after its bound, clearly. */
+    snprintf(args, sizeof(args), "list %s", img);
+    setenv("LWSS_NVM_LOCK_MS", "100", 1);
+    ck_assert_int_eq(cli(args), 1);
+    ck_assert_ptr_nonnull(strstr(cli_out, "locked"));
+    snprintf(args, sizeof(args), "create %s --force", img);
+    ck_assert_int_eq(cli(args), 1); /* not pulled from under us */
+    ck_assert_ptr_nonnull(strstr(cli_out, "locked"));
+    unsetenv("LWSS_NVM_LOCK_MS");
+    lwss_tnvm_put("y", 10, 2);
+    ck_assert(lwss_tnvm_has("x", 10, 1));
+    lwss_nvm_close();
+    snprintf(args, sizeof(args), "--json list %s", img);
+    ck_assert_int_eq(cli(args), 0);
+    ck_assert_ptr_nonnull(strstr(cli_out, "\"label\":\"x\""));
+}
+END_TEST
+
+void lwss_tnvm_add_cli(Suite *s)
+{
+    TCase *tc = tcase_create("cli");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_cli_list_sectors_export);
+    tcase_add_test(tc, test_cli_verify_detects_damage);
+    tcase_add_test(tc, test_cli_create_usage_and_lock);
+    suite_add_tcase(s, tc);
+}
