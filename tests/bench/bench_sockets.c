@@ -30,6 +30,7 @@
 #define THROUGHPUT_BYTES (64u * 1024u * 1024u)
 #define CHUNK 16384u
 #define RTT_ITERS 2000
+#define RTT_BLOCK 50
 #define REPS 5
 #define VETH_SERVER "192.0.2.202"
 
@@ -147,34 +148,56 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median round trip of a 64-byte echo in microseconds; < 0 on failure. */
-static double rtt_us(api_kind kind, const char *ip, uint16_t port)
+/* One 64-byte echo; its round trip in microseconds, or < 0 on failure. */
+static double one_rtt(conn *c)
 {
-    conn c;
-    if (open_conn(&c, kind, ip, port) != 0) {
-        return -1;
-    }
-    static double samples[RTT_ITERS];
     uint8_t out[64], in[64];
     memset(out, 0x3c, sizeof(out));
-    int ok = 1;
-    for (int i = 0; i < RTT_ITERS && ok; i++) {
-        double t0 = now_s();
-        ok = io_send(&c, out, sizeof(out)) == (long)sizeof(out);
-        size_t got = 0;
-        while (ok && got < sizeof(in)) {
-            long r = io_recv(&c, in + got, sizeof(in) - got);
-            ok = r > 0;
-            got += ok ? (size_t)r : 0;
-        }
-        samples[i] = (now_s() - t0) * 1e6;
-    }
-    close_conn(&c);
-    if (!ok) {
+    double t0 = now_s();
+    if (io_send(c, out, sizeof(out)) != (long)sizeof(out)) {
         return -1;
     }
-    qsort(samples, RTT_ITERS, sizeof(samples[0]), cmp_double);
-    return samples[RTT_ITERS / 2];
+    size_t got = 0;
+    while (got < sizeof(in)) {
+        long r = io_recv(c, in + got, sizeof(in) - got);
+        if (r <= 0) {
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    return (now_s() - t0) * 1e6;
+}
+
+/* Median 64-byte echo round trip (us) for each of @n kinds, measured in
+ * alternating blocks on connections open side by side, so that the load of
+ * a shared machine falls on all of them alike.  out[i] < 0 on failure. */
+static void rtt_us(const api_kind *kinds, int n, const char *ip, uint16_t port, double *out)
+{
+    static double samples[3][RTT_ITERS];
+    conn c[3];
+    int open_ok = 1;
+    for (int k = 0; k < n; k++) {
+        open_ok &= open_conn(&c[k], kinds[k], ip, port) == 0;
+        out[k] = -1;
+    }
+    int ok = open_ok;
+    for (int block = 0; ok && block < RTT_ITERS / RTT_BLOCK; block++) {
+        for (int k = 0; ok && k < n; k++) {
+            int who = (k + block) % n; /* rotate who goes first */
+            for (int i = 0; ok && i < RTT_BLOCK; i++) {
+                double v = one_rtt(&c[who]);
+                ok = v >= 0;
+                samples[who][block * RTT_BLOCK + i] = v;
+            }
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        close_conn(&c[k]);
+        if (ok) {
+            qsort(samples[k], RTT_ITERS, sizeof(samples[k][0]), cmp_double);
+            out[k] = samples[k][RTT_ITERS / 2];
+        }
+    }
 }
 
 static double median(double v[REPS])
@@ -260,18 +283,17 @@ static void stop_veth_peer(pid_t pid, const char *rundir)
 static int bench_lwip(const char *peer, uint16_t port)
 {
     double tp_s[REPS], tp_l[REPS], rt_s[REPS], rt_l[REPS];
+    static const api_kind both[2] = {API_SOCKETS, API_LWIP};
     for (int r = 0; r < REPS; r++) { /* interleaved: drift hits both sides alike */
-        if (r % 2 == 0) {
-            tp_s[r] = throughput(API_SOCKETS, peer, port);
-            tp_l[r] = throughput(API_LWIP, peer, port);
-            rt_s[r] = rtt_us(API_SOCKETS, peer, port);
-            rt_l[r] = rtt_us(API_LWIP, peer, port);
-        } else { /* alternate who goes first */
-            tp_l[r] = throughput(API_LWIP, peer, port);
-            tp_s[r] = throughput(API_SOCKETS, peer, port);
-            rt_l[r] = rtt_us(API_LWIP, peer, port);
-            rt_s[r] = rtt_us(API_SOCKETS, peer, port);
-        }
+        int first = r % 2;
+        double tp[2], rt[2];
+        tp[first] = throughput(both[first], peer, port);
+        tp[!first] = throughput(both[!first], peer, port);
+        rtt_us(both, 2, peer, port, rt);
+        tp_s[r] = tp[0];
+        tp_l[r] = tp[1];
+        rt_s[r] = rt[0];
+        rt_l[r] = rt[1];
         if (tp_s[r] < 0 || tp_l[r] < 0 || rt_s[r] < 0 || rt_l[r] < 0) {
             fprintf(stderr, "bench_sockets: an lwIP run failed\n");
             return 1;
@@ -298,7 +320,8 @@ static void bench_kernel(const char *rundir)
     int ok = 1;
     for (int r = 0; r < REPS && ok; r++) {
         tp[r] = throughput(API_KERNEL, VETH_SERVER, 7);
-        rt[r] = rtt_us(API_KERNEL, VETH_SERVER, 7);
+        static const api_kind kernel[1] = {API_KERNEL};
+        rtt_us(kernel, 1, VETH_SERVER, 7, &rt[r]);
         ok = tp[r] >= 0 && rt[r] >= 0;
     }
     if (ok) {
