@@ -226,6 +226,25 @@ START_TEST(wakeup_callback_edges)
 }
 END_TEST
 
+/* Regression: the event thread, idle with nothing armed after an EOF, must
+ * still notice that the last callback went away with Close (the fixture
+ * checks that no thread is left). */
+START_TEST(close_after_eof_releases_the_event_thread)
+{
+    Socket_t s = lwss_st_connect_echo(1000, 1000);
+    wakeup_socket = s;
+    atomic_store(&wakeups, 0);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)on_wakeup,
+                                        sizeof(void *)), 0);
+    ck_assert_int_eq(SOCKETS_Shutdown(s, SOCKETS_SHUT_WR), 0);
+    ck_assert_int_eq(wait_wakeups(1, 2000), 1);
+    char b[8];
+    ck_assert_int_eq(SOCKETS_Recv(s, b, sizeof(b), 0), SOCKETS_ECLOSED);
+    usleep(50 * 1000); /* the event thread is now waiting with nothing armed */
+    ck_assert_int_eq(SOCKETS_Close(s), 0);
+}
+END_TEST
+
 static atomic_int slow_in_callback;
 static atomic_int slow_done;
 
@@ -432,6 +451,7 @@ Suite *sockets_extra_suite(void)
     tcase_add_test(tc, shutdown_from_another_thread_wakes_recv);
     tcase_add_test(tc, orderly_close_gives_eclosed);
     tcase_add_test(tc, wakeup_callback_edges);
+    tcase_add_test(tc, close_after_eof_releases_the_event_thread);
     tcase_add_test(tc, close_waits_for_running_callback);
     tcase_add_test(tc, default_timeouts_are_applied);
     tcase_add_test(tc, keepalive_options_reach_lwip);
