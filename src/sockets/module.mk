@@ -17,5 +17,5 @@ $(call OBJ,tests/example_seed.c): CFLAGS += -Wno-missing-prototypes -Wno-unused-
 
 # Thread-heavy: also under ThreadSanitizer.  Unit suites also under valgrind
 # (the rig suites have timing tolerances that valgrind's slowdown would blur).
-TSAN_SUITES += sockets_full_tcp sockets_extra
+TSAN_SUITES += sockets_full_tcp sockets_extra sockets_tls
 VALGRIND_SUITES += sockets_unit
