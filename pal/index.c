@@ -16,11 +16,12 @@ static int key_equal(const lwss_nvm_meta *m, const uint8_t *label, size_t label_
            (cls == LWSS_NVM_ANY_CLASS || m->cls == cls);
 }
 
-/* Slot of (label, cls) whether live or not; -1 when never seen. */
+/* Slot of exactly (label, cls) whether live or not; -1 when never seen. */
 static long slot_of(const lwss_store *st, const uint8_t *label, size_t label_len, uint32_t cls)
 {
     for (size_t i = 0; i < st->nent; i++) {
-        if (key_equal(&st->ent[i].meta, label, label_len, cls)) {
+        const lwss_nvm_meta *m = &st->ent[i].meta;
+        if (m->cls == cls && key_equal(m, label, label_len, cls)) {
             return (long)i;
         }
     }

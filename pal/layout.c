@@ -98,7 +98,7 @@ int lwss_rhdr_decode(const uint8_t *in, lwss_rhdr *out)
     if ((out->type != LWSS_NVM_REC_PUT && out->type != LWSS_NVM_REC_DEL) ||
         out->label_len == 0 || out->label_len > LWSS_NVM_LABEL_MAX ||
         out->id_len > LWSS_NVM_ID_MAX || out->data_len > LWSS_NVM_MAX_SECTOR ||
-        (out->flags & ~LWSS_NVM_FLAG_PRIVATE) != 0 ||
+        (out->flags & ~LWSS_NVM_FLAG_PRIVATE) != 0 || out->cls == LWSS_NVM_ANY_CLASS ||
         (out->type == LWSS_NVM_REC_DEL && out->data_len != 0)) {
         return 0;
     }

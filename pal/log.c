@@ -142,14 +142,17 @@ static int activate(lwss_store *st, uint32_t s)
 static int collect(lwss_store *st);
 
 /* Room for @p extent bytes at the head.  Ordinary appends keep one free
- * sector in reserve so that a collection always has somewhere to copy to. */
+ * sector in reserve so that a collection always has somewhere to copy to;
+ * when a cut collection used it up, the collection is finished first. */
 static int ensure_room(lwss_store *st, uint32_t extent, int for_gc)
 {
     for (uint32_t round = 0; round < 2u * st->nsec + 2u; round++) {
-        if (st->head >= 0 && st->ssize - st->sec[st->head].write_off >= extent) {
+        uint32_t free_count = free_sectors(st);
+        if (st->head >= 0 && st->ssize - st->sec[st->head].write_off >= extent &&
+            (for_gc || free_count > 0)) {
             return 0;
         }
-        if (free_sectors(st) > (for_gc ? 0u : 1u)) {
+        if (free_count > (for_gc ? 0u : 1u)) {
             int ret = activate(st, (uint32_t)pick_free(st));
             if (ret != 0) {
                 return ret;
@@ -167,26 +170,20 @@ static int ensure_room(lwss_store *st, uint32_t extent, int for_gc)
     return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: image full (no room for %u bytes)", extent);
 }
 
-/* The oldest sector of the log that is not the head, or -1. */
-static int victim(const lwss_store *st)
+/* Does entry @p e have to move when its sector is collected?  Live records
+ * always; delete records only when older sectors may hold what they hide. */
+static int must_copy(const lwss_store_entry *e, int keep_dels)
 {
-    int v = -1;
-    for (uint32_t s = 0; s < st->nsec; s++) {
-        if (st->sec[s].state == LWSS_SEC_USED && (int)s != st->head &&
-            (v < 0 || st->sec[s].seq < st->sec[v].seq)) {
-            v = (int)s;
-        }
-    }
-    return v;
+    return e->live || (keep_dels && e->extent != 0);
 }
 
-/* Live entry with the lowest record offset in [lo, hi), or NULL. */
-static lwss_store_entry *next_live_in(lwss_store *st, uint32_t lo, uint32_t hi)
+/* Entry to copy with the lowest record offset in [lo, hi), or NULL. */
+static lwss_store_entry *next_to_copy(lwss_store *st, uint32_t lo, uint32_t hi, int keep_dels)
 {
     lwss_store_entry *best = NULL;
     for (size_t i = 0; i < st->nent; i++) {
         lwss_store_entry *e = &st->ent[i];
-        if (e->live && e->rec_off >= lo && e->rec_off < hi &&
+        if (must_copy(e, keep_dels) && e->rec_off >= lo && e->rec_off < hi &&
             (best == NULL || e->rec_off < best->rec_off)) {
             best = e;
         }
@@ -194,7 +191,65 @@ static lwss_store_entry *next_live_in(lwss_store *st, uint32_t lo, uint32_t hi)
     return best;
 }
 
-/* Copy the live record of @p e to the head, same sequence and bytes. */
+/* Would the copies out of sector @p v fit, placed as copy_record() will? */
+static int copies_fit(lwss_store *st, uint32_t v, int keep_dels)
+{
+    uint32_t lo = v * st->ssize, hi = lo + st->ssize, at = lo;
+    uint32_t room = st->head >= 0 ? st->ssize - st->sec[st->head].write_off : 0;
+    uint32_t spare = free_sectors(st);
+    for (;;) {
+        const lwss_store_entry *e = next_to_copy(st, at, hi, keep_dels);
+        if (e == NULL) {
+            return 1;
+        }
+        if (e->extent > room) {
+            if (spare == 0) {
+                return 0;
+            }
+            spare--;
+            room = payload(st);
+        }
+        room -= e->extent;
+        at = e->rec_off + 1u;
+    }
+}
+
+/* Log order of sectors: sequence, then index (salvaged sectors share 0). */
+static int log_before(const lwss_store *st, uint32_t a, uint32_t b)
+{
+    return st->sec[a].seq < st->sec[b].seq || (st->sec[a].seq == st->sec[b].seq && a < b);
+}
+
+/* The sector to collect: the oldest of the log (not the head), else - when
+ * its copies do not fit, as after a cut collection - the oldest that fits.
+ * @p keep_dels is set unless delete records may be dropped: only in the
+ * true oldest sector, and never in a salvaged one (its place is unknown).
+ * @return the sector, or -1 when none fits. */
+static int pick_victim(lwss_store *st, int *keep_dels)
+{
+    int prev = -1;
+    for (uint32_t rank = 0; rank < st->nsec; rank++) {
+        int v = -1;
+        for (uint32_t s = 0; s < st->nsec; s++) {
+            if (st->sec[s].state == LWSS_SEC_USED && (int)s != st->head &&
+                (prev < 0 || log_before(st, (uint32_t)prev, s)) &&
+                (v < 0 || log_before(st, s, (uint32_t)v))) {
+                v = (int)s;
+            }
+        }
+        if (v < 0) {
+            return -1;
+        }
+        *keep_dels = rank > 0 || st->sec[v].salvage;
+        if (copies_fit(st, (uint32_t)v, *keep_dels)) {
+            return v;
+        }
+        prev = v;
+    }
+    return -1;
+}
+
+/* Copy the record of @p e to the head, same sequence and bytes. */
 static int copy_record(lwss_store *st, lwss_store_entry *e)
 {
     int ret = ensure_room(st, e->extent, 1);
@@ -214,32 +269,30 @@ static int copy_record(lwss_store *st, lwss_store_entry *e)
     return lwss_store_apply(st, dst, img + dst);
 }
 
-/* Collect the oldest sector: copy what is live, make it durable, mark the
- * victim obsolete, erase it.  Delete records are dropped: everything they
- * shadow is older, so it sits in this sector or was erased before. */
+/* Collect a sector: copy what must survive, make it durable, mark the
+ * victim obsolete, erase it.  In the oldest sector delete records are
+ * dropped: everything they hide is older, so it sits in this sector or was
+ * erased before. */
 static int collect(lwss_store *st)
 {
-    int v = victim(st);
+    int keep_dels = 0;
+    int v = pick_victim(st, &keep_dels);
     if (v < 0) {
         return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: image full (nothing to collect)");
     }
     uint32_t lo = (uint32_t)v * st->ssize, hi = lo + st->ssize;
-    /* An image that did not keep the reserve (damaged or hand-made) may
-     * have no room for the copies: refuse before writing anything. */
-    uint64_t room = (uint64_t)free_sectors(st) * payload(st);
-    if (st->head >= 0) {
-        room += st->ssize - st->sec[st->head].write_off;
-    }
-    if (st->sec[v].live_bytes > room) {
-        return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: image full (no room to collect)");
-    }
     lwss_store_entry *e;
     int ret = 0;
-    while (ret == 0 && (e = next_live_in(st, lo, hi)) != NULL) {
-        ret = copy_record(st, e); /* a copy that does not fit leaves a valid state */
+    while (ret == 0 && (e = next_to_copy(st, lo, hi, keep_dels)) != NULL) {
+        ret = copy_record(st, e);
     }
     if (ret != 0) {
         return ret;
+    }
+    for (size_t i = 0; i < st->nent; i++) {
+        if (!st->ent[i].live && st->ent[i].rec_off >= lo && st->ent[i].rec_off < hi) {
+            st->ent[i].extent = 0; /* its delete record is gone */
+        }
     }
     static const uint8_t obsolete = 0x00;
     ret = lwss_flash_sync(st->fl);
@@ -257,9 +310,6 @@ int lwss_store_gc(lwss_store *st)
 {
     if (st->broken) {
         return lwss_set_error(LWSS_ERR_IO, "nvm: a write failed earlier; reopen the image");
-    }
-    if (free_sectors(st) == 0) {
-        return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: no free sector to collect into");
     }
     return collect(st);
 }
@@ -335,6 +385,9 @@ int64_t lwss_store_put(lwss_store *st, const lwss_nvm_meta *meta, const uint8_t 
                               "sectors)",
                               len, lwss_store_max_value(st, meta->label_len, meta->id_len),
                               st->ssize);
+    }
+    if (meta->cls == LWSS_NVM_ANY_CLASS) {
+        return lwss_set_error(LWSS_ERR_INVAL, "nvm: LWSS_NVM_ANY_CLASS is no class to store");
     }
     uint32_t existing = lwss_store_find(st, meta->label, meta->label_len, meta->cls);
     if (existing == 0 && st->live_count >= st->max_objects) {

@@ -213,9 +213,11 @@ size_t lwss_nvm_damage_count(void)
 static int meta_valid(const lwss_nvm_meta *meta, const uint8_t *data, size_t len)
 {
     if (meta == NULL || meta->label_len == 0 || meta->label_len > LWSS_NVM_LABEL_MAX ||
-        meta->id_len > LWSS_NVM_ID_MAX || data == NULL || len == 0) {
+        meta->id_len > LWSS_NVM_ID_MAX || meta->cls == LWSS_NVM_ANY_CLASS || data == NULL ||
+        len == 0) {
         return lwss_set_error(LWSS_ERR_INVAL,
-                              "nvm: bad object (label 1..%u bytes, id 0..%u, value non-empty)",
+                              "nvm: bad object (label 1..%u bytes, id 0..%u, class not "
+                              "LWSS_NVM_ANY_CLASS, value non-empty)",
                               LWSS_NVM_LABEL_MAX, LWSS_NVM_ID_MAX);
     }
     return 0;

@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config iputils-ping liblwip-dev libmbedtls-dev libpcap-dev check \
 libp11-kit-dev p11-kit iproute2 openssl dnsmasq-base opensc tcpdump clang \
-libclang-rt-14-dev valgrind gnuplot-nox"
+libclang-rt-14-dev valgrind gnuplot-nox tshark"
 
 missing=""
 for p in $PKGS; do

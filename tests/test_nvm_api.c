@@ -12,18 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void setup(void)
-{
-    lwss_leak_setup_fds(); /* heap: ASan/valgrind (Check itself grows the heap per test) */
-    lwss_tnvm_begin();
-}
-
-static void teardown(void)
-{
-    lwss_tnvm_end();
-    lwss_leak_teardown_fds();
-}
-
 START_TEST(test_create_mode_and_roundtrip)
 {
     ck_assert_int_eq(lwss_nvm_open(NULL), 0);
@@ -227,6 +215,10 @@ START_TEST(test_nvm_bad_arguments_and_state)
     bad = m;
     bad.id_len = LWSS_NVM_ID_MAX + 1;
     ck_assert_uint_eq(lwss_nvm_save(&bad, val, sizeof(val)), 0);
+    bad = m;
+    bad.cls = LWSS_NVM_ANY_CLASS; /* the wildcard of finds is no class */
+    ck_assert_uint_eq(lwss_nvm_save(&bad, val, sizeof(val)), 0);
+    ck_assert_int_eq(lwss_nvm_last_status(), LWSS_ERR_INVAL);
     ck_assert_uint_eq(lwss_nvm_save(&m, NULL, 4), 0);
     ck_assert_uint_eq(lwss_nvm_save(&m, val, 0), 0);
     ck_assert_uint_eq(lwss_nvm_find(NULL, 3, CKO_DATA), 0);
@@ -434,7 +426,7 @@ END_TEST
 void lwss_tnvm_add_api(Suite *s)
 {
     TCase *tc = tcase_create("api");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lwss_tnvm_setup, lwss_tnvm_teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_create_mode_and_roundtrip);
     tcase_add_test(tc, test_pal_reference_labels);

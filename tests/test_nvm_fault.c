@@ -10,6 +10,7 @@
 #include "pal/nvm_internal.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,19 +20,6 @@ typedef struct fault_case {
     void (*op)(void);      /* the operation that is cut */
     void (*check)(void);   /* after reopening: old-or-new, neighbours intact */
 } fault_case;
-
-static void setup(void)
-{
-    lwss_leak_setup_fds();
-    lwss_tnvm_begin();
-}
-
-static void teardown(void)
-{
-    lwss_flash_fault_disarm();
-    lwss_tnvm_end();
-    lwss_leak_teardown_fds();
-}
 
 static void open_small(void)
 {
@@ -233,38 +221,21 @@ static void run_case(const fault_case *fc, uint64_t min_ops)
     free(base);
 }
 
-START_TEST(test_cut_replace)
-{
-    static const fault_case fc = {put_neighbours, op_replace, check_replace};
-    run_case(&fc, 3);
-}
-END_TEST
+static const struct {
+    fault_case fc;
+    uint64_t min_ops;
+} cut_cases[] = {
+    {{put_neighbours, op_replace, check_replace}, 3},
+    {{put_neighbours, op_create, check_create}, 3},
+    {{put_neighbours, op_destroy, check_destroy}, 2},
+    {{prepare_gc, op_collect, check_collect}, 4}, /* copies, mark, erase, header */
+    {{prepare_gc, op_saves_with_gc, check_saves_with_gc}, 8},
+};
 
-START_TEST(test_cut_create)
+/* _i: replace, create, destroy, collect, saves across collections. */
+START_TEST(test_cut_everywhere)
 {
-    static const fault_case fc = {put_neighbours, op_create, check_create};
-    run_case(&fc, 3);
-}
-END_TEST
-
-START_TEST(test_cut_destroy)
-{
-    static const fault_case fc = {put_neighbours, op_destroy, check_destroy};
-    run_case(&fc, 2);
-}
-END_TEST
-
-START_TEST(test_cut_collect)
-{
-    static const fault_case fc = {prepare_gc, op_collect, check_collect};
-    run_case(&fc, 4); /* copies, mark, erase, header */
-}
-END_TEST
-
-START_TEST(test_cut_saves_across_gc)
-{
-    static const fault_case fc = {prepare_gc, op_saves_with_gc, check_saves_with_gc};
-    run_case(&fc, 8);
+    run_case(&cut_cases[_i].fc, cut_cases[_i].min_ops);
 }
 END_TEST
 
@@ -301,16 +272,100 @@ START_TEST(test_cut_format)
 }
 END_TEST
 
+/* ---- random campaign: any op, cut anywhere, against a model -------------- */
+
+#define CAMPAIGN_LABELS 6
+
+typedef struct {
+    size_t len;   /* 0: absent */
+    uint32_t ver;
+} model_obj;
+
+static int model_matches(const char *label, const model_obj *m)
+{
+    if (m->len == 0) {
+        return lwss_nvm_find((const uint8_t *)label, strlen(label), CKO_DATA) == 0;
+    }
+    return lwss_tnvm_has(label, m->len, m->ver);
+}
+
+/* Run one random operation on object @p i; the model gets its new state. */
+static void campaign_op(uint32_t r, int i, const char *label, model_obj *after, uint32_t iter)
+{
+    uint32_t kind = r % 10;
+    if (kind < 6) {
+        uint8_t buf[300];
+        after->len = 10u + (r / 10u) % 290u;
+        after->ver = iter;
+        lwss_tnvm_pattern(buf, after->len, after->ver);
+        lwss_nvm_meta m = lwss_tnvm_meta(label, CKO_DATA, i & 1);
+        (void)lwss_nvm_save(&m, buf, after->len);
+    } else if (kind < 9) {
+        after->len = 0;
+        uint32_t h = lwss_nvm_find((const uint8_t *)label, strlen(label), CKO_DATA);
+        if (h != 0) {
+            (void)lwss_nvm_destroy(h);
+        }
+    } else {
+        (void)lwss_nvm_collect();
+    }
+}
+
+START_TEST(test_cut_random_campaign)
+{
+    model_obj model[CAMPAIGN_LABELS];
+    memset(model, 0, sizeof(model));
+    /* Fixed by default (reproducible); LWSS_NVM_CAMPAIGN_SEED explores others. */
+    uint32_t rng = (uint32_t)strtoul(lwss_test_env("LWSS_NVM_CAMPAIGN_SEED", "305419896"), NULL, 0);
+    int cuts = 0;
+    for (uint32_t iter = 1; iter <= 3000; iter++) {
+        rng = rng * 1664525u + 1013904223u;
+        int i = (int)((rng >> 8) % CAMPAIGN_LABELS);
+        char label[8];
+        snprintf(label, sizeof(label), "c%d", i);
+        model_obj after = model[i];
+        int cut = (rng >> 20) % 2 == 0;
+        open_small();
+        if (cut) {
+            lwss_flash_fault_arm((rng >> 4) % 12u, (rng >> 12) % 300u);
+        }
+        campaign_op(rng >> 3, i, label, &after, iter);
+        char why[256];
+        snprintf(why, sizeof(why), "%s", lwss_last_error());
+        int tripped = lwss_flash_fault_tripped();
+        cuts += tripped;
+        lwss_flash_fault_disarm();
+        lwss_nvm_close();
+
+        open_small();
+        if (!tripped || model_matches(label, &after)) {
+            ck_assert_msg(model_matches(label, &after), "iter %u: %s not new (%s)", iter, label,
+                          why);
+            model[i] = after;
+        } else {
+            ck_assert_msg(model_matches(label, &model[i]), "iter %u: %s neither old nor new",
+                          iter, label);
+        }
+        for (int j = 0; j < CAMPAIGN_LABELS; j++) {
+            char other[8];
+            snprintf(other, sizeof(other), "c%d", j);
+            ck_assert_msg(model_matches(other, &model[j]), "iter %u: neighbour %s damaged",
+                          iter, other);
+        }
+        lwss_nvm_close();
+    }
+    ck_assert_int_gt(cuts, 400);
+}
+END_TEST
+
 void lwss_tnvm_add_fault(Suite *s)
 {
     TCase *tc = tcase_create("fault");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lwss_tnvm_setup, lwss_tnvm_teardown);
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_cut_replace);
-    tcase_add_test(tc, test_cut_create);
-    tcase_add_test(tc, test_cut_destroy);
-    tcase_add_test(tc, test_cut_collect);
-    tcase_add_test(tc, test_cut_saves_across_gc);
+    tcase_add_loop_test(tc, test_cut_everywhere, 0,
+                        (int)(sizeof(cut_cases) / sizeof(cut_cases[0])));
     tcase_add_test(tc, test_cut_format);
+    tcase_add_test(tc, test_cut_random_campaign);
     suite_add_tcase(s, tc);
 }

@@ -15,18 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void setup(void)
-{
-    lwss_leak_setup_fds();
-    lwss_tnvm_begin();
-}
-
-static void teardown(void)
-{
-    lwss_tnvm_end();
-    lwss_leak_teardown_fds();
-}
-
 #define FLIP_OBJECTS 6
 
 static size_t flip_len(int i)
@@ -232,10 +220,8 @@ START_TEST(test_two_processes_lock)
     lwss_tnvm_put("parent", 100, 1);
     usleep(50 * 1000); /* the child is waiting on the lock now */
     lwss_nvm_close();
-    int status = 0;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d",
-                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    int code = lwss_tnvm_wait_ok(pid);
+    ck_assert_msg(code == 0, "child status %d", code);
     close(to_child[1]);
     close(to_parent[0]);
     ck_assert_int_eq(lwss_nvm_open(NULL), 0);
@@ -267,10 +253,8 @@ START_TEST(test_fork_child_cannot_use_parent_image)
         }
         _exit(code);
     }
-    int status = 0;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d",
-                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    int code = lwss_tnvm_wait_ok(pid);
+    ck_assert_msg(code == 0, "child status %d", code);
     lwss_tnvm_put("after-fork", 20, 2);
     lwss_nvm_close();
     ck_assert_int_eq(lwss_nvm_open(NULL), 0);
@@ -300,7 +284,7 @@ END_TEST
 void lwss_tnvm_add_stress(Suite *s)
 {
     TCase *tc = tcase_create("stress");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lwss_tnvm_setup, lwss_tnvm_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_bit_flips_detected);
     tcase_add_test(tc, test_many_saves_many_collections);

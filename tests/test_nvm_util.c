@@ -1,6 +1,7 @@
 /* Helpers shared by the nvm test files, and the nvm suite itself. */
 #include "tests/test_nvm_util.h"
 #include "tests/lwss_test.h"
+#include "pal/flash.h"
 
 #include "lwss/pkcs11_std.h"
 #include "lwss/port.h"
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const lwss_nvm_geometry lwss_tnvm_small = {8u * 512u, 512u};
@@ -31,6 +33,28 @@ void lwss_tnvm_end(void)
     unlink(tnvm_img);
     rmdir(tnvm_dir);
     lwss_nvm_set_path(NULL);
+}
+
+void lwss_tnvm_setup(void)
+{
+    lwss_leak_setup_fds(); /* heap: ASan / valgrind (see the report on mallinfo2) */
+    lwss_tnvm_begin();
+}
+
+void lwss_tnvm_teardown(void)
+{
+    lwss_flash_fault_disarm();
+    lwss_tnvm_end();
+    lwss_leak_teardown_fds();
+}
+
+int lwss_tnvm_wait_ok(pid_t pid)
+{
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) {
+        return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 const char *lwss_tnvm_path(void)

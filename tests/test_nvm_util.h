@@ -7,6 +7,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /** Geometry of the small images the exhaustive tests use (8 x 512 bytes). */
 extern const lwss_nvm_geometry lwss_tnvm_small;
@@ -15,6 +16,12 @@ extern const lwss_nvm_geometry lwss_tnvm_small;
 void lwss_tnvm_begin(void);
 /** Close the image, remove the file and the directory. */
 void lwss_tnvm_end(void);
+/** Checked fixture: leak snapshot (descriptors, threads) + lwss_tnvm_begin(). */
+void lwss_tnvm_setup(void);
+/** Checked fixture: power back on, lwss_tnvm_end(), leak check. */
+void lwss_tnvm_teardown(void);
+/** Wait for child @p pid: its exit code (128 + signal when killed, -1 on error). */
+int lwss_tnvm_wait_ok(pid_t pid);
 /** The image path of this test. */
 const char *lwss_tnvm_path(void);
 

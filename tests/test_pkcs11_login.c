@@ -32,6 +32,9 @@ START_TEST(user_pin_hides_private_objects)
     lwss_p11t_import_key(s, "k", lwss_p11t_ec_key_pem, LWSS_PKCS11_PUBLIC);
     ck_assert_int_eq(C_InitPIN(s, PIN("123456")), CKR_USER_NOT_LOGGED_IN);
     ck_assert_int_eq(C_Login(s, CKU_SO, PIN("0000")), CKR_OK);
+    CK_SESSION_HANDLE ro = CK_INVALID_HANDLE;
+    ck_assert_int_eq(C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &ro),
+                     CKR_SESSION_READ_WRITE_SO_EXISTS);
     ck_assert_int_eq(C_InitPIN(s, PIN("12")), CKR_PIN_LEN_RANGE);
     ck_assert_int_eq(C_InitPIN(s, PIN("123456")), CKR_OK);
     ck_assert_int_eq(C_Logout(s), CKR_OK);

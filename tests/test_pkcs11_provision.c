@@ -165,6 +165,22 @@ START_TEST(import_rsa_der)
 }
 END_TEST
 
+START_TEST(import_ec_der_key)
+{
+    mbedtls_pk_context pk;
+    lwss_p11t_parse_key(lwss_p11t_ec_key_pem, &pk);
+    uint8_t der[200];
+    int n = mbedtls_pk_write_key_der(&pk, der, sizeof(der));
+    ck_assert_int_gt(n, 0);
+    mbedtls_pk_free(&pk);
+    const char *key = write_input("dev.der", der + sizeof(der) - n, (size_t)n);
+    const char *crt = write_input("dev.crt", lwss_p11t_ec_crt_pem, strlen(lwss_p11t_ec_crt_pem));
+    int rc = run_cli("import", "--cert", crt, "--key", key, NULL);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, g_err);
+    check_device_credentials(lwss_p11t_ec_crt_pem, CKM_ECDSA);
+}
+END_TEST
+
 START_TEST(bad_input_leaves_image)
 {
     const char *crt = write_input("dev.crt", lwss_p11t_ec_crt_pem, strlen(lwss_p11t_ec_crt_pem));
@@ -252,6 +268,33 @@ START_TEST(pin_protects_image)
 }
 END_TEST
 
+/* A failure half-way (the store refuses the second object) changes nothing:
+ * the CLI writes into a staged copy and only renames it on success. */
+START_TEST(failure_half_way_leaves_image)
+{
+    const char *crt = write_input("dev.crt", lwss_p11t_ec_crt_pem, strlen(lwss_p11t_ec_crt_pem));
+    const char *key = write_input("dev.key", lwss_p11t_ec_key_pem, strlen(lwss_p11t_ec_key_pem));
+    ck_assert_int_eq(run_cli("import", "--root-ca", crt, NULL), 0);
+    size_t before_len = 0;
+    uint8_t *before = lwss_p11t_read_file(lwss_p11t_image(), &before_len);
+    ck_assert_ptr_nonnull(before);
+    setenv("LWSS_NVM_MAX_OBJECTS", "2", 1); /* room for the private key only */
+    int rc = run_cli("import", "--cert", crt, "--key", key, NULL);
+    unsetenv("LWSS_NVM_MAX_OBJECTS");
+    ck_assert_msg(rc == 3, "exit %d: %s", rc, g_err);
+    ck_assert_msg(strstr(g_err, "CKR_DEVICE_MEMORY") != NULL, "%s", g_err);
+    ck_assert_msg(strstr(g_err, "nothing was changed") != NULL, "%s", g_err);
+    size_t after_len = 0;
+    uint8_t *after = lwss_p11t_read_file(lwss_p11t_image(), &after_len);
+    ck_assert_ptr_nonnull(after);
+    ck_assert(after_len == before_len && memcmp(before, after, before_len) == 0);
+    free(before);
+    free(after);
+    ck_assert_int_eq(run_cli("show", NULL), 0);
+    ck_assert_msg(strstr(g_out, "1 object(s)") != NULL, "%s", g_out);
+}
+END_TEST
+
 Suite *pkcs11_provision_suite(void);
 
 Suite *pkcs11_provision_suite(void)
@@ -262,9 +305,11 @@ Suite *pkcs11_provision_suite(void)
     tcase_add_checked_fixture(tc, lwss_p11t_setup_uninit, lwss_p11t_teardown);
     tcase_add_test(tc, import_ec_everything);
     tcase_add_test(tc, import_rsa_der);
+    tcase_add_test(tc, import_ec_der_key);
     tcase_add_test(tc, bad_input_leaves_image);
     tcase_add_test(tc, generate_csr_signed_by_token);
     tcase_add_test(tc, pin_protects_image);
+    tcase_add_test(tc, failure_half_way_leaves_image);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -27,6 +27,8 @@
 
 static lwss_tt_server server;
 static int client_fd = -1;
+static const int *server_suites; /* for the next start_server() */
+static int server_stall_ms;       /* for the next start_server() */
 
 static void use_token(const char *root, const char *cert, const char *key)
 {
@@ -64,6 +66,8 @@ static void start_server(const char *cert, const char *key, int require_client, 
     server.require_client_cert = require_client;
     server.alpn = alpn;
     server.connections = 1;
+    server.suites = server_suites;
+    server.stall_ms = server_stall_ms;
     client_fd = sv[0];
     ck_assert_int_eq(lwss_tt_server_start(&server), 0);
 }
@@ -259,6 +263,49 @@ START_TEST(mutual_auth_rsa)
 }
 END_TEST
 
+START_TEST(address_as_server_name)
+{
+    lwss_tls_options opts = {.sni = "192.0.2.1"};
+    start_server("server.crt", "server.key", 1, NULL);
+    lwss_tls_conn *c = NULL;
+    ck_assert_int_eq(connect_opts(&c, &opts), 0);
+    echo_ok(c, 3);
+    finish(c);
+}
+END_TEST
+
+START_TEST(rsa_server_certificate)
+{
+    use_token("ca.crt", "client-rsa.crt", "client-rsa.key");
+    start_server("server-rsa.crt", "server-rsa.key", 1, NULL);
+    lwss_tls_conn *c = NULL;
+    lwss_tls_options opts = {.sni = "echo.lwss.test"};
+    ck_assert_int_eq(connect_opts(&c, &opts), 0);
+    ck_assert_ptr_nonnull(strstr(mbedtls_ssl_get_ciphersuite(&c->ssl), "ECDHE-RSA"));
+    echo_ok(c, 100);
+    finish(c);
+}
+END_TEST
+
+/* A server that only speaks CBC / SHA-1 suites: refused unless legacy suites are allowed. */
+START_TEST(legacy_suites_only_when_configured)
+{
+    static const int cbc_only[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, 0};
+    lwss_tls_options opts = {.sni = "echo.lwss.test"};
+    for (int legacy = 0; legacy < 2; legacy++) {
+        ck_assert_int_eq(lwss_tls_allow_legacy_suites(legacy), 0);
+        server_suites = cbc_only;
+        start_server("server.crt", "server.key", 1, NULL);
+        server_suites = NULL;
+        lwss_tls_conn *c = NULL;
+        ck_assert_int_eq(connect_opts(&c, &opts), legacy ? 0 : TLS_SOCKETS_HANDSHAKE_ERROR);
+        if (c != NULL) echo_ok(c, 10);
+        finish(c);
+        lwss_tls_allow_legacy_suites(0);
+    }
+}
+END_TEST
+
 /* Verification failures: the right code, nothing left allocated. */
 static void expect_connect_fails(const char *cert, const char *key, const lwss_tls_options *opts,
                                  int32_t code)
@@ -282,6 +329,9 @@ START_TEST(untrusted_expired_wrong_name)
     /* no SNI: the peer address must be an iPAddress SAN of the certificate */
     lwss_tls_options none = {0};
     expect_connect_fails("wrong-name.crt", "wrong-name.key", &none, TLS_SOCKETS_SERVER_UNVERIFIED);
+    /* an address as the name: checked against the iPAddress SAN too */
+    lwss_tls_options ip_name = {.sni = "192.0.2.99"};
+    expect_connect_fails("server.crt", "server.key", &ip_name, TLS_SOCKETS_SERVER_UNVERIFIED);
     ck_assert_str_ne(lwss_last_error(), "");
 }
 END_TEST
@@ -443,8 +493,9 @@ END_TEST
  * retries with the same data complete, nothing is lost or doubled. */
 START_TEST(nonblocking_send_backpressure)
 {
+    server_stall_ms = 300;
     start_server("server.crt", "server.key", 1, NULL);
-    server.stall_ms = 300;
+    server_stall_ms = 0;
     lwss_tls_conn *c = NULL;
     lwss_tls_options opts = {.sni = "echo.lwss.test"};
     ck_assert_int_eq(connect_opts(&c, &opts), 0);
@@ -538,6 +589,9 @@ Suite *tls_engine_suite(void)
     tcase_set_timeout(e, 30);
     tcase_add_test(e, mutual_auth_ec);
     tcase_add_test(e, mutual_auth_rsa);
+    tcase_add_test(e, address_as_server_name);
+    tcase_add_test(e, rsa_server_certificate);
+    tcase_add_test(e, legacy_suites_only_when_configured);
     tcase_add_test(e, untrusted_expired_wrong_name);
     tcase_add_test(e, trusted_option_replaces_roots);
     tcase_add_test(e, no_roots_is_unverified);

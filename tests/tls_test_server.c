@@ -115,6 +115,9 @@ static int server_setup(server_state *st)
                                                                 : MBEDTLS_SSL_VERIFY_NONE);
     mbedtls_ssl_conf_session_tickets_cb(&st->conf, ticket_write, ticket_parse, st);
     mbedtls_ssl_conf_session_cache(&st->conf, st, cache_get, cache_set);
+    if (s->suites != NULL) {
+        mbedtls_ssl_conf_ciphersuites(&st->conf, s->suites);
+    }
     if (s->alpn != NULL) {
         st->alpn[0] = s->alpn;
         ret = mbedtls_ssl_conf_alpn_protocols(&st->conf, st->alpn);

@@ -23,6 +23,7 @@ typedef struct lwss_tt_server {
     const char *alpn;             /**< protocol the server accepts, or NULL */
     int connections;              /**< handshakes to serve on fd (1), or accept() on fd when > 1 */
     int stall_ms;                 /**< wait this long after the handshake before reading */
+    const int *suites;            /**< 0-terminated suites the server allows, or NULL (defaults) */
     /* results */
     int handshakes_ok;            /**< handshakes completed */
     int resumed;                  /**< of which resumed */

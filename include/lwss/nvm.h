@@ -98,10 +98,10 @@ void lwss_nvm_close(void);
  * loss at any point leaves the old or the new object, never a mix.  Handles
  * are valid until lwss_nvm_close(); a replaced object keeps its handle.
  * @return a non-zero handle, or 0 on failure: lwss_nvm_last_status() gives
- *         LWSS_ERR_INVAL (bad meta, empty or too large a value for one
- *         sector), LWSS_NVM_ERR_FULL (image or object limit full; nothing
- *         lost), LWSS_ERR_STATE (not open), LWSS_ERR_IO; detail in
- *         lwss_last_error().
+ *         LWSS_ERR_INVAL (bad meta, class LWSS_NVM_ANY_CLASS, empty value
+ *         or one too large for a sector), LWSS_NVM_ERR_FULL (image or object
+ *         limit full; nothing lost), LWSS_ERR_STATE (not open),
+ *         LWSS_ERR_IO; detail in lwss_last_error().
  */
 uint32_t lwss_nvm_save(const lwss_nvm_meta *meta, const uint8_t *data, size_t len);
 

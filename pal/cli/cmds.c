@@ -142,9 +142,13 @@ int lwss_nvm_cli_list(const cli_opts *o)
     return CLI_OK;
 }
 
-static const char *state_name(uint8_t state)
+/* "salvaged": header damaged, records recovered, collected first. */
+static const char *state_name(const lwss_store_sector *sec)
 {
-    return state == LWSS_SEC_FREE ? "free" : state == LWSS_SEC_USED ? "used" : "dirty";
+    if (sec->state == LWSS_SEC_USED) {
+        return sec->salvage ? "salvaged" : "used";
+    }
+    return sec->state == LWSS_SEC_FREE ? "free" : "dirty";
 }
 
 int lwss_nvm_cli_sectors(const cli_opts *o)
@@ -160,7 +164,7 @@ int lwss_nvm_cli_sectors(const cli_opts *o)
     } else {
         printf("image %s: %u bytes, %u sectors of %u bytes\n", o->image, st->size, st->nsec,
                st->ssize);
-        printf("%-6s %-6s %8s %6s %8s %7s %8s\n", "SECTOR", "STATE", "SEQ", "FILL", "LIVE",
+        printf("%-6s %-8s %8s %6s %8s %7s %8s\n", "SECTOR", "STATE", "SEQ", "FILL", "LIVE",
                "RECORDS", "ERASES");
     }
     for (uint32_t s = 0; s < st->nsec; s++) {
@@ -170,13 +174,13 @@ int lwss_nvm_cli_sectors(const cli_opts *o)
         if (o->json) {
             printf("%s{\"index\":%u,\"state\":\"%s\",\"seq\":%u,\"fill_pct\":%.1f,"
                    "\"used_bytes\":%u,\"live_bytes\":%u,\"records\":%u,\"erase_count\":",
-                   s ? "," : "", s, state_name(sec->state), sec->seq, fill, used,
+                   s ? "," : "", s, state_name(sec), sec->seq, fill, used,
                    sec->live_bytes, sec->records);
             sec->count_known ? printf("%u}", sec->erase_count) : printf("null}");
         } else {
             char erases[16];
             snprintf(erases, sizeof(erases), sec->count_known ? "%u" : "?", sec->erase_count);
-            printf("%-6u %-6s %8u %5.1f%% %8u %7u %8s%s\n", s, state_name(sec->state), sec->seq,
+            printf("%-6u %-8s %8u %5.1f%% %8u %7u %8s%s\n", s, state_name(sec), sec->seq,
                    fill, sec->live_bytes, sec->records, erases,
                    (int)s == st->head ? "  <- head" : "");
         }

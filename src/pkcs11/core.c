@@ -149,6 +149,21 @@ CK_RV C_GetInfo(CK_INFO_PTR pInfo)
     return CKR_OK;
 }
 
+/* The PKCS #11 list convention: NULL asks for the count, a short buffer
+ * gets CKR_BUFFER_TOO_SMALL with the count, otherwise the list. */
+static CK_RV answer_list(const CK_ULONG *items, CK_ULONG n, CK_ULONG *out, CK_ULONG_PTR count)
+{
+    if (out != NULL && *count < n) {
+        *count = n;
+        return CKR_BUFFER_TOO_SMALL;
+    }
+    if (out != NULL) {
+        memcpy(out, items, n * sizeof(*items));
+    }
+    *count = n;
+    return CKR_OK;
+}
+
 CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
 {
     (void)tokenPresent; /* the token is always present */
@@ -159,17 +174,8 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
     if (pulCount == NULL) {
         return CKR_ARGUMENTS_BAD;
     }
-    if (pSlotList == NULL) {
-        *pulCount = 1;
-        return CKR_OK;
-    }
-    if (*pulCount < 1) {
-        *pulCount = 1;
-        return CKR_BUFFER_TOO_SMALL;
-    }
-    pSlotList[0] = LWSS_P11_SLOT_ID;
-    *pulCount = 1;
-    return CKR_OK;
+    static const CK_ULONG slots[1] = {LWSS_P11_SLOT_ID};
+    return answer_list(slots, 1, pSlotList, pulCount);
 }
 
 static CK_RV check_slot(CK_SLOT_ID slot)
@@ -242,19 +248,11 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
     if (pulCount == NULL) {
         return CKR_ARGUMENTS_BAD;
     }
-    if (pMechanismList == NULL) {
-        *pulCount = MECH_COUNT;
-        return CKR_OK;
-    }
-    if (*pulCount < MECH_COUNT) {
-        *pulCount = MECH_COUNT;
-        return CKR_BUFFER_TOO_SMALL;
-    }
+    CK_ULONG types[MECH_COUNT];
     for (size_t i = 0; i < MECH_COUNT; i++) {
-        pMechanismList[i] = g_mechs[i].type;
+        types[i] = g_mechs[i].type;
     }
-    *pulCount = MECH_COUNT;
-    return CKR_OK;
+    return answer_list(types, MECH_COUNT, pMechanismList, pulCount);
 }
 
 CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR pInfo)

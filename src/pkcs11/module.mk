@@ -27,8 +27,11 @@ $(PROVISION_BIN): $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A) $(PKG_LIBS)
 
 TEST_SRCS   += $(wildcard tests/test_pkcs11_*.c)
-UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision
+UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision \
+               pkcs11_interop
 TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)
+VALGRIND_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads
+TSAN_SUITES     += pkcs11_threads pkcs11_objects
 
 # Interop with OpenSC pkcs11-tool, openssl and p11-kit (a shell script run by `make test`).
 PKCS11_PROBE := $(BUILD)/tests/lwss-p11kit-probe
@@ -52,10 +55,9 @@ $(BENCH_PKCS11): tests/bench/bench_pkcs11.c $(PKCS11_LIB_A)
 # libFuzzer targets (issue 8): C_CreateObject templates and provisioning input.
 # The token, the store and the error/entropy helpers are rebuilt with clang and
 # coverage so the fuzzer sees inside them; each runs PKCS11_FUZZ_SECONDS in `make test`.
-# (-Wno-error: clang warns where gcc does not, e.g. pal/pal.c:81; shown, not fatal.)
 PKCS11_FUZZ_CC      ?= clang
 PKCS11_FUZZ_SECONDS ?= 15
-PKCS11_FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fPIC $(WARN) -Wno-error -I. -Iinclude $(PKG_CFLAGS) \
+PKCS11_FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fPIC $(WARN) -I. -Iinclude $(PKG_CFLAGS) \
                        -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 PKCS11_FUZZ_LIBSRCS := $(wildcard src/pkcs11/*.c) $(wildcard pal/*.c) lwip_port/error.c \
                        lwip_port/entropy.c

@@ -114,6 +114,9 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
     if (!(flags & CKF_SERIAL_SESSION)) {
         return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
     }
+    if (!(flags & CKF_RW_SESSION) && lwss_p11_login_state() == CKU_SO) {
+        return CKR_SESSION_READ_WRITE_SO_EXISTS; /* the SO works in R/W sessions only */
+    }
     pthread_once(&g_sessions_once, sessions_init_once);
     /* Lock order everywhere: a session, then the table lock. */
     rv = CKR_SESSION_COUNT;

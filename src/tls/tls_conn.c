@@ -10,6 +10,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 
+#include <arpa/inet.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +55,6 @@ static const int legacy_hashes[] = {MBEDTLS_MD_SHA512, MBEDTLS_MD_SHA384, MBEDTL
 int lwss_tls_allow_legacy_suites(int on)
 {
     return atomic_exchange(&legacy_suites, on ? 1 : 0);
-}
-
-const int *lwss_tls_suites(void)
-{
-    return atomic_load(&legacy_suites) ? legacy_suites_list : modern_suites;
 }
 
 static void conn_free(lwss_tls_conn *c)
@@ -120,12 +116,13 @@ static int copy_alpn(lwss_tls_conn *c, const lwss_tls_options *opts)
     return mbedtls_ssl_conf_alpn_protocols(&c->conf, (const char **)c->alpn);
 }
 
-/* Without SNI there is no name to check, so the peer address must be in
- * the certificate's iPAddress SAN: never an unchecked identity. */
+/* Without a host name to check, the peer address (or the address given as
+ * the name) must be in the certificate's iPAddress SAN: never an unchecked
+ * identity. */
 static int verify_peer_ip(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
     const lwss_tls_conn *c = ctx;
-    if (depth == 0 && c->verify_ip && !lwss_tls_cert_has_ip(crt, c->peer_ip)) {
+    if (depth == 0 && c->verify_ip && !lwss_tls_cert_has_ip(crt, c->verify_ip_addr)) {
         *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
     }
     return 0;
@@ -211,16 +208,21 @@ static int32_t configure(lwss_tls_conn *c, const lwss_tls_options *opts)
 
 static int32_t setup_context(lwss_tls_conn *c, const lwss_tls_options *opts)
 {
+    /* An address given as the name is checked against the iPAddress SAN,
+     * and not sent as SNI (RFC 6066 allows host names only). */
+    struct in_addr literal;
+    int sni_is_ip = opts->sni != NULL && inet_pton(AF_INET, opts->sni, &literal) == 1;
+    c->verify_ip = opts->sni == NULL || sni_is_ip;
+    c->verify_ip_addr = sni_is_ip ? literal.s_addr : c->peer_ip;
     mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
     int ret = mbedtls_ssl_setup(&c->ssl, &c->conf);
-    if (ret == 0 && opts->sni != NULL) {
+    if (ret == 0 && opts->sni != NULL && !sni_is_ip) {
         ret = mbedtls_ssl_set_hostname(&c->ssl, opts->sni);
     }
     if (ret != 0) {
         return lwss_tls_record_error(c, ret, ret == MBEDTLS_ERR_SSL_ALLOC_FAILED
                                      ? TLS_SOCKETS_ENOMEM : TLS_SOCKETS_INIT_ERROR, "setup");
     }
-    c->verify_ip = opts->sni == NULL;
     mbedtls_ssl_set_verify(&c->ssl, verify_peer_ip, c);
     lwss_tls_bio_attach(c);
     make_cache_key(c, opts->sni);

@@ -55,7 +55,8 @@ struct lwss_tls_conn {
     uint32_t peer_ip;
     uint16_t peer_port;
     int no_resume;
-    int verify_ip;                 /* no SNI: check the peer IP against the SAN */
+    int verify_ip;                 /* no host name: check an address against the SAN */
+    uint32_t verify_ip_addr;       /* that address (network order) */
     unsigned char cache_key[32];   /* peer + trust fingerprint for the session cache */
     size_t write_committed;        /* plaintext bytes of a record built but not yet reported */
     uint64_t committed_hash;       /* FNV-1a of those bytes: recognises the caller's retry */
@@ -130,8 +131,6 @@ size_t lwss_tls_keylog_format(char *line, size_t size, const unsigned char clien
 int32_t lwss_tls_connect_io(lwss_tls_conn **out, int fd, const lwss_tls_io *io,
                             const lwss_tls_options *opts, uint32_t timeout_ms, uint32_t peer_ip,
                             uint16_t peer_port);
-/* Suites offered (0-terminated) under the current legacy setting. */
-const int *lwss_tls_suites(void);
 CK_FUNCTION_LIST_PTR lwss_tls_token_functions(void);
 void lwss_tls_conn_free(lwss_tls_conn *c);
 

@@ -92,6 +92,20 @@ openssl x509 -in rsa.crt -pubkey -noout > rsa.pub
 openssl dgst -sha256 -verify rsa.pub -signature rsa.sig data > /dev/null || fail "RSA verify"
 ok "RSA-PKCS signature verified by openssl"
 
+# PIN policy through a standard client: init token (sets the SO PIN), init the
+# user PIN; from then on private objects need that PIN
+export LWSS_NVM=$T/pin.img
+p11 --init-token --label "lwss pin test" --so-pin 87654321 > it.txt 2>&1 || fail "init-token"
+p11 --init-pin --login --so-pin 87654321 --pin 246810 > ip.txt 2>&1 || fail "init-pin"
+p11 -L 2>&1 | grep -q "token label *: lwss pin test" || fail "token label after init-token"
+p11 -L 2>&1 | grep -q "login required" || fail "login required flag"
+p11 --login --pin 246810 --keypairgen --key-type EC:prime256v1 --id 05 > k.txt 2>&1 \
+    || fail "keypairgen with the user PIN"
+p11 -O 2>&1 | grep -q "Private Key Object" && fail "private key visible without login"
+p11 --login --pin 246810 -O 2>&1 | grep -q "Private Key Object" || fail "private key after login"
+p11 --login --pin 0000 -O > w2.txt 2>&1 && fail "the old default PIN still works"
+ok "init-token / init-pin / login-required policy"
+
 "$PROBE" "$MODULE" > probe.txt 2>&1 || { cat probe.txt; fail "p11-kit load"; }
 grep -q "token: lwss" probe.txt && grep -q "mechanisms: 6" probe.txt || fail "p11-kit answers"
 ok "loaded through p11-kit ($(grep objects: probe.txt))"
