@@ -3,10 +3,9 @@
  * another thread waking a blocked TLS Recv, and the callback on close_notify.
  * Uses the TLS suites' provisioning helpers (tests/tls_rig_util.h). */
 #include "lwss_test.h"
+#include "sockets_rig_util.h"
 #include "tls_rig_util.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,35 +35,18 @@ static Socket_t connect_tls(uint32_t recv_ms)
     return s;
 }
 
-static atomic_int wakeups;
-
-static void on_wakeup(Socket_t s)
-{
-    (void)s;
-    atomic_fetch_add(&wakeups, 1);
-}
-
-static int wait_wakeups(int n, unsigned ms)
-{
-    uint64_t deadline = lwss_test_now_ms() + ms;
-    while (atomic_load(&wakeups) < n && lwss_test_now_ms() < deadline) {
-        usleep(2000);
-    }
-    return atomic_load(&wakeups);
-}
-
 START_TEST(wakeup_fires_for_buffered_plaintext)
 {
     Socket_t s = connect_tls(2000);
-    atomic_store(&wakeups, 0);
-    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)on_wakeup,
+    lwss_st_wakeups_reset(s);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)lwss_st_on_wakeup,
                                         sizeof(void *)), 0);
     uint8_t out[3000], in[3000];
     for (size_t i = 0; i < sizeof(out); i++) {
         out[i] = (uint8_t)(i * 7u);
     }
     ck_assert_int_eq(SOCKETS_Send(s, out, sizeof(out), 0), (int32_t)sizeof(out));
-    ck_assert_int_eq(wait_wakeups(1, 3000), 1);
+    ck_assert_int_eq(lwss_st_wait_wakeups(1, 3000), 1);
     /* Read a little at a time: the rest of the record sits decrypted in the
      * TLS layer, so every Recv must be followed by another wakeup. */
     size_t got = 0;
@@ -75,7 +57,7 @@ START_TEST(wakeup_fires_for_buffered_plaintext)
         got += (size_t)n;
         if (got < sizeof(in)) {
             expected++;
-            ck_assert_msg(wait_wakeups(expected, 2000) >= expected,
+            ck_assert_msg(lwss_st_wait_wakeups(expected, 2000) >= expected,
                           "no wakeup with %zu bytes still to read", sizeof(in) - got);
         }
     }
@@ -87,48 +69,25 @@ END_TEST
 START_TEST(close_notify_wakes_once)
 {
     Socket_t s = connect_tls(2000);
-    atomic_store(&wakeups, 0);
-    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)on_wakeup,
+    lwss_st_wakeups_reset(s);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)lwss_st_on_wakeup,
                                         sizeof(void *)), 0);
     lwss_tr_echo(s, 100, 3);
-    int before = atomic_load(&wakeups);
+    int before = lwss_st_wakeups();
     ck_assert_int_eq(SOCKETS_Shutdown(s, SOCKETS_SHUT_WR), 0); /* the echo server closes in turn */
-    ck_assert_int_ge(wait_wakeups(before + 1, 3000), before + 1);
+    ck_assert_int_ge(lwss_st_wait_wakeups(before + 1, 3000), before + 1);
     char b[16];
     ck_assert_int_eq(SOCKETS_Recv(s, b, sizeof(b), 0), SOCKETS_ECLOSED);
-    int after = atomic_load(&wakeups);
+    int after = lwss_st_wakeups();
     usleep(200 * 1000);
-    ck_assert_int_eq(atomic_load(&wakeups), after);
+    ck_assert_int_eq(lwss_st_wakeups(), after);
     ck_assert_int_eq(SOCKETS_Close(s), 0);
 }
 END_TEST
 
-typedef struct {
-    Socket_t s;
-    int32_t result;
-    uint64_t returned_at;
-} blocked_recv;
-
-static void *recv_blocked(void *arg)
-{
-    blocked_recv *br = arg;
-    char b[16];
-    br->result = SOCKETS_Recv(br->s, b, sizeof(b), 0);
-    br->returned_at = lwss_test_now_ms();
-    return NULL;
-}
-
 START_TEST(close_from_another_thread_wakes_tls_recv)
 {
-    blocked_recv br = {.s = connect_tls(0)}; /* 0: wait forever */
-    pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, recv_blocked, &br), 0);
-    usleep(300 * 1000);
-    uint64_t closed_at = lwss_test_now_ms();
-    ck_assert_int_eq(SOCKETS_Close(br.s), 0);
-    pthread_join(t, NULL);
-    ck_assert_int_eq(br.result, SOCKETS_ECLOSED);
-    ck_assert_uint_lt(br.returned_at - closed_at, 500);
+    lwss_st_check_close_wakes_recv(connect_tls(0)); /* 0: wait forever */
 }
 END_TEST
 
