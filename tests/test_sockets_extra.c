@@ -199,6 +199,32 @@ START_TEST(close_after_eof_releases_the_event_thread)
 }
 END_TEST
 
+static atomic_int self_close_result = 1;
+
+static void close_self(Socket_t s)
+{
+    char b[8];
+    (void)SOCKETS_Recv(s, b, sizeof(b), 0);
+    atomic_store(&self_close_result, SOCKETS_Close(s));
+}
+
+/* A callback may read from and close its own socket. */
+START_TEST(callback_closes_its_own_socket)
+{
+    Socket_t s = lwss_st_connect_echo(1000, 1000);
+    atomic_store(&self_close_result, 1);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)close_self,
+                                        sizeof(void *)), 0);
+    lwss_st_send_all(s, "bye", 3);
+    uint64_t deadline = lwss_test_now_ms() + 2000;
+    while (atomic_load(&self_close_result) == 1 && lwss_test_now_ms() < deadline) {
+        usleep(2000);
+    }
+    ck_assert_int_eq(atomic_load(&self_close_result), 0);
+    ck_assert_int_eq(SOCKETS_Close(s), SOCKETS_EINVAL); /* already closed by the callback */
+}
+END_TEST
+
 static atomic_int slow_in_callback;
 static atomic_int slow_done;
 
@@ -406,6 +432,7 @@ Suite *sockets_extra_suite(void)
     tcase_add_test(tc, orderly_close_gives_eclosed);
     tcase_add_test(tc, wakeup_callback_edges);
     tcase_add_test(tc, close_after_eof_releases_the_event_thread);
+    tcase_add_test(tc, callback_closes_its_own_socket);
     tcase_add_test(tc, close_waits_for_running_callback);
     tcase_add_test(tc, default_timeouts_are_applied);
     tcase_add_test(tc, keepalive_options_reach_lwip);
