@@ -10,9 +10,32 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* glibc counts chunks held in its per-thread cache (tcache) as in use, so a
+ * malloc/free pair inside a test can read as growth, depending on what the
+ * parent process left in the cache before forking (seen: +48 bytes in
+ * whichever test ran last in this suite).  Filling every small cache bin
+ * first makes such pairs neutral; the price is that a few small leaks hide
+ * from mallinfo, which is why these suites also run under LeakSanitizer
+ * (SAN=1) and valgrind (VALGRIND_SUITES).  The runner-wide fix would be
+ * GLIBC_TUNABLES=glibc.malloc.tcache_count=0. */
+static void fill_malloc_cache(void)
+{
+    enum { PER_BIN = 7, MAX_SMALL = 1040 };
+    void *held[PER_BIN];
+    for (size_t size = 8; size <= MAX_SMALL; size += 16) {
+        for (int i = 0; i < PER_BIN; i++) {
+            held[i] = malloc(size);
+        }
+        for (int i = 0; i < PER_BIN; i++) {
+            free(held[i]);
+        }
+    }
+}
+
 void lwss_st_unit_setup(void)
 {
-    ck_assert(1);
+    ck_assert(1); /* Check's first assertion allocates its message buffer */
+    fill_malloc_cache();
     lwss_leak_setup();
 }
 

@@ -7,8 +7,9 @@
 
 #include "iot_secure_sockets.h"
 
-/** Fixture for unit tests: lwss_leak_setup() after one Check assertion, so that
- *  Check's own first-assertion allocation is not counted as a leak. */
+/** Fixture for unit tests: lwss_leak_setup() after one Check assertion (Check
+ *  allocates on the first) and with glibc's malloc cache filled (chunks it
+ *  caches count as in use), so neither reads as a leak. */
 void lwss_st_unit_setup(void);
 /** Fixture: inside the rig, with the echo server; fd/thread leak snapshot. */
 void lwss_st_setup(void);
