@@ -75,6 +75,10 @@ include $(sort $(wildcard pal/module.mk src/module.mk src/*/module.mk echo_serve
 include tests/module.mk
 include $(wildcard tests/bench/module.mk)
 
+# After every fragment, so that all of TEST_TARGETS is known.
+test: test-begin test-unit test-rig $(TEST_TARGETS)
+	@awk '{p+=$$1; f+=$$2} END {printf "lwss: %d passed, %d failed\n", p, f}' $(LWSS_TEST_SUMMARY)
+
 LIB_OBJS := $(call OBJ,$(LIB_SRCS))
 
 $(BUILD)/obj/%.o: %.c

@@ -193,16 +193,27 @@ static int flash_attach(lwss_flash *fl, const char *path, unsigned flags, uint32
     if (writable && (flags & LWSS_FLASH_CREATE)) {
         oflags |= O_CREAT;
     }
-    fl->fd = open(path, oflags, 0600);
-    if (fl->fd < 0) {
-        return lwss_set_error(errno == EACCES ? LWSS_ERR_PERM : LWSS_ERR_IO,
-                              "nvm: cannot open %s: %s", path, strerror(errno));
+    /* A tool may replace the image by rename while we wait for the lock
+     * (lwss-provision does): then the locked inode is no longer the image,
+     * so open the path again. */
+    struct stat st, now;
+    for (int tries = 0;; tries++) {
+        fl->fd = open(path, oflags, 0600);
+        if (fl->fd < 0) {
+            return lwss_set_error(errno == EACCES ? LWSS_ERR_PERM : LWSS_ERR_IO,
+                                  "nvm: cannot open %s: %s", path, strerror(errno));
+        }
+        int ret = lock_bounded(fl->fd, writable, lock_ms, path);
+        if (ret != 0) {
+            return ret;
+        }
+        if (tries == 8 || fstat(fl->fd, &st) != 0 || stat(path, &now) != 0 ||
+            (st.st_ino == now.st_ino && st.st_dev == now.st_dev)) {
+            break;
+        }
+        close(fl->fd);
+        fl->fd = -1;
     }
-    int ret = lock_bounded(fl->fd, writable, lock_ms, path);
-    if (ret != 0) {
-        return ret;
-    }
-    struct stat st;
     if (fstat(fl->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         return lwss_set_error(LWSS_ERR_INVAL, "nvm: %s is not a regular file", path);
     }

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,28 @@ static int parse_args(int argc, char **argv, prov_args *a)
         }
     }
     return a->command == NULL ? usage() : 0;
+}
+
+/* Exclusive lock on an existing image, waiting as the store does
+ * (LWSS_NVM_LOCK_MS).  Returns the descriptor, -1 when there is no image
+ * yet, -2 after reporting an error. */
+static int lock_image(const char *image)
+{
+    int fd = open(image, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        return errno == ENOENT ? -1 : (prov_fail("%s: cannot open: %s", image, strerror(errno)), -2);
+    }
+    const char *ms = getenv("LWSS_NVM_LOCK_MS");
+    long wait_ms = ms != NULL ? strtol(ms, NULL, 10) : LWSS_NVM_DEFAULT_LOCK_MS;
+    for (long waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += 5) {
+        if (waited >= wait_ms) {
+            close(fd);
+            prov_fail("%s: the image is locked by another process", image);
+            return -2;
+        }
+        usleep(5000);
+    }
+    return fd;
 }
 
 /* Copy the image (if any) to a temp file beside it, mode 0600. */
@@ -154,8 +177,17 @@ static int write_staged(prov_args *a)
     if (importing && prov_load_inputs(&a->in) != 0) {
         return 1;
     }
+    /* Hold the image's lock from the copy to the rename, so that no other
+     * process writes to it in between (its writes would be lost). */
+    int lock_fd = lock_image(a->image);
+    if (lock_fd == -2) {
+        return 1;
+    }
     char tmp[4096];
     if (strlen(a->image) > sizeof(tmp) - 32 || stage_copy(a->image, tmp, sizeof(tmp)) != 0) {
+        if (lock_fd >= 0) {
+            close(lock_fd);
+        }
         return prov_fail("%s: cannot stage the image", a->image);
     }
     CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
@@ -167,6 +199,9 @@ static int write_staged(prov_args *a)
     if (ret != 0) {
         unlink(tmp);
         fprintf(stderr, "lwss-provision: nothing was changed in %s\n", a->image);
+    }
+    if (lock_fd >= 0) {
+        close(lock_fd); /* releases the lock */
     }
     return ret;
 }
