@@ -16,8 +16,9 @@
  * whichever test ran last in this suite).  Filling every small cache bin
  * first makes such pairs neutral; the price is that a few small leaks hide
  * from mallinfo, which is why these suites also run under LeakSanitizer
- * (SAN=1) and valgrind (VALGRIND_SUITES).  The runner-wide fix would be
- * GLIBC_TUNABLES=glibc.malloc.tcache_count=0. */
+ * (SAN=1) and valgrind (VALGRIND_SUITES).  `make test` runs with
+ * GLIBC_TUNABLES=glibc.malloc.tcache_count=0, where this fills nothing and
+ * hides nothing; it matters when the runner is started by hand. */
 static void fill_malloc_cache(void)
 {
     enum { PER_BIN = 7, MAX_SMALL = 1040 };

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "iot_secure_sockets.h"
+#include "lwss/sockets.h"
 
 static void setup(void)
 {
@@ -91,6 +92,27 @@ START_TEST(close_from_another_thread_wakes_tls_recv)
 }
 END_TEST
 
+START_TEST(alpn_choice_is_reported)
+{
+    Socket_t s = SOCKETS_Socket(SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP);
+    const char *alpn[] = {"x-amzn-mqtt-ca"};
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_REQUIRE_TLS, NULL, 0), 0);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_SERVER_NAME_INDICATION, "echo.lwss.test",
+                                        strlen("echo.lwss.test")), 0);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_ALPN_PROTOCOLS, alpn, 1), 0);
+    char name[32];
+    ck_assert_int_eq(lwss_socket_alpn(s, name, sizeof(name)), 0); /* not connected yet */
+    SocketsSockaddr_t a = lwss_tr_peer(lwss_tr_tls_port());
+    ck_assert_int_eq(SOCKETS_Connect(s, &a, sizeof(a)), 0);
+    ck_assert_int_eq(lwss_socket_alpn(s, name, sizeof(name)), (int32_t)strlen(alpn[0]));
+    ck_assert_str_eq(name, alpn[0]);
+    ck_assert_int_eq(lwss_socket_alpn(s, name, 5), SOCKETS_EINVAL); /* too small */
+    ck_assert_int_eq(lwss_socket_alpn(s, NULL, 5), SOCKETS_EINVAL);
+    ck_assert_int_eq(SOCKETS_Close(s), 0);
+    ck_assert_int_eq(lwss_socket_alpn(s, name, sizeof(name)), SOCKETS_EINVAL);
+}
+END_TEST
+
 Suite *sockets_tls_suite(void);
 
 Suite *sockets_tls_suite(void)
@@ -102,6 +124,7 @@ Suite *sockets_tls_suite(void)
     tcase_add_test(tc, wakeup_fires_for_buffered_plaintext);
     tcase_add_test(tc, close_notify_wakes_once);
     tcase_add_test(tc, close_from_another_thread_wakes_tls_recv);
+    tcase_add_test(tc, alpn_choice_is_reported);
     suite_add_tcase(s, tc);
     return s;
 }
