@@ -36,6 +36,15 @@ uint32_t lwss_sockets_connect_timeout(void);
 int32_t lwss_socket_tls_error(Socket_t s, char *msg, size_t len);
 
 /**
+ * The protocol the server chose by ALPN on a connected TLS socket.
+ * @param out receives it, NUL-terminated
+ * @return its length (> 0); 0 when the socket has no TLS connection or the
+ *         server chose none; SOCKETS_EINVAL for a bad handle, NULL @p out, or
+ *         an @p out too small for the name and its NUL.
+ */
+int32_t lwss_socket_alpn(Socket_t s, char *out, size_t len);
+
+/**
  * The lwIP descriptor behind a socket (for benchmarks and diagnosis only:
  * I/O on it bypasses the Secure Sockets layer).
  * @return the descriptor (>= 0), or SOCKETS_EINVAL for a bad handle.
