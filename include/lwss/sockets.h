@@ -15,6 +15,13 @@ extern "C" {
 #endif
 
 /**
+ * lwss socket option (SOCKETS_SetSockOpt, value ignored, before connect):
+ * never resume a cached TLS session on this socket; always a full
+ * handshake.  After connect: SOCKETS_EISCONN.
+ */
+#define LWSS_SO_TLS_NO_RESUME 1000
+
+/**
  * Set the bound on SOCKETS_Connect() for sockets connected from now on
  * (TCP handshake, then the TLS handshake).
  * @param timeout_ms 1..3600000 ms.

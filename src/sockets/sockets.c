@@ -213,7 +213,7 @@ static int32_t tls_handshake(struct lwss_sock *k, const struct sockaddr_in *sin,
         .sni = k->tls_sni,
         .alpn = (const char *const *)k->tls_alpn,
         .alpn_count = k->tls_alpn_count,
-        .no_resume = 0,
+        .no_resume = k->tls_no_resume,
     };
     uint64_t now = lwss_now_ms();
     uint32_t left = now < deadline ? (uint32_t)(deadline - now) : 1u;
