@@ -2,7 +2,8 @@
  * per connection, for the plain listener and (when compiled in) the TLS one.
  *
  *   lwss-echo-server --addr A --port P --ready-file F --stats-file F
- *                    [--idle-timeout S] [--tls-port P --cert F --key F --ca F]
+ *                    [--idle-timeout S] [--tls-port P --cert F --key F --ca F
+ *                    [--tls-any-client]]
  *
  * SIGTERM / SIGINT: stop accepting, shut the open connections down, wait
  * for their threads (bounded), write the stats, exit 0. */
@@ -277,7 +278,7 @@ static void on_signal(int sig)
 static int usage(void)
 {
     fprintf(stderr, "usage: lwss-echo-server --addr A --port P [--ready-file F] [--stats-file F]\n"
-                    "       [--idle-timeout S] [--tls-port P --cert F --key F --ca F]\n");
+                    "       [--idle-timeout S] [--tls-port P --cert F --key F --ca F [--tls-any-client]]\n");
     return 2;
 }
 
@@ -288,7 +289,8 @@ static int parse_args(int argc, char **argv)
         {"ready-file", required_argument, NULL, 'r'}, {"stats-file", required_argument, NULL, 's'},
         {"idle-timeout", required_argument, NULL, 'i'}, {"tls-port", required_argument, NULL, 't'},
         {"cert", required_argument, NULL, 'c'},       {"key", required_argument, NULL, 'k'},
-        {"ca", required_argument, NULL, 'A'},         {NULL, 0, NULL, 0},
+        {"ca", required_argument, NULL, 'A'},
+        {"tls-any-client", no_argument, NULL, 'y'},   {NULL, 0, NULL, 0},
     };
     cfg.idle_timeout_s = 300;
     int o;
@@ -303,6 +305,7 @@ static int parse_args(int argc, char **argv)
         case 'c': cfg.cert = optarg; break;
         case 'k': cfg.key = optarg; break;
         case 'A': cfg.ca = optarg; break;
+        case 'y': cfg.tls_any_client = 1; break;
         default: return -1;
         }
     }

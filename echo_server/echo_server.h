@@ -18,6 +18,7 @@ typedef struct echo_config {
     const char *ready_file;    /**< created once every listener listens */
     const char *stats_file;    /**< JSON counters, rewritten after every connection */
     unsigned idle_timeout_s;   /**< a connection idle this long is closed */
+    int tls_any_client;        /**< TLS: accept any client certificate (like the reference) */
 } echo_config;
 
 /**

@@ -4,9 +4,8 @@
  * required and verified against --ca, ALPN, session tickets (and a session
  * cache), the client's SNI logged, close_notify sent on close.
  *
- * LWSS_ECHO_TLS_ANY_CLIENT=1 in the environment accepts any client
- * certificate, like the reference echo server (a certificate is still
- * requested; none is still accepted).
+ * --tls-any-client accepts any client certificate, like the reference echo
+ * server (a certificate is still requested; none is also accepted).
  */
 #include "echo_server/echo_server.h"
 
@@ -199,7 +198,6 @@ static const echo_conn_ops tls_ops = {
 static int configure(tls_listener *l, const echo_config *cfg, const char **what)
 {
     int ret;
-    const char *any = getenv("LWSS_ECHO_TLS_ANY_CLIENT");
 #define STEP(w, call) do { *what = (w); if ((ret = (call)) != 0) return ret; } while (0)
     STEP("seeding the DRBG", mbedtls_ctr_drbg_seed(&l->drbg, mbedtls_entropy_func, &l->entropy,
                                                    (const unsigned char *)"lwss-echo", 9));
@@ -223,7 +221,7 @@ static int configure(tls_listener *l, const echo_config *cfg, const char **what)
     mbedtls_ssl_conf_max_version(&l->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_ciphersuites(&l->conf, echo_suites);
     mbedtls_ssl_conf_ca_chain(&l->conf, &l->ca, NULL);
-    mbedtls_ssl_conf_authmode(&l->conf, any != NULL && any[0] == '1' ? MBEDTLS_SSL_VERIFY_OPTIONAL
+    mbedtls_ssl_conf_authmode(&l->conf, cfg->tls_any_client ? MBEDTLS_SSL_VERIFY_OPTIONAL
                                                                      : MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_session_tickets_cb(&l->conf, ticket_write, ticket_parse, l);
     mbedtls_ssl_conf_session_cache(&l->conf, l, cache_get, cache_set);

@@ -131,10 +131,11 @@ typedef struct SocketsSockaddr {
 BaseType_t SOCKETS_Init(void);
 
 /**
- * Create a TCP socket.
+ * Create a TCP socket (at most 4096 open at once), with the default send and
+ * receive timeouts.
  * @return a handle, or SOCKETS_INVALID_SOCKET when the arguments are not
  *         (SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP), the
- *         stack is down, or resources ran out.
+ *         stack is down, or resources ran out (detail in lwss_last_error()).
  */
 Socket_t SOCKETS_Socket(int32_t lDomain, int32_t lType, int32_t lProtocol);
 
@@ -191,7 +192,13 @@ int32_t SOCKETS_Shutdown(Socket_t xSocket, uint32_t ulHow);
 int32_t SOCKETS_Close(Socket_t xSocket);
 
 /**
- * Set an option (@p lLevel is ignored).  TLS options (REQUIRE_TLS, SNI,
+ * Set an option (@p lLevel is ignored).  SOCKETS_SO_WAKEUP_CALLBACK: the
+ * callback runs on one event thread shared by all sockets, once when data
+ * arrives (again only after the application has called SOCKETS_Recv) and once
+ * when the peer closes; it may call SOCKETS_Recv, SOCKETS_Send and
+ * SOCKETS_Close on its socket, and should not block for long (it delays the
+ * callbacks of other sockets).  Clearing it, or closing the socket, returns
+ * only once it cannot run any more.  TLS options (REQUIRE_TLS, SNI,
  * TRUSTED_SERVER_CERTIFICATE, ALPN) must come before connect; setting one
  * again replaces it.
  * @return SOCKETS_ERROR_NONE; SOCKETS_EINVAL (bad handle, NULL / wrong-size

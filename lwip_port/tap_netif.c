@@ -11,7 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
+#include <net/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
 #include <pthread.h>
@@ -30,11 +30,12 @@ static pthread_t rx_thread;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct netif *rx_netif;
 
+/* Only attach: TUNSETIFF on a name that does not exist would create a new
+ * device.  if_nametoindex() asks this network namespace (unlike /sys, which
+ * an unprivileged unshare does not remount). */
 static int tap_exists(const char *name)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
-    return access(path, F_OK) == 0;
+    return if_nametoindex(name) != 0;
 }
 
 int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *impair)

@@ -17,7 +17,8 @@
 #   --keep-going  do not fail when the command fails (report only)
 #
 # As root it uses `ip netns`; otherwise an unprivileged user+network
-# namespace (unshare -rn) when the kernel allows one.
+# namespace (unshare -rn) when the kernel allows one and /dev/net/tun is
+# usable by the user (there, --dns is refused: dnsmasq needs root).
 set -u
 
 BUILD=build
@@ -61,7 +62,15 @@ inner() {
     trap 'exit 130' INT TERM
 
     ip link set lo up || die "cannot bring up lo"
-    ip tuntap add dev "$TAP" mode tap || die "cannot create TAP $TAP (is /dev/net/tun there?)"
+    if [ ! -c /dev/net/tun ]; then
+        die "no /dev/net/tun: the kernel has no TUN/TAP driver (modprobe tun)"
+    fi
+    if ! ip tuntap add dev "$TAP" mode tap 2>"$RUNDIR/tuntap.err"; then
+        if [ ! -r /dev/net/tun ] || [ ! -w /dev/net/tun ]; then
+            die "permission denied on /dev/net/tun ($(stat -c '%A %U' /dev/net/tun)): run as root, or make it usable by this user (chmod 0666 /dev/net/tun, the Debian default)"
+        fi
+        die "cannot create TAP $TAP: $(cat "$RUNDIR/tuntap.err")"
+    fi
     ip addr add "$PEER_IP/24" dev "$TAP" || die "cannot address $TAP"
     ip link set "$TAP" up || die "cannot raise $TAP"
 
@@ -73,6 +82,9 @@ inner() {
     fi
     if [ "$WANT_DNS" = 1 ]; then
         command -v dnsmasq >/dev/null || die "dnsmasq is not installed"
+        if [ "${LWSS_RIG_MODE:-}" = unshare ]; then
+            die "--dns needs root: dnsmasq cannot drop privileges inside an unprivileged user namespace (setgroups is denied there)"
+        fi
         cat > "$RUNDIR/hosts" <<HOSTS
 $PEER_IP echo.lwss.test rig.lwss.test
 $LWIP_IP device.lwss.test
@@ -141,6 +153,7 @@ if [ "$(id -u)" = 0 ] && ip netns add "$NS" 2>/dev/null; then
     rc=$?
 elif unshare -rn true 2>/dev/null; then
     MODE=unshare
+    export LWSS_RIG_MODE=unshare
     unshare -rn "$SELF" --build "$BUILD" $( [ $WANT_ECHO = 1 ] && echo --echo ) \
         $( [ $WANT_DNS = 1 ] && echo --dns ) ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
     rc=$?

@@ -31,10 +31,13 @@ RIG_FLAGS ?= --dns $(if $(filter %/lwss-echo-server,$(TOOLS)),--echo)
 export LWSS_TEST_SUMMARY ?= $(CURDIR)/$(BUILD)/test-summary.txt
 # glibc's per-thread cache keeps freed blocks counted as in use by
 # mallinfo2(): without it the heap fixtures measure exactly.
-TEST_ENV := LWSS_BUILD=$(BUILD) GLIBC_TUNABLES=glibc.malloc.tcache_count=0
+# Tests that do not choose an NVM image get one in the build directory,
+# never lwss-nvm.img in the working tree.
+TEST_ENV := LWSS_BUILD=$(BUILD) GLIBC_TUNABLES=glibc.malloc.tcache_count=0 \
+            LWSS_NVM=$(CURDIR)/$(BUILD)/tests/default-nvm.img
 
 test-begin:
-	@mkdir -p $(BUILD) && : > $(LWSS_TEST_SUMMARY)
+	@mkdir -p $(BUILD)/tests && : > $(LWSS_TEST_SUMMARY) && rm -f $(BUILD)/tests/default-nvm.img
 
 test-unit: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 	@echo "== unit suites"

@@ -98,32 +98,9 @@ START_TEST(stale_and_double_close)
 }
 END_TEST
 
-typedef struct {
-    Socket_t s;
-    int32_t result;
-    uint64_t returned_at;
-} blocked_recv;
-
-static void *recv_forever(void *arg)
-{
-    blocked_recv *br = arg;
-    char b[16];
-    br->result = SOCKETS_Recv(br->s, b, sizeof(b), 0);
-    br->returned_at = lwss_test_now_ms();
-    return NULL;
-}
-
 START_TEST(close_from_another_thread_wakes_recv)
 {
-    blocked_recv br = {.s = lwss_st_connect_echo(0, 1000)}; /* 0: wait forever */
-    pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, recv_forever, &br), 0);
-    usleep(300 * 1000);
-    uint64_t closed_at = lwss_test_now_ms();
-    ck_assert_int_eq(SOCKETS_Close(br.s), 0);
-    pthread_join(t, NULL);
-    ck_assert_int_eq(br.result, SOCKETS_ECLOSED);
-    ck_assert_uint_lt(br.returned_at - closed_at, 500);
+    lwss_st_check_close_wakes_recv(lwss_st_connect_echo(0, 1000)); /* 0: wait forever */
 }
 END_TEST
 
@@ -136,11 +113,11 @@ static void *shut_rd_later(void *arg)
 
 START_TEST(shutdown_from_another_thread_wakes_recv)
 {
-    blocked_recv br = {.s = lwss_st_connect_echo(0, 1000)};
+    lwss_st_blocked_recv br = {.s = lwss_st_connect_echo(0, 1000)};
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, shut_rd_later, &br.s), 0);
     uint64_t t0 = lwss_test_now_ms();
-    recv_forever(&br);
+    lwss_st_recv_thread(&br);
     pthread_join(t, NULL);
     ck_assert_int_eq(br.result, SOCKETS_ECLOSED);
     ck_assert_uint_lt(br.returned_at - t0, 900);
@@ -164,65 +141,87 @@ END_TEST
 
 /* ---- wakeup callback ---- */
 
-static atomic_int wakeups;
-static Socket_t wakeup_socket;
-static atomic_int wakeup_wrong_handle;
-
-static void on_wakeup(Socket_t s)
-{
-    if (s != wakeup_socket) {
-        atomic_store(&wakeup_wrong_handle, 1);
-    }
-    atomic_fetch_add(&wakeups, 1);
-}
-
-static int wait_wakeups(int n, unsigned ms)
-{
-    uint64_t deadline = lwss_test_now_ms() + ms;
-    while (atomic_load(&wakeups) < n && lwss_test_now_ms() < deadline) {
-        usleep(2000);
-    }
-    return atomic_load(&wakeups);
-}
-
 START_TEST(wakeup_callback_edges)
 {
     Socket_t s = lwss_st_connect_echo(1000, 1000);
-    wakeup_socket = s;
-    atomic_store(&wakeups, 0);
-    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)on_wakeup,
+    lwss_st_wakeups_reset(s);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)lwss_st_on_wakeup,
                                         sizeof(void *)), 0);
     usleep(100 * 1000);
-    ck_assert_int_eq(atomic_load(&wakeups), 0); /* nothing arrived yet */
+    ck_assert_int_eq(lwss_st_wakeups(), 0); /* nothing arrived yet */
     char b[64];
     lwss_st_send_all(s, "ping", 4);
-    ck_assert_int_eq(wait_wakeups(1, 2000), 1);
+    ck_assert_int_eq(lwss_st_wait_wakeups(1, 2000), 1);
     usleep(200 * 1000);
-    ck_assert_int_eq(atomic_load(&wakeups), 1); /* unread data: no busy repeat */
+    ck_assert_int_eq(lwss_st_wakeups(), 1); /* unread data: no busy repeat */
     lwss_st_recv_exact(s, b, 4); /* re-arms: the event thread is woken, not left in a long poll */
     uint64_t t0 = lwss_test_now_ms();
     lwss_st_send_all(s, "pong", 4);
-    ck_assert_int_eq(wait_wakeups(2, 2000), 2);
+    ck_assert_int_eq(lwss_st_wait_wakeups(2, 2000), 2);
     ck_assert_uint_lt(lwss_test_now_ms() - t0, 300);
     lwss_st_recv_exact(s, b, 4);
     /* Peer close: once. */
     ck_assert_int_eq(SOCKETS_Shutdown(s, SOCKETS_SHUT_WR), 0);
-    ck_assert_int_eq(wait_wakeups(3, 2000), 3);
+    ck_assert_int_eq(lwss_st_wait_wakeups(3, 2000), 3);
     ck_assert_int_eq(SOCKETS_Recv(s, b, sizeof(b), 0), SOCKETS_ECLOSED);
     usleep(200 * 1000);
-    ck_assert_int_eq(atomic_load(&wakeups), 3);
-    ck_assert_int_eq(atomic_load(&wakeup_wrong_handle), 0);
+    ck_assert_int_eq(lwss_st_wakeups(), 3);
+    ck_assert_int_eq(lwss_st_wakeup_wrong_handle(), 0);
     ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, NULL, 0), 0);
     ck_assert_int_eq(SOCKETS_Close(s), 0);
 
     /* Close of a socket the event thread is polling does not wait out its poll. */
     Socket_t s2 = lwss_st_connect_echo(1000, 1000);
-    ck_assert_int_eq(SOCKETS_SetSockOpt(s2, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)on_wakeup,
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s2, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)lwss_st_on_wakeup,
                                         sizeof(void *)), 0);
     usleep(100 * 1000);
     t0 = lwss_test_now_ms();
     ck_assert_int_eq(SOCKETS_Close(s2), 0);
     ck_assert_uint_lt(lwss_test_now_ms() - t0, 200);
+}
+END_TEST
+
+/* Regression: the event thread, idle with nothing armed after an EOF, must
+ * still notice that the last callback went away with Close (the fixture
+ * checks that no thread is left). */
+START_TEST(close_after_eof_releases_the_event_thread)
+{
+    Socket_t s = lwss_st_connect_echo(1000, 1000);
+    lwss_st_wakeups_reset(s);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)lwss_st_on_wakeup,
+                                        sizeof(void *)), 0);
+    ck_assert_int_eq(SOCKETS_Shutdown(s, SOCKETS_SHUT_WR), 0);
+    ck_assert_int_eq(lwss_st_wait_wakeups(1, 2000), 1);
+    char b[8];
+    ck_assert_int_eq(SOCKETS_Recv(s, b, sizeof(b), 0), SOCKETS_ECLOSED);
+    usleep(50 * 1000); /* the event thread is now waiting with nothing armed */
+    ck_assert_int_eq(SOCKETS_Close(s), 0);
+}
+END_TEST
+
+static atomic_int self_close_result = 1;
+
+static void close_self(Socket_t s)
+{
+    char b[8];
+    (void)SOCKETS_Recv(s, b, sizeof(b), 0);
+    atomic_store(&self_close_result, SOCKETS_Close(s));
+}
+
+/* A callback may read from and close its own socket. */
+START_TEST(callback_closes_its_own_socket)
+{
+    Socket_t s = lwss_st_connect_echo(1000, 1000);
+    atomic_store(&self_close_result, 1);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)close_self,
+                                        sizeof(void *)), 0);
+    lwss_st_send_all(s, "bye", 3);
+    uint64_t deadline = lwss_test_now_ms() + 2000;
+    while (atomic_load(&self_close_result) == 1 && lwss_test_now_ms() < deadline) {
+        usleep(2000);
+    }
+    ck_assert_int_eq(atomic_load(&self_close_result), 0);
+    ck_assert_int_eq(SOCKETS_Close(s), SOCKETS_EINVAL); /* already closed by the callback */
 }
 END_TEST
 
@@ -432,6 +431,8 @@ Suite *sockets_extra_suite(void)
     tcase_add_test(tc, shutdown_from_another_thread_wakes_recv);
     tcase_add_test(tc, orderly_close_gives_eclosed);
     tcase_add_test(tc, wakeup_callback_edges);
+    tcase_add_test(tc, close_after_eof_releases_the_event_thread);
+    tcase_add_test(tc, callback_closes_its_own_socket);
     tcase_add_test(tc, close_waits_for_running_callback);
     tcase_add_test(tc, default_timeouts_are_applied);
     tcase_add_test(tc, keepalive_options_reach_lwip);

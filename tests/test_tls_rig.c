@@ -8,6 +8,7 @@
 #include "tls_rig_util.h"
 #include "tls_test_util.h"
 #include "lwss/port.h"
+#include "lwss/sockets.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +115,7 @@ START_TEST(server_requiring_client_cert_without_one_fails_cleanly)
 END_TEST
 
 /* The echo server verifies client certificates against --ca (the reference
- * accepted any); LWSS_ECHO_TLS_ANY_CLIENT=1 restores the reference's way. */
+ * accepted any); --tls-any-client restores the reference's way. */
 START_TEST(echo_server_verifies_client_certificates)
 {
     lwss_tr_unprovision();
@@ -202,6 +203,30 @@ START_TEST(second_connection_resumes)
 }
 END_TEST
 
+START_TEST(no_resume_option_forces_full_handshakes)
+{
+    long conns = lwss_tr_echo_stat("tls_connections");
+    long resumed = lwss_tr_echo_stat("tls_resumed");
+    ck_assert_int_ge(conns, 0);
+    for (int i = 0; i < 2; i++) {
+        Socket_t s = SOCKETS_Socket(SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP);
+        ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_REQUIRE_TLS, NULL, 0), 0);
+        ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_SERVER_NAME_INDICATION,
+                                            "echo.lwss.test", 14), 0);
+        ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, LWSS_SO_TLS_NO_RESUME, NULL, 0), 0);
+        SocketsSockaddr_t a = lwss_tr_peer(lwss_tr_tls_port());
+        ck_assert_int_eq(SOCKETS_Connect(s, &a, sizeof(a)), 0);
+        ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, LWSS_SO_TLS_NO_RESUME, NULL, 0),
+                         SOCKETS_EISCONN);
+        lwss_tr_echo(s, 20, (uint8_t)i);
+        ck_assert_int_eq(SOCKETS_Close(s), 0);
+    }
+    ck_assert_int_ge(wait_stat("tls_connections", conns + 2), conns + 2);
+    usleep(200 * 1000); /* a resumption would be counted when the connection ends */
+    ck_assert_int_eq(lwss_tr_echo_stat("tls_resumed"), resumed);
+}
+END_TEST
+
 /* ---- capture: the TLS echo carries no plaintext, the plain one does ---- */
 
 static char pcap_path[256];
@@ -271,6 +296,7 @@ Suite *tls_rig_suite(void)
     tcase_add_test(tc, openssl_s_server_as_peer_with_mutual_auth_and_alpn);
     tcase_add_test(tc, alpn_with_the_echo_server);
     tcase_add_test(tc, second_connection_resumes);
+    tcase_add_test(tc, no_resume_option_forces_full_handshakes);
     suite_add_tcase(s, tc);
     TCase *cap = tcase_create("capture");
     tcase_add_checked_fixture(cap, pcap_setup, pcap_teardown);

@@ -232,12 +232,11 @@ pid_t lwss_tr_echo_start(uint16_t port, uint16_t tls_port, int any_client)
         int devnull = open("/dev/null", O_RDWR);
         dup2(devnull, 1);
         dup2(devnull, 2);
-        setenv("LWSS_ECHO_TLS_ANY_CLIENT", any_client ? "1" : "0", 1);
         execl(bin, bin, "--addr", lwss_test_env("LWSS_RIG_PEER", "192.0.2.1"), "--port", p,
               "--tls-port", tp, "--cert", lwss_tt_cert_path("server.crt", cert, sizeof(cert)),
               "--key", lwss_tt_cert_path("server.key", key, sizeof(key)),
               "--ca", lwss_tt_cert_path("ca.crt", ca, sizeof(ca)), "--ready-file", ready,
-              (char *)NULL);
+              any_client ? "--tls-any-client" : (char *)NULL, (char *)NULL);
         _exit(127);
     }
     uint64_t deadline = lwss_test_now_ms() + 5000;

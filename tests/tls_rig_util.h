@@ -67,7 +67,7 @@ void lwss_tr_sserver_stop(lwss_tr_sserver *s);
 
 /**
  * Start a second lwss-echo-server (plain @p port, TLS @p tls_port, the rig
- * certificates) with LWSS_ECHO_TLS_ANY_CLIENT=@p any_client; waits until it
+ * certificates) with --tls-any-client when @p any_client; waits until it
  * is ready (5 s).  Fails the test otherwise.  @return its pid.
  */
 pid_t lwss_tr_echo_start(uint16_t port, uint16_t tls_port, int any_client);

@@ -15,6 +15,13 @@ extern "C" {
 #endif
 
 /**
+ * lwss socket option (SOCKETS_SetSockOpt, value ignored, before connect):
+ * never resume a cached TLS session on this socket; always a full
+ * handshake.  After connect: SOCKETS_EISCONN.
+ */
+#define LWSS_SO_TLS_NO_RESUME 1000
+
+/**
  * Set the bound on SOCKETS_Connect() for sockets connected from now on
  * (TCP handshake, then the TLS handshake).
  * @param timeout_ms 1..3600000 ms.
@@ -34,6 +41,15 @@ uint32_t lwss_sockets_connect_timeout(void);
  *         @p msg; 0 when there was no TLS error; SOCKETS_EINVAL for a bad handle.
  */
 int32_t lwss_socket_tls_error(Socket_t s, char *msg, size_t len);
+
+/**
+ * The protocol the server chose by ALPN on a connected TLS socket.
+ * @param out receives it, NUL-terminated
+ * @return its length (> 0); 0 when the socket has no TLS connection or the
+ *         server chose none; SOCKETS_EINVAL for a bad handle, NULL @p out, or
+ *         an @p out too small for the name and its NUL.
+ */
+int32_t lwss_socket_alpn(Socket_t s, char *out, size_t len);
 
 /**
  * The lwIP descriptor behind a socket (for benchmarks and diagnosis only:

@@ -6,7 +6,7 @@
  */
 #include "src/pkcs11/token.h"
 
-/* The stubs ignore every argument by definition. */
+/* The unsupported entries ignore every argument: they only say so. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
 #define NOT_SUPPORTED { return CKR_FUNCTION_NOT_SUPPORTED; }

@@ -152,12 +152,15 @@ struct lwss_sock *lwss_sock_detach(Socket_t s)
     atomic_store(&k->closing, 1);
     uint64_t v = (uint64_t)(uintptr_t)s;
     slots[(uint32_t)(v & 0xffffffffu) - 1u].sock = NULL;
-    if (k->wakeup != NULL) {
+    int had_callback = k->wakeup != NULL;
+    if (had_callback) {
         k->wakeup = NULL;
         callbacks_registered--;
     }
-    if (k->refs > 0) {
-        notify_event_locked(); /* the event thread may hold a reference in lwip_poll */
+    if (had_callback || k->refs > 0) {
+        /* The event thread may hold a reference in lwip_poll, or sleep with
+         * nothing armed and now have no callback left to serve (it exits). */
+        notify_event_locked();
     }
     while (k->refs > 0) {
         pthread_cond_wait(&table_cond, &table_lock);

@@ -36,6 +36,7 @@ struct lwss_sock {
     int lwip_sndtimeo_ms;         /* value last given to lwIP (send_lock) */
 
     int require_tls;
+    int tls_no_resume;      /* LWSS_SO_TLS_NO_RESUME */
     uint8_t *tls_cert;            /* owned copies of the TLS options */
     size_t tls_cert_len;
     char *tls_sni;

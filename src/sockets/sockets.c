@@ -213,7 +213,7 @@ static int32_t tls_handshake(struct lwss_sock *k, const struct sockaddr_in *sin,
         .sni = k->tls_sni,
         .alpn = (const char *const *)k->tls_alpn,
         .alpn_count = k->tls_alpn_count,
-        .no_resume = 0,
+        .no_resume = k->tls_no_resume,
     };
     uint64_t now = lwss_now_ms();
     uint32_t left = now < deadline ? (uint32_t)(deadline - now) : 1u;
@@ -362,6 +362,31 @@ int32_t lwss_socket_tls_error(Socket_t s, char *msg, size_t len)
         ret = k->tls_failure;
         if (msg != NULL && len > 0) {
             snprintf(msg, len, "%s", k->tls_failure_msg);
+        }
+    }
+    pthread_mutex_unlock(&k->state_lock);
+    lwss_sock_release(k);
+    return ret;
+}
+
+int32_t lwss_socket_alpn(Socket_t s, char *out, size_t len)
+{
+    if (out == NULL || len == 0) {
+        return SOCKETS_EINVAL;
+    }
+    struct lwss_sock *k = lwss_sock_acquire(s);
+    if (k == NULL) {
+        return SOCKETS_EINVAL;
+    }
+    int32_t ret = 0;
+    out[0] = '\0';
+    pthread_mutex_lock(&k->state_lock);
+    const char *name = k->tls != NULL ? lwss_tls_alpn(k->tls) : NULL;
+    if (name != NULL) {
+        size_t n = strlen(name);
+        ret = n < len ? (int32_t)n : SOCKETS_EINVAL;
+        if (n < len) {
+            memcpy(out, name, n + 1);
         }
     }
     pthread_mutex_unlock(&k->state_lock);

@@ -1,6 +1,7 @@
 /* SOCKETS_SetSockOpt: every option of the contract.  TLS options are copied
  * (the caller's buffers may go away) and replaced without leaking. */
 #include "src/sockets/sock_internal.h"
+#include "lwss/sockets.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -168,7 +169,8 @@ cleanup:
 static int is_tls_option(int32_t opt)
 {
     return opt == SOCKETS_SO_REQUIRE_TLS || opt == SOCKETS_SO_SERVER_NAME_INDICATION ||
-           opt == SOCKETS_SO_TRUSTED_SERVER_CERTIFICATE || opt == SOCKETS_SO_ALPN_PROTOCOLS;
+           opt == SOCKETS_SO_TRUSTED_SERVER_CERTIFICATE || opt == SOCKETS_SO_ALPN_PROTOCOLS ||
+           opt == LWSS_SO_TLS_NO_RESUME;
 }
 
 static int32_t set_tls_option(struct lwss_sock *k, int32_t opt, const void *v, size_t len)
@@ -179,6 +181,9 @@ static int32_t set_tls_option(struct lwss_sock *k, int32_t opt, const void *v, s
         ret = SOCKETS_EISCONN;
     } else if (opt == SOCKETS_SO_REQUIRE_TLS) {
         k->require_tls = 1;
+        ret = SOCKETS_ERROR_NONE;
+    } else if (opt == LWSS_SO_TLS_NO_RESUME) {
+        k->tls_no_resume = 1; /* value ignored, like REQUIRE_TLS */
         ret = SOCKETS_ERROR_NONE;
     } else if (opt == SOCKETS_SO_SERVER_NAME_INDICATION) {
         ret = set_sni(k, v, len);

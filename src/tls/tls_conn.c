@@ -57,6 +57,11 @@ int lwss_tls_allow_legacy_suites(int on)
     return atomic_exchange(&legacy_suites, on ? 1 : 0);
 }
 
+const int *lwss_tls_suites(void)
+{
+    return atomic_load(&legacy_suites) ? legacy_suites_list : modern_suites;
+}
+
 static void conn_free(lwss_tls_conn *c)
 {
     if (c == NULL) {

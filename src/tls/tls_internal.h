@@ -134,4 +134,8 @@ int32_t lwss_tls_connect_io(lwss_tls_conn **out, int fd, const lwss_tls_io *io,
 CK_FUNCTION_LIST_PTR lwss_tls_token_functions(void);
 void lwss_tls_conn_free(lwss_tls_conn *c);
 
+/* Suites offered (0-terminated) under the current legacy setting (the
+ * benchmark's bare mbedtls client offers the same). */
+const int *lwss_tls_suites(void);
+
 #endif
