@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,23 @@ static int lock_image(const char *image)
         usleep(5000);
     }
     return fd;
+}
+
+/* Staged copies left by a run that was killed: they hold every key of the
+ * image.  Called with the image lock held, so no live run owns them. */
+static void remove_stale_copies(const char *image)
+{
+    char pattern[4200];
+    if (snprintf(pattern, sizeof(pattern), "%s.provision-??????", image) >= (int)sizeof(pattern)) {
+        return;
+    }
+    glob_t g;
+    if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            unlink(g.gl_pathv[i]);
+        }
+    }
+    globfree(&g);
 }
 
 /* Copy the image (if any) to a temp file beside it, mode 0600. */
@@ -183,6 +201,7 @@ static int write_staged(prov_args *a)
     if (lock_fd == -2) {
         return 1;
     }
+    remove_stale_copies(a->image);
     char tmp[4096];
     if (strlen(a->image) > sizeof(tmp) - 32 || stage_copy(a->image, tmp, sizeof(tmp)) != 0) {
         if (lock_fd >= 0) {
