@@ -21,6 +21,54 @@ void lwss_store_note_damage(lwss_store *st, uint32_t off, uint8_t kind)
     st->dmg_total++;
 }
 
+/* A record whose header is good and whose body is not may be a write cut
+ * short by a power loss: the last record written when the cut came (its
+ * sequence is the newest), later retried under the same sequence number
+ * (the store reuses it after reopening).  Such a record lost nothing: the
+ * previous version of its object is in force.  Its body then also ends
+ * unprogrammed (0xFF), as a cut leaves it.  Anything else is damage. */
+static void torn_note(lwss_store *st, uint32_t off, uint32_t seq, const uint8_t *body,
+                      uint32_t body_len)
+{
+    if (st->torn != NULL && st->ntorn < LWSS_STORE_DMG_KEEP && body_len > 0 &&
+        body[body_len - 1] == 0xFF) {
+        st->torn[st->ntorn++] = (lwss_store_torn){.off = off, .seq = seq, .superseded = 0};
+    }
+}
+
+static void torn_valid_seen(lwss_store *st, uint32_t seq)
+{
+    for (size_t i = 0; i < st->ntorn; i++) {
+        if (st->torn[i].seq == seq) {
+            st->torn[i].superseded = 1;
+        }
+    }
+    if (seq > st->max_valid_seq) {
+        st->max_valid_seq = seq;
+    }
+}
+
+/* Reclassify the BODY damages that are interrupted writes. */
+static void torn_settle(lwss_store *st)
+{
+    for (size_t i = 0; i < st->ntorn; i++) {
+        if (!st->torn[i].superseded && st->torn[i].seq <= st->max_valid_seq) {
+            continue;
+        }
+        for (size_t d = 0; d < st->ndmg; d++) {
+            if (st->dmg[d].off == st->torn[i].off && st->dmg[d].kind == LWSS_DMG_BODY) {
+                st->dmg[d].kind = LWSS_DMG_INTERRUPTED;
+                st->dmg_total--;
+                st->interrupted++;
+                break;
+            }
+        }
+    }
+    free(st->torn);
+    st->torn = NULL;
+    st->ntorn = 0;
+}
+
 static int all_ff(const uint8_t *p, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
@@ -222,6 +270,7 @@ static int scan_records(lwss_store *st, uint32_t s)
                 if (ret != 0) {
                     return ret;
                 }
+                torn_valid_seen(st, h.seq);
                 st->sec[s].records++;
                 uint32_t pad = lwss_rec_extent(&h) - LWSS_NVM_RHDR_SIZE - body;
                 if (!all_ff(img + base + off + lwss_rec_extent(&h) - pad, pad)) {
@@ -229,6 +278,7 @@ static int scan_records(lwss_store *st, uint32_t s)
                 }
             } else {
                 lwss_store_note_damage(st, base + off, LWSS_DMG_BODY);
+                torn_note(st, base + off, h.seq, img + base + off + LWSS_NVM_RHDR_SIZE, body);
             }
             off += lwss_rec_extent(&h);
             continue;
@@ -280,9 +330,12 @@ static int replay(lwss_store *st)
             }
         }
     }
+    st->torn = calloc(LWSS_STORE_DMG_KEEP, sizeof(*st->torn)); /* NULL: all stays damage */
+    st->max_valid_seq = 0;
     for (uint32_t i = 0; i < n && ret == 0; i++) {
         ret = scan_records(st, order[i]);
     }
+    torn_settle(st);
     st->head = n > 0 ? (int)order[n - 1] : -1;
     st->next_sector_seq = n > 0 ? st->sec[order[n - 1]].seq + 1u : 1u;
     free(order);

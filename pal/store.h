@@ -23,6 +23,7 @@ enum {
     LWSS_DMG_GARBAGE,    /**< bytes that are no valid record header (torn or flipped) */
     LWSS_DMG_BODY,       /**< record header good, body CRC bad (torn or flipped) */
     LWSS_DMG_FOREIGN,    /**< sector header of another geometry or version */
+    LWSS_DMG_INTERRUPTED, /**< newest or retried write cut short: not damage (not counted) */
 };
 
 /** One object slot; the handle is its index + 1 and never changes while open. */
@@ -53,6 +54,12 @@ typedef struct lwss_store_damage {
     uint8_t kind;   /**< LWSS_DMG_* */
 } lwss_store_damage;
 
+/** A body-damaged record that may be a cut write (settled after the scan). */
+typedef struct lwss_store_torn {
+    uint32_t off, seq;
+    int superseded;
+} lwss_store_torn;
+
 typedef struct lwss_store {
     lwss_flash *fl;
     uint32_t size, ssize, nsec;
@@ -66,6 +73,10 @@ typedef struct lwss_store {
     int broken;                  /**< a write failed: RAM state no longer trusted */
     lwss_store_damage *dmg;      /**< first damages (at most LWSS_STORE_DMG_KEEP) */
     size_t ndmg, dmg_total;
+    size_t interrupted;          /**< records left by cut writes (LWSS_DMG_INTERRUPTED) */
+    lwss_store_torn *torn;       /**< scan only: candidates (LWSS_STORE_DMG_KEEP) */
+    size_t ntorn;
+    uint32_t max_valid_seq;      /**< scan only: newest valid record sequence */
     uint64_t bytes_programmed;   /**< by this open, for write amplification */
 } lwss_store;
 

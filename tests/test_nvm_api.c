@@ -5,6 +5,7 @@
 #include "core_pkcs11_pal.h"
 #include "lwss/port.h"
 #include "pal/crc32.h"
+#include "pal/flash.h"
 #include "pal/layout.h"
 
 #include <stdio.h>
@@ -362,6 +363,52 @@ START_TEST(test_geometry_and_version_refused)
 }
 END_TEST
 
+/* A save cut inside its body (a power loss) leaves a record the store
+ * skips: reported as an interrupted write, not as damage, both before and
+ * after the retry that reuses its sequence number.  A bit flip in a
+ * committed record still counts as damage. */
+START_TEST(test_interrupted_write_is_not_damage)
+{
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), 0);
+    lwss_tnvm_put("a", 120, 1);
+    lwss_tnvm_put("b", 120, 1);
+    /* header (1 op) + label (1 op) + data: cut 10 bytes into the data */
+    lwss_flash_fault_arm(2, 10);
+    uint8_t buf[120];
+    lwss_tnvm_pattern(buf, sizeof(buf), 2);
+    lwss_nvm_meta m = lwss_tnvm_meta("a", CKO_DATA, 0);
+    ck_assert_uint_eq(lwss_nvm_save(&m, buf, sizeof(buf)), 0);
+    ck_assert(lwss_flash_fault_tripped());
+    lwss_flash_fault_disarm();
+    lwss_nvm_close();
+
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), 0);
+    ck_assert_uint_eq(lwss_nvm_damage_count(), 0); /* the newest write, cut: not damage */
+    ck_assert(lwss_tnvm_has("a", 120, 1));          /* the old version is in force */
+    lwss_tnvm_put("a", 120, 2);                    /* the retry reuses the sequence */
+    lwss_nvm_close();
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), 0);
+    ck_assert_uint_eq(lwss_nvm_damage_count(), 0);
+    ck_assert(lwss_tnvm_has("a", 120, 2));
+    ck_assert(lwss_tnvm_has("b", 120, 1));
+    lwss_nvm_close();
+
+    /* flip one bit in the middle of b's committed body */
+    size_t len;
+    uint8_t *img = lwss_tnvm_read_image(&len);
+    uint8_t want[120];
+    lwss_tnvm_pattern(want, sizeof(want), 1);
+    uint8_t *at = memmem(img, len, want, sizeof(want));
+    ck_assert_ptr_nonnull(at);
+    at[60] ^= 0x10;
+    lwss_tnvm_write_image(img, len);
+    free(img);
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), 0);
+    ck_assert_uint_gt(lwss_nvm_damage_count(), 0);
+    lwss_nvm_close();
+}
+END_TEST
+
 /* Sector 0's header gone and a forged header of another geometry inside
  * it: the geometry the other sectors agree on still wins. */
 START_TEST(test_geometry_by_majority)
@@ -436,6 +483,7 @@ void lwss_tnvm_add_api(Suite *s)
     tcase_add_test(tc, test_object_limit);
     tcase_add_test(tc, test_geometry_and_version_refused);
     tcase_add_test(tc, test_geometry_by_majority);
+    tcase_add_test(tc, test_interrupted_write_is_not_damage);
     tcase_add_test(tc, test_path_from_env);
     suite_add_tcase(s, tc);
 }

@@ -84,8 +84,10 @@ int lwss_nvm_cli_verify(const cli_opts *o)
         return CLI_FAIL;
     }
     if (o->json) {
-        printf("{\"ok\":%s,\"objects\":%zu,\"damaged_places\":%zu,\"damage\":[",
-               st->dmg_total == 0 ? "true" : "false", st->live_count, st->dmg_total);
+        printf("{\"ok\":%s,\"objects\":%zu,\"damaged_places\":%zu,"
+               "\"interrupted_writes\":%zu,\"damage\":[",
+               st->dmg_total == 0 ? "true" : "false", st->live_count, st->dmg_total,
+               st->interrupted);
     }
     for (size_t i = 0; i < st->ndmg; i++) {
         const lwss_store_damage *d = &st->dmg[i];
@@ -93,15 +95,18 @@ int lwss_nvm_cli_verify(const cli_opts *o)
             printf("%s{\"offset\":%u,\"sector\":%u,\"kind\":\"%s\"}", i ? "," : "", d->off,
                    d->off / st->ssize, lwss_nvm_cli_damage_name(d->kind));
         } else {
-            printf("DAMAGE at offset %u (sector %u): %s\n", d->off, d->off / st->ssize,
+            printf("%s at offset %u (sector %u): %s\n",
+                   d->kind == LWSS_DMG_INTERRUPTED ? "note" : "DAMAGE", d->off, d->off / st->ssize,
                    lwss_nvm_cli_damage_name(d->kind));
         }
     }
     if (o->json) {
         printf("]}\n");
     } else if (st->dmg_total == 0) {
-        printf("%s: OK (%zu objects, %u sectors, every record CRC good)\n", o->image,
+        printf("%s: OK (%zu objects, %u sectors, every committed record CRC good", o->image,
                st->live_count, st->nsec);
+        printf(st->interrupted ? "; %zu write(s) cut by a power loss, skipped)\n" : ")\n",
+               st->interrupted);
     } else {
         printf("%s: CORRUPT: %zu damaged place(s) skipped; %zu objects readable\n", o->image,
                st->dmg_total, st->live_count);

@@ -28,6 +28,7 @@ const char *lwss_nvm_cli_damage_name(uint8_t kind)
     case LWSS_DMG_GARBAGE: return "bytes that are no valid record (torn write or bit flip)";
     case LWSS_DMG_BODY: return "record CRC mismatch (torn write or bit flip)";
     case LWSS_DMG_FOREIGN: return "sector of another geometry or version";
+    case LWSS_DMG_INTERRUPTED: return "interrupted write (power cut; the previous version is in force)";
     default: return "damage";
     }
 }
