@@ -95,7 +95,18 @@ typedef struct {
     size_t got;
     int32_t error;
     int timed_out;
+    uint64_t longest_ms;
 } echo_reader;
+
+/* One SOCKETS_Send / SOCKETS_Recv, timed into *longest. */
+static int32_t timed_io(int send, Socket_t s, void *buf, size_t len, uint64_t *longest)
+{
+    uint64_t t0 = lwss_test_now_ms();
+    int32_t n = send ? SOCKETS_Send(s, buf, len, 0) : SOCKETS_Recv(s, buf, len, 0);
+    uint64_t took = lwss_test_now_ms() - t0;
+    *longest = took > *longest ? took : *longest;
+    return n;
+}
 
 static void *read_back(void *arg)
 {
@@ -104,7 +115,7 @@ static void *read_back(void *arg)
     r->sum = LWSS_REL_FNV0;
     while (r->got < r->len) {
         size_t want = r->len - r->got < sizeof(buf) ? r->len - r->got : sizeof(buf);
-        int32_t n = SOCKETS_Recv(r->s, buf, want, 0);
+        int32_t n = timed_io(0, r->s, buf, want, &r->longest_ms);
         if (n <= 0) {
             r->error = n;
             r->timed_out = n == 0;
@@ -132,7 +143,7 @@ void lwss_rel_bulk_echo(Socket_t s, size_t len, void (*at_half)(void), lwss_rel_
         }
         size_t done = 0;
         while (done < n) {
-            int32_t w = SOCKETS_Send(s, chunk + done, n - done, 0);
+            int32_t w = timed_io(1, s, chunk + done, n - done, &out->longest_call_ms);
             if (w <= 0) {
                 out->error = w;
                 out->timed_out = w == 0;
@@ -160,7 +171,14 @@ void lwss_rel_bulk_echo(Socket_t s, size_t len, void (*at_half)(void), lwss_rel_
         out->timed_out = r.timed_out;
     }
     out->intact = out->sent == len && r.got == len && r.sum == sum;
+    uint64_t want = LWSS_REL_FNV0;
+    for (size_t i = 0; i < r.got; i++) {
+        uint8_t b = pattern_byte(i);
+        want = lwss_rel_fnv(want, &b, 1);
+    }
+    out->prefix_intact = r.got <= out->sent && want == r.sum;
     out->ms = lwss_test_now_ms() - t0;
+    out->longest_call_ms = r.longest_ms > out->longest_call_ms ? r.longest_ms : out->longest_call_ms;
 }
 
 Socket_t lwss_rel_socket(int tls, uint32_t recv_ms, uint32_t send_ms)

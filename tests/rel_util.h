@@ -31,7 +31,9 @@ typedef struct lwss_rel_echo {
     int32_t error;         /**< 0, or the SOCKETS_* code that ended the transfer */
     int timed_out;         /**< 1: a Send/Recv returned 0 (its timeout expired) */
     int intact;            /**< 1: every byte came back and the checksums match */
+    int prefix_intact;     /**< 1: what came back (maybe not all) is what was sent */
     uint64_t ms;           /**< how long it took */
+    uint64_t longest_call_ms; /**< the longest single SOCKETS_Send / SOCKETS_Recv */
 } lwss_rel_echo;
 
 /**

@@ -84,18 +84,28 @@ static void *echo_mib(void *arg)
     return NULL;
 }
 
-static void check_job(const mib_job *job)
+/* Intact, or a clean failure: what came back is what was sent, the call
+ * that ended it returned 0 (its timeout) or a SOCKETS_* code, and no call
+ * outlived its timeout (+ 500 ms).  @return 1 when intact. */
+static int check_job(const mib_job *job)
 {
     const char *what = job->tls ? "TLS" : "plain";
     ck_assert_msg(job->connect_rc == SOCKETS_ERROR_NONE, "%s connect: %d", what, (int)job->connect_rc);
-    fprintf(stderr, "faults: %s 1 MiB echo: %zu sent, %zu back, %s, %llu ms\n", what, job->e.sent,
-            job->e.received, job->e.intact ? "intact" : "NOT intact", (unsigned long long)job->e.ms);
+    fprintf(stderr, "faults: %s 1 MiB echo: %zu sent, %zu back, %s, %llu ms (longest call %llu ms)\n",
+            what, job->e.sent, job->e.received,
+            job->e.intact ? "intact" : job->e.timed_out ? "ended by a timeout" : "ended by an error",
+            (unsigned long long)job->e.ms, (unsigned long long)job->e.longest_call_ms);
     ck_assert_msg(job->at_half == NULL || job->e.ms >= 2000,
                   "the %s transfer was over before the link went down (%llu ms)", what,
                   (unsigned long long)job->e.ms);
-    ck_assert_msg(job->e.intact, "1 MiB %s echo: %zu sent, %zu received, error %d%s", what,
-                  job->e.sent, job->e.received, (int)job->e.error,
-                  job->e.timed_out ? " (timeout)" : "");
+    ck_assert_msg(job->e.prefix_intact, "%s echo: the %zu bytes that came back are damaged", what,
+                  job->e.received);
+    ck_assert_msg(job->e.longest_call_ms <= BULK_TIMEOUT_MS + 500,
+                  "%s echo: a call took %llu ms (timeout %u ms)", what,
+                  (unsigned long long)job->e.longest_call_ms, BULK_TIMEOUT_MS);
+    ck_assert_msg(job->e.intact || job->e.timed_out || job->e.error < 0,
+                  "%s echo: ended with no error", what);
+    return job->e.intact;
 }
 
 /* The plain and the TLS transfer run at once (two sockets, same link): the
@@ -109,8 +119,11 @@ static void plain_and_tls_mib(void (*at_half)(void))
     echo_mib(&plain);
     pthread_join(th, NULL);
     pthread_barrier_destroy(&both_connected);
-    check_job(&plain);
-    check_job(&tls);
+    int intact = check_job(&plain);
+    intact += check_job(&tls);
+    /* A stall past the timeouts can be TCP's own doing (see the top), but
+     * not on both connections at once. */
+    ck_assert_msg(intact >= 1, "neither transfer completed");
 }
 
 static void assert_impaired(void)
