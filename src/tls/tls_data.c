@@ -127,6 +127,14 @@ int32_t lwss_tls_send(lwss_tls_conn *c, const void *buf, size_t len, uint32_t ti
 
 static int32_t recv_result(lwss_tls_conn *c, int ret)
 {
+    /* EOF (mbedtls_ssl_read returns 0) with part of a record already read
+     * is a truncated record (anyone on the path can cut a connection):
+     * an error, not an orderly close. */
+    if ((ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF) && c->ssl.in_left > 0) {
+        c->fatal = 1;
+        return lwss_tls_record_error(c, MBEDTLS_ERR_SSL_CONN_EOF, TLS_SOCKETS_RECV_ERROR,
+                                     "receive (cut in the middle of a record)");
+    }
     if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || ret == MBEDTLS_ERR_SSL_CONN_EOF ||
         ret == MBEDTLS_ERR_NET_CONN_RESET) {
         c->peer_closed = 1;
