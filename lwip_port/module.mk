@@ -1,7 +1,7 @@
 # lwip_port/: the host port (TAP netif, capture, config, entropy).
 LIB_SRCS += $(wildcard lwip_port/*.c)
-UNIT_SUITES += port_unit
-TEST_SRCS += tests/test_port_unit.c
+UNIT_SUITES += port_unit port_gso
+TEST_SRCS += tests/test_port_unit.c tests/test_port_gso.c
 RIG_SUITES += port_rig
 TEST_SRCS += tests/test_port_rig.c
 VALGRIND_SUITES += port_rig

@@ -1,8 +1,10 @@
 /* TAP netif driver: one receive thread reads frames from the TAP and feeds
- * lwIP through tcpip_input(); linkoutput writes frames from the tcpip
- * thread.  Both directions pass through the capture. */
+ * them to lwIP under the core lock; linkoutput hands lwIP's frames to the
+ * transmit path (tap_tx.c), which merges TCP bursts into GSO frames.  Both
+ * directions pass through the capture, frame by frame as lwIP sees them. */
 #include "lwip_port/tap_netif.h"
 #include "lwip_port/internal.h"
+#include "lwip_port/tap_tx.h"
 
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
@@ -31,6 +33,10 @@
 
 static void input_frame(void *ctx, const uint8_t *frame, size_t len);
 static void write_frame(void *ctx, const uint8_t *frame, size_t len);
+
+/* Set while this thread is inside linkoutput / feeding a frame to lwIP:
+ * tells the transmit path whether it may hold a frame and who flushes it. */
+static _Thread_local int in_linkoutput, in_input;
 
 static pthread_t rx_thread;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -89,8 +95,14 @@ int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *i
     }
     tap->fd = fd;
     tap->wake_fd = wfd;
+    tap->tx = NULL;
     memset(&tap->stats, 0, sizeof(tap->stats));
-    int rc = lwss_impair_start(&tap->impair, impair, input_frame, write_frame, tap);
+    int rc = lwss_tap_tx_start(&tap->tx, fd);
+    if (rc != LWSS_OK) {
+        lwss_tap_stop_unstarted(tap);
+        return rc;
+    }
+    rc = lwss_impair_start(&tap->impair, impair, input_frame, write_frame, tap);
     if (rc != LWSS_OK) {
         lwss_tap_stop_unstarted(tap);
     }
@@ -121,29 +133,25 @@ static err_t tap_linkoutput(struct netif *netif, struct pbuf *p)
         return ERR_IF; /* going down */
     }
     uint16_t len = pbuf_copy_partial(p, frame, p->tot_len, 0);
+    in_linkoutput = 1;
     lwss_impair_frame(tap->impair, 0, frame, len);
+    in_linkoutput = 0;
     return ERR_OK;
 }
 
-/* Impairment sink towards the kernel: the frame crosses the TAP here. */
+/* Impairment sink towards the kernel: the frame crosses the TAP here (or
+ * joins a GSO frame that will).  Only frames coming straight from
+ * linkoutput may be held: there the core lock is held by their producer. */
 static void write_frame(void *ctx, const uint8_t *frame, size_t len)
 {
     lwss_tap *tap = ctx;
     if (tap->cap != NULL) {
         lwss_capture_frame(tap->cap, frame, len);
     }
-    struct virtio_net_hdr none;
-    memset(&none, 0, sizeof(none)); /* a complete frame: no offload asked */
-    struct iovec iov[2] = {{&none, sizeof(none)}, {(void *)frame, len}};
-    ssize_t n;
-    do {
-        n = writev(tap->fd, iov, 2);
-    } while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)(sizeof(none) + len)) {
-        count(tap, &tap->stats.tx_errors, NULL, 0);
-        return;
-    }
-    count(tap, &tap->stats.tx_frames, &tap->stats.tx_bytes, len);
+    lwss_tx_hold hold = !in_linkoutput ? LWSS_TX_NOW
+                        : in_input     ? LWSS_TX_HOLD_CALLER
+                                       : LWSS_TX_HOLD_FLUSHER;
+    lwss_tap_tx_frame(tap->tx, frame, len, hold);
 }
 
 err_t lwss_tap_netif_init(struct netif *netif)
@@ -175,7 +183,10 @@ static void input_frame(void *ctx, const uint8_t *frame, size_t len)
      * frame would wake the tcpip thread for every segment (liblwip is built
      * without LWIP_TCPIP_CORE_LOCKING_INPUT). */
     LOCK_TCPIP_CORE();
+    in_input = 1;
     err_t err = ethernet_input(p, rx_netif);
+    in_input = 0;
+    lwss_tap_tx_flush(tap->tx); /* what lwIP answered, before the lock goes */
     UNLOCK_TCPIP_CORE();
     if (err != ERR_OK) {
         pbuf_free(p);
@@ -285,6 +296,8 @@ void lwss_tap_stop(lwss_tap *tap)
     tap->impair = NULL;
     UNLOCK_TCPIP_CORE();
     lwss_impair_stop(im);
+    lwss_tap_tx_stop(tap->tx);
+    tap->tx = NULL;
 }
 
 void lwss_tap_close(lwss_tap *tap)
@@ -298,6 +311,8 @@ void lwss_tap_stop_unstarted(lwss_tap *tap)
 {
     lwss_impair_stop(tap->impair);
     tap->impair = NULL;
+    lwss_tap_tx_stop(tap->tx);
+    tap->tx = NULL;
     if (tap->wake_fd >= 0) {
         close(tap->wake_fd);
     }
@@ -312,6 +327,14 @@ void lwss_tap_stats(lwss_tap *tap, lwss_port_stats *out)
     pthread_mutex_lock(&stats_lock);
     *out = tap->stats;
     pthread_mutex_unlock(&stats_lock);
+    if (tap->tx != NULL) {
+        lwss_tap_tx_stats tx;
+        lwss_tap_tx_get_stats(tap->tx, &tx);
+        out->tx_frames = tx.frames;
+        out->tx_bytes = tx.bytes;
+        out->tx_errors += tx.errors; /* plus oversized frames refused in linkoutput */
+        out->tx_writes = tx.writes;
+    }
     if (tap->impair != NULL) {
         out->impaired_drops = lwss_impair_drops(tap->impair);
     }

@@ -15,6 +15,7 @@ typedef struct lwss_tap {
     int wake_fd;            /**< eventfd that stops the receive thread */
     lwss_capture *cap;      /**< NULL: no capture */
     lwss_impair *impair;    /**< loss/delay/link-down between the TAP and lwIP */
+    struct lwss_tap_tx *tx; /**< transmit path (GSO coalescing, writes) */
     uint16_t mtu;
     uint8_t mac[6];
     lwss_port_stats stats;  /**< counters, updated under stats_lock */

@@ -365,8 +365,9 @@ static void *sink_main(void *arg)
     return NULL;
 }
 
-/* Send BULK_BYTES from lwIP; @p mid runs once half of it is out. */
-static void bulk_through_lwip(void (*mid)(void))
+/* Send BULK_BYTES from lwIP in sends of @p chunk_len bytes (a power of two
+ * up to 16 KiB); @p mid runs once half of it is out. */
+static void bulk_through_lwip(void (*mid)(void), size_t chunk_len)
 {
     sink_server ss;
     memset(&ss, 0, sizeof(ss));
@@ -382,16 +383,17 @@ static void bulk_through_lwip(void (*mid)(void))
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(ss.port),
                             .sin_addr.s_addr = inet_addr("192.0.2.1")};
     ck_assert_int_eq(lwip_connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
-    uint8_t chunk[4096];
+    static uint8_t chunk[16384];
+    ck_assert_uint_le(chunk_len, sizeof(chunk));
     uint64_t sum = 0xcbf29ce484222325ULL;
-    for (size_t off = 0; off < BULK_BYTES; off += sizeof(chunk)) {
-        for (size_t i = 0; i < sizeof(chunk); i++) {
+    for (size_t off = 0; off < BULK_BYTES; off += chunk_len) {
+        for (size_t i = 0; i < chunk_len; i++) {
             chunk[i] = (uint8_t)((off + i) * 7 + (off >> 12));
         }
-        sum = fnv1a(sum, chunk, sizeof(chunk));
+        sum = fnv1a(sum, chunk, chunk_len);
         size_t done = 0;
-        while (done < sizeof(chunk)) {
-            int n = lwip_send(s, chunk + done, sizeof(chunk) - done, 0);
+        while (done < chunk_len) {
+            int n = lwip_send(s, chunk + done, chunk_len - done, 0);
             ck_assert_msg(n > 0, "lwip_send failed at %zu: errno %d", off + done, errno);
             done += (size_t)n;
         }
@@ -413,7 +415,7 @@ START_TEST(bulk_survives_loss_delay_reorder_dup)
 {
     setenv("LWSS_IMPAIR", "loss=5,delay=50,jitter=20,dup=1,reorder=25", 1);
     ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
-    bulk_through_lwip(NULL);
+    bulk_through_lwip(NULL, 4096);
     lwss_port_stats st;
     lwss_port_get_stats(&st);
     ck_assert_int_eq(lwss_port_down(), LWSS_OK);
@@ -432,11 +434,52 @@ static void link_blip(void)
 START_TEST(bulk_survives_two_seconds_of_link_down)
 {
     ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
-    bulk_through_lwip(link_blip);
+    bulk_through_lwip(link_blip, 4096);
     lwss_port_stats st;
     lwss_port_get_stats(&st);
     ck_assert_int_eq(lwss_port_down(), LWSS_OK);
     ck_assert_uint_gt(st.impaired_drops, 0);
+}
+END_TEST
+
+/* Without impairment, lwIP's TCP bursts leave as GSO frames (fewer TAP
+ * writes than frames), the data arrives intact, and the capture still holds
+ * every segment as lwIP made it: none longer than the MTU, all the bytes. */
+START_TEST(bulk_leaves_as_gso_frames_captured_per_segment)
+{
+    char path[256];
+    pcap_path(path, sizeof(path), "gso.pcap");
+    setenv("LWSS_PCAP", path, 1);
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    bulk_through_lwip(NULL, 16384); /* TLS-record-sized sends */
+    lwss_port_stats st;
+    lwss_port_get_stats(&st);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    unsetenv("LWSS_PCAP");
+    ck_assert_uint_gt(st.tx_frames, BULK_BYTES / 1460u);
+    ck_assert_msg(st.tx_writes * 2u < st.tx_frames,
+                  "%llu writes for %llu frames: segments were not merged",
+                  (unsigned long long)st.tx_writes, (unsigned long long)st.tx_frames);
+    ck_assert_uint_eq(st.tx_errors, 0);
+
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, err);
+    ck_assert_msg(p != NULL, "libpcap cannot open %s: %s", path, err);
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    size_t payload = 0, longest = 0;
+    while (pcap_next_ex(p, &h, &d) == 1) {
+        if (h->caplen < 54 || d[12] != 0x08 || d[13] != 0x00 || d[23] != 6 ||
+            memcmp(d + 26, "\xc0\x00\x02\x02", 4) != 0) {
+            continue; /* only TCP from lwIP */
+        }
+        longest = h->len > longest ? h->len : longest;
+        size_t ip_total = (size_t)(d[16] << 8 | d[17]);
+        payload += ip_total - (size_t)(d[14] & 0x0f) * 4u - (size_t)(d[46] >> 4) * 4u;
+    }
+    pcap_close(p);
+    ck_assert_uint_le(longest, 1514u);
+    ck_assert_uint_ge(payload, BULK_BYTES);
 }
 END_TEST
 
@@ -455,6 +498,7 @@ Suite *port_rig_suite(void)
     tcase_add_test(tc, bad_capture_path_fails_cleanly);
     tcase_add_test(tc, tap_held_elsewhere_is_busy);
     tcase_add_test(tc, no_net_admin_is_permission_denied);
+    tcase_add_test(tc, bulk_leaves_as_gso_frames_captured_per_segment);
     suite_add_tcase(s, tc);
     TCase *im = tcase_create("impair");
     tcase_set_timeout(im, 120);

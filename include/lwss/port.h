@@ -127,6 +127,8 @@ typedef struct lwss_port_stats {
     uint64_t rx_dropped, tx_errors;    /**< no pbuf / write errors */
     uint64_t pcap_frames;              /**< frames written to the capture */
     uint64_t impaired_drops;           /**< frames dropped by impairment or link-down */
+    uint64_t tx_writes;                /**< writes to the TAP: fewer than tx_frames when
+                                            consecutive TCP segments left as one GSO frame */
 } lwss_port_stats;
 
 /** Current counters (zero when down). */

@@ -1,0 +1,157 @@
+/* TAP transmit path: GSO coalescing of lwIP's TCP segments, the writes, and
+ * the flusher thread that ends a held burst once its producer releases the
+ * lwIP core lock. */
+#include "lwip_port/tap_tx.h"
+#include "lwip_port/gso.h"
+#include "lwip_port/internal.h"
+#include "lwss/port.h"
+
+#include "lwip/tcpip.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+struct lwss_tap_tx {
+    int fd;
+    pthread_mutex_t lock;  /* gso, stats; taken after the core lock, never before */
+    pthread_cond_t kick;
+    int kicked, stopping;
+    pthread_t flusher;
+    lwss_tap_tx_stats stats;
+    lwss_gso gso;
+};
+
+static void write_out(lwss_tap_tx *tx, const struct virtio_net_hdr *vh, const uint8_t *frame,
+                      size_t len, unsigned frames)
+{
+    struct iovec iov[2] = {{(void *)vh, sizeof(*vh)}, {(void *)frame, len}};
+    ssize_t n;
+    do {
+        n = writev(tx->fd, iov, 2);
+    } while (n < 0 && errno == EINTR);
+    tx->stats.writes++;
+    if (n != (ssize_t)(sizeof(*vh) + len)) {
+        tx->stats.errors += frames;
+        return;
+    }
+    tx->stats.frames += frames;
+    tx->stats.bytes += len;
+}
+
+static void flush_locked(lwss_tap_tx *tx)
+{
+    unsigned segs = lwss_gso_finish(&tx->gso);
+    if (segs > 0) {
+        /* bytes counted as lwIP sent them: one Ethernet/IP/TCP header per segment */
+        size_t hdrs = segs > 1 ? (size_t)(segs - 1) * tx->gso.vh.hdr_len : 0;
+        write_out(tx, &tx->gso.vh, tx->gso.frame, tx->gso.len, segs);
+        tx->stats.bytes += hdrs;
+    }
+    lwss_gso_reset(&tx->gso);
+}
+
+static void *flusher_main(void *arg)
+{
+    lwss_tap_tx *tx = arg;
+    pthread_setname_np(pthread_self(), "lwss-tap-tx");
+    pthread_mutex_lock(&tx->lock);
+    while (!tx->stopping) {
+        if (!tx->kicked) {
+            pthread_cond_wait(&tx->kick, &tx->lock);
+            continue;
+        }
+        tx->kicked = 0;
+        pthread_mutex_unlock(&tx->lock);
+        /* The producer holds the core lock for its whole burst of output:
+         * getting the lock means the burst is over. */
+        LOCK_TCPIP_CORE();
+        pthread_mutex_lock(&tx->lock);
+        flush_locked(tx);
+        pthread_mutex_unlock(&tx->lock);
+        UNLOCK_TCPIP_CORE();
+        pthread_mutex_lock(&tx->lock);
+    }
+    pthread_mutex_unlock(&tx->lock);
+    return NULL;
+}
+
+int lwss_tap_tx_start(lwss_tap_tx **out, int fd)
+{
+    *out = NULL;
+    lwss_tap_tx *tx = calloc(1, sizeof(*tx));
+    if (tx == NULL) {
+        return lwss_set_error(LWSS_ERR_NOMEM, "TAP transmit: out of memory");
+    }
+    tx->fd = fd;
+    pthread_mutex_init(&tx->lock, NULL);
+    pthread_cond_init(&tx->kick, NULL);
+    int e = pthread_create(&tx->flusher, NULL, flusher_main, tx);
+    if (e != 0) {
+        pthread_cond_destroy(&tx->kick);
+        pthread_mutex_destroy(&tx->lock);
+        free(tx);
+        return lwss_set_error(LWSS_ERR_NOMEM, "cannot start the TAP transmit thread: %s",
+                              strerror(e));
+    }
+    *out = tx;
+    return LWSS_OK;
+}
+
+void lwss_tap_tx_frame(lwss_tap_tx *tx, const uint8_t *frame, size_t len, lwss_tx_hold hold)
+{
+    static const struct virtio_net_hdr none; /* a complete frame: no offload asked */
+    pthread_mutex_lock(&tx->lock);
+    if (hold != LWSS_TX_NOW) {
+        int r = lwss_gso_add(&tx->gso, frame, len);
+        if (r == LWSS_GSO_REFUSED && tx->gso.len != 0) {
+            flush_locked(tx); /* order on the wire is lwIP's order */
+            r = lwss_gso_add(&tx->gso, frame, len);
+        }
+        if (r == LWSS_GSO_DONE) {
+            flush_locked(tx);
+        } else if (r == LWSS_GSO_HELD && tx->gso.segs == 1 && hold == LWSS_TX_HOLD_FLUSHER) {
+            tx->kicked = 1;
+            pthread_cond_signal(&tx->kick);
+        }
+        if (r != LWSS_GSO_REFUSED) {
+            pthread_mutex_unlock(&tx->lock);
+            return;
+        }
+    }
+    flush_locked(tx);
+    write_out(tx, &none, frame, len, 1);
+    pthread_mutex_unlock(&tx->lock);
+}
+
+void lwss_tap_tx_flush(lwss_tap_tx *tx)
+{
+    pthread_mutex_lock(&tx->lock);
+    flush_locked(tx);
+    pthread_mutex_unlock(&tx->lock);
+}
+
+void lwss_tap_tx_get_stats(lwss_tap_tx *tx, lwss_tap_tx_stats *out)
+{
+    pthread_mutex_lock(&tx->lock);
+    *out = tx->stats;
+    pthread_mutex_unlock(&tx->lock);
+}
+
+void lwss_tap_tx_stop(lwss_tap_tx *tx)
+{
+    if (tx == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&tx->lock);
+    tx->stopping = 1;
+    pthread_cond_signal(&tx->kick);
+    pthread_mutex_unlock(&tx->lock);
+    pthread_join(tx->flusher, NULL);
+    lwss_tap_tx_flush(tx);
+    pthread_cond_destroy(&tx->kick);
+    pthread_mutex_destroy(&tx->lock);
+    free(tx);
+}
