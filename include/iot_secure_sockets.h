@@ -99,7 +99,7 @@ typedef struct SocketsSockaddr {
 
 #define SOCKETS_SO_RCVTIMEO (0)                    /**< TickType_t receive timeout; 0 = forever */
 #define SOCKETS_SO_SNDTIMEO (1)                    /**< TickType_t send timeout; 0 = forever */
-#define SOCKETS_SO_SNDBUF (4)                      /**< send buffer size (not supported by lwIP) */
+#define SOCKETS_SO_SNDBUF (4)                      /**< TCP send buffer, bytes, before connect (lwss: 2920..262144) */
 #define SOCKETS_SO_RCVBUF (5)                      /**< receive buffer size (int) */
 #define SOCKETS_SO_SERVER_NAME_INDICATION (6)      /**< SNI host name, length in bytes */
 #define SOCKETS_SO_TRUSTED_SERVER_CERTIFICATE (7)  /**< PEM (length with NUL) or DER */

@@ -18,6 +18,7 @@ void lwss_port_config_default(lwss_port_config *cfg)
     static const uint8_t mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
     memcpy(cfg->mac, mac, sizeof(mac));
     cfg->mtu = 1500;
+    cfg->tcp_sndbuf = LWSS_TCP_SNDBUF_DEFAULT;
 }
 
 static int parse_ip(const char *var, const char *s, uint32_t *out)
@@ -147,6 +148,10 @@ int lwss_port_config_from_env(lwss_port_config *cfg)
         rc = parse_u64("LWSS_PCAP_MAX", v, 0, UINT64_MAX, &c.pcap_max_bytes);
     }
     if (rc == LWSS_OK && (v = env("LWSS_IMPAIR")) != NULL) rc = parse_impair(v, &c.impair);
+    if (rc == LWSS_OK && (v = env("LWSS_TCP_SNDBUF")) != NULL) {
+        rc = parse_u64("LWSS_TCP_SNDBUF", v, LWSS_TCP_SNDBUF_MIN, LWSS_TCP_SNDBUF_MAX, &n);
+        c.tcp_sndbuf = (uint32_t)n;
+    }
     if (rc == LWSS_OK && (v = env("LWSS_PCAP")) != NULL) {
         if (strlen(v) >= sizeof(c.pcap_path)) {
             return lwss_set_error(LWSS_ERR_INVAL, "LWSS_PCAP: path too long");
@@ -182,6 +187,11 @@ int lwss_port_config_check(const lwss_port_config *cfg)
     if (im->loss_permille > 1000 || im->dup_permille > 1000 || im->reorder_permille > 1000 ||
         im->jitter_ms > im->delay_ms + 60000 || im->delay_ms > 60000) {
         return lwss_set_error(LWSS_ERR_INVAL, "impairment out of range (permille <= 1000, ms <= 60000)");
+    }
+    if (cfg->tcp_sndbuf != 0 &&
+        (cfg->tcp_sndbuf < LWSS_TCP_SNDBUF_MIN || cfg->tcp_sndbuf > LWSS_TCP_SNDBUF_MAX)) {
+        return lwss_set_error(LWSS_ERR_INVAL, "TCP send buffer %u outside %u..%u", cfg->tcp_sndbuf,
+                              LWSS_TCP_SNDBUF_MIN, LWSS_TCP_SNDBUF_MAX);
     }
     if (strnlen(cfg->pcap_path, sizeof(cfg->pcap_path)) == sizeof(cfg->pcap_path)) {
         return lwss_set_error(LWSS_ERR_INVAL, "pcap path not terminated");

@@ -16,6 +16,17 @@ void lwss_clear_error(void);
 /** Monotonic milliseconds (CLOCK_MONOTONIC). */
 uint64_t lwss_now_ms(void);
 
+/**
+ * Bracket a non-blocking lwIP call that may send TCP data (lwip_send with
+ * MSG_DONTWAIT): in between, segments may be held for a GSO frame without
+ * waking the TAP flusher thread; lwss_port_tx_end() writes them.  Never
+ * around a call that can block inside lwIP.
+ */
+void lwss_port_tx_begin(void);
+
+/** End of the bracket: write what this thread's call left held. */
+void lwss_port_tx_end(void);
+
 struct lwss_port_config;
 
 /** Validate a complete port configuration.  @return LWSS_OK or LWSS_ERR_INVAL. */

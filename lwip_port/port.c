@@ -129,6 +129,9 @@ int lwss_port_up(const lwss_port_config *cfg)
     } else {
         c = *cfg;
     }
+    if (c.tcp_sndbuf == 0) {
+        c.tcp_sndbuf = LWSS_TCP_SNDBUF_DEFAULT;
+    }
     pthread_mutex_lock(&life_lock);
     int rc;
     if (is_up) {

@@ -34,9 +34,10 @@
 static void input_frame(void *ctx, const uint8_t *frame, size_t len);
 static void write_frame(void *ctx, const uint8_t *frame, size_t len);
 
-/* Set while this thread is inside linkoutput / feeding a frame to lwIP:
- * tells the transmit path whether it may hold a frame and who flushes it. */
-static _Thread_local int in_linkoutput, in_input;
+/* Set while this thread is inside linkoutput / feeding a frame to lwIP /
+ * between lwss_port_tx_begin() and _end(): tells the transmit path whether
+ * it may hold a frame and who flushes it. */
+static _Thread_local int in_linkoutput, in_input, in_caller, caller_held;
 
 static pthread_t rx_thread;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -148,10 +149,26 @@ static void write_frame(void *ctx, const uint8_t *frame, size_t len)
     if (tap->cap != NULL) {
         lwss_capture_frame(tap->cap, frame, len);
     }
-    lwss_tx_hold hold = !in_linkoutput ? LWSS_TX_NOW
-                        : in_input     ? LWSS_TX_HOLD_CALLER
-                                       : LWSS_TX_HOLD_FLUSHER;
+    lwss_tx_hold hold = LWSS_TX_NOW;
+    if (in_linkoutput) {
+        hold = in_input || in_caller ? LWSS_TX_HOLD_CALLER : LWSS_TX_HOLD_FLUSHER;
+        caller_held |= in_caller;
+    }
     lwss_tap_tx_frame(tap->tx, frame, len, hold);
+}
+
+void lwss_port_tx_begin(void)
+{
+    in_caller = 1;
+}
+
+void lwss_port_tx_end(void)
+{
+    in_caller = 0;
+    if (caller_held) {
+        caller_held = 0;
+        lwss_tap_tx_flush_any();
+    }
 }
 
 err_t lwss_tap_netif_init(struct netif *netif)

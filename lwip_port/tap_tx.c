@@ -15,18 +15,26 @@
 #include <sys/uio.h>
 
 struct lwss_tap_tx {
-    int fd;
-    pthread_mutex_t lock;  /* gso, stats; taken after the core lock, never before */
+    int fd;                /* -1 while stopped: a late flush drops what is held */
+    pthread_mutex_t lock;  /* everything here; taken after the core lock, never before */
     pthread_cond_t kick;
-    int kicked, stopping;
+    int kicked, stopping, running;
     pthread_t flusher;
     lwss_tap_tx_stats stats;
     lwss_gso gso;
 };
 
+/* One port per process: the transmit side is never freed, so a thread that
+ * flushes after lwss_port_down() (lwss_port_tx_end) finds it still there. */
+static lwss_tap_tx the_tx = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER,
+                             .kick = PTHREAD_COND_INITIALIZER};
+
 static void write_out(lwss_tap_tx *tx, const struct virtio_net_hdr *vh, const uint8_t *frame,
                       size_t len, unsigned frames)
 {
+    if (tx->fd < 0) {
+        return; /* stopped */
+    }
     struct iovec iov[2] = {{(void *)vh, sizeof(*vh)}, {(void *)frame, len}};
     ssize_t n;
     do {
@@ -81,21 +89,25 @@ static void *flusher_main(void *arg)
 int lwss_tap_tx_start(lwss_tap_tx **out, int fd)
 {
     *out = NULL;
-    lwss_tap_tx *tx = calloc(1, sizeof(*tx));
-    if (tx == NULL) {
-        return lwss_set_error(LWSS_ERR_NOMEM, "TAP transmit: out of memory");
+    lwss_tap_tx *tx = &the_tx;
+    pthread_mutex_lock(&tx->lock);
+    if (tx->running) {
+        pthread_mutex_unlock(&tx->lock);
+        return lwss_set_error(LWSS_ERR_BUSY, "the TAP transmit side is already running");
     }
     tx->fd = fd;
-    pthread_mutex_init(&tx->lock, NULL);
-    pthread_cond_init(&tx->kick, NULL);
+    tx->kicked = tx->stopping = 0;
+    memset(&tx->stats, 0, sizeof(tx->stats));
+    lwss_gso_reset(&tx->gso);
     int e = pthread_create(&tx->flusher, NULL, flusher_main, tx);
     if (e != 0) {
-        pthread_cond_destroy(&tx->kick);
-        pthread_mutex_destroy(&tx->lock);
-        free(tx);
+        tx->fd = -1;
+        pthread_mutex_unlock(&tx->lock);
         return lwss_set_error(LWSS_ERR_NOMEM, "cannot start the TAP transmit thread: %s",
                               strerror(e));
     }
+    tx->running = 1;
+    pthread_mutex_unlock(&tx->lock);
     *out = tx;
     return LWSS_OK;
 }
@@ -150,8 +162,14 @@ void lwss_tap_tx_stop(lwss_tap_tx *tx)
     pthread_cond_signal(&tx->kick);
     pthread_mutex_unlock(&tx->lock);
     pthread_join(tx->flusher, NULL);
-    lwss_tap_tx_flush(tx);
-    pthread_cond_destroy(&tx->kick);
-    pthread_mutex_destroy(&tx->lock);
-    free(tx);
+    pthread_mutex_lock(&tx->lock);
+    flush_locked(tx);
+    tx->fd = -1;
+    tx->running = 0;
+    pthread_mutex_unlock(&tx->lock);
+}
+
+void lwss_tap_tx_flush_any(void)
+{
+    lwss_tap_tx_flush(&the_tx);
 }

@@ -16,7 +16,8 @@ typedef struct lwss_tap_tx lwss_tap_tx;
 /** May lwss_tap_tx_frame() hold the frame, and who writes it then. */
 typedef enum lwss_tx_hold {
     LWSS_TX_NOW = 0,          /**< write it (and anything held) now */
-    LWSS_TX_HOLD_CALLER = 1,  /**< the caller calls lwss_tap_tx_flush() before unlocking the core */
+    LWSS_TX_HOLD_CALLER = 1,  /**< the caller flushes: before unlocking the core (receive
+                                   thread) or right after its non-blocking lwIP call */
     LWSS_TX_HOLD_FLUSHER = 2  /**< caller holds the core lock; the flusher writes it after */
 } lwss_tx_hold;
 
@@ -27,8 +28,9 @@ typedef struct lwss_tap_tx_stats {
 
 /**
  * Start the transmit side on TAP descriptor @p fd (opened with
- * IFF_VNET_HDR and a 10-byte virtio header) and its flusher thread.
- * @return LWSS_OK or LWSS_ERR_NOMEM.
+ * IFF_VNET_HDR and a 10-byte virtio header) and its flusher thread.  There
+ * is one per process (one port).
+ * @return LWSS_OK, LWSS_ERR_BUSY (already running) or LWSS_ERR_NOMEM.
  */
 int lwss_tap_tx_start(lwss_tap_tx **out, int fd);
 
@@ -41,7 +43,10 @@ void lwss_tap_tx_flush(lwss_tap_tx *tx);
 /** Counters so far. */
 void lwss_tap_tx_get_stats(lwss_tap_tx *tx, lwss_tap_tx_stats *out);
 
-/** Write what is held, stop the flusher, free.  NULL is accepted.  Not under the core lock. */
+/** Write what is held and stop the flusher.  NULL is accepted.  Not under the core lock. */
 void lwss_tap_tx_stop(lwss_tap_tx *tx);
+
+/** lwss_tap_tx_flush() on the process's transmit side, running or not (then a no-op). */
+void lwss_tap_tx_flush_any(void);
 
 #endif

@@ -442,6 +442,38 @@ START_TEST(bulk_survives_two_seconds_of_link_down)
 }
 END_TEST
 
+/* lwss_port_set_tcp_sndbuf() on a raw lwIP socket: refused out of range or
+ * unconnected; once set, a non-blocking send takes exactly the free space.
+ * With the link down nothing is acknowledged, so what is queued stays. */
+START_TEST(tcp_sndbuf_sizes_a_raw_lwip_connection)
+{
+    static uint8_t big[65535];
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    uint16_t port;
+    int lfd = kernel_listen(&port);
+    int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(s, 0);
+    ck_assert_int_eq(lwss_port_set_tcp_sndbuf(s, 8192), LWSS_ERR_STATE);
+    ck_assert_ptr_nonnull(strstr(lwss_last_error(), "not a connected"));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = inet_addr("192.0.2.1")};
+    ck_assert_int_eq(lwip_connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(lwss_port_set_tcp_sndbuf(s, LWSS_TCP_SNDBUF_MIN - 1), LWSS_ERR_INVAL);
+    ck_assert_int_eq(lwss_port_set_tcp_sndbuf(s, LWSS_TCP_SNDBUF_MAX + 1), LWSS_ERR_INVAL);
+    ck_assert_int_eq(lwss_port_set_tcp_sndbuf(s, 8192), LWSS_OK);
+    ck_assert_int_eq(lwss_port_set_link(0), LWSS_OK);
+    ck_assert_int_eq(lwip_send(s, big, sizeof(big), MSG_DONTWAIT), 8192);
+    ck_assert_int_eq(lwss_port_set_tcp_sndbuf(s, 4096), LWSS_ERR_STATE);
+    ck_assert_ptr_nonnull(strstr(lwss_last_error(), "8192 bytes are queued"));
+    ck_assert_int_eq(lwss_port_set_tcp_sndbuf(s, 20000), LWSS_OK);
+    ck_assert_int_eq(lwip_send(s, big, sizeof(big), MSG_DONTWAIT), 20000 - 8192);
+    ck_assert_int_eq(lwss_port_set_link(1), LWSS_OK);
+    ck_assert_int_eq(lwip_close(s), 0);
+    close(lfd);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+}
+END_TEST
+
 /* Without impairment, lwIP's TCP bursts leave as GSO frames (fewer TAP
  * writes than frames), the data arrives intact, and the capture still holds
  * every segment as lwIP made it: none longer than the MTU, all the bytes. */
@@ -499,6 +531,7 @@ Suite *port_rig_suite(void)
     tcase_add_test(tc, tap_held_elsewhere_is_busy);
     tcase_add_test(tc, no_net_admin_is_permission_denied);
     tcase_add_test(tc, bulk_leaves_as_gso_frames_captured_per_segment);
+    tcase_add_test(tc, tcp_sndbuf_sizes_a_raw_lwip_connection);
     suite_add_tcase(s, tc);
     TCase *im = tcase_create("impair");
     tcase_set_timeout(im, 120);

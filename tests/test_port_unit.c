@@ -9,7 +9,8 @@
 static void clear_env(void)
 {
     static const char *vars[] = {"LWSS_TAP", "LWSS_IP", "LWSS_NETMASK", "LWSS_GW", "LWSS_MAC",
-                                 "LWSS_MTU", "LWSS_DNS", "LWSS_PCAP", "LWSS_PCAP_MAX", "LWSS_IMPAIR"};
+                                 "LWSS_MTU", "LWSS_DNS", "LWSS_PCAP", "LWSS_PCAP_MAX", "LWSS_IMPAIR",
+                                 "LWSS_TCP_SNDBUF"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
         unsetenv(vars[i]);
     }
@@ -28,6 +29,7 @@ START_TEST(defaults_are_documented_values)
     ck_assert_uint_eq(c.mac[5], 0x02);
     ck_assert_uint_eq(c.dns[0], 0);
     ck_assert_str_eq(c.pcap_path, "");
+    ck_assert_uint_eq(c.tcp_sndbuf, 262144);
 }
 END_TEST
 
@@ -43,6 +45,7 @@ START_TEST(env_overrides_every_field)
     setenv("LWSS_DNS", "192.0.2.1, 192.0.2.3", 1);
     setenv("LWSS_PCAP", "/tmp/x.pcap", 1);
     setenv("LWSS_PCAP_MAX", "100000", 1);
+    setenv("LWSS_TCP_SNDBUF", "65536", 1);
     lwss_port_config c;
     lwss_port_config_default(&c);
     ck_assert_int_eq(lwss_port_config_from_env(&c), LWSS_OK);
@@ -58,6 +61,7 @@ START_TEST(env_overrides_every_field)
     ck_assert_uint_eq(c.dns[2], 0);
     ck_assert_str_eq(c.pcap_path, "/tmp/x.pcap");
     ck_assert_uint_eq(c.pcap_max_bytes, 100000);
+    ck_assert_uint_eq(c.tcp_sndbuf, 65536);
     clear_env();
 }
 END_TEST
@@ -72,6 +76,7 @@ static const struct {
     {"LWSS_TAP", "a-name-much-too-long-for-ifnamsiz"},        {"LWSS_PCAP_MAX", "lots"},
     {"LWSS_IMPAIR", "loss=101"},   {"LWSS_IMPAIR", "loss"},  {"LWSS_IMPAIR", "wobble=3"},
     {"LWSS_IMPAIR", "delay=abc"},  {"LWSS_IMPAIR", "delay=-5"},
+    {"LWSS_TCP_SNDBUF", "2919"},   {"LWSS_TCP_SNDBUF", "262145"}, {"LWSS_TCP_SNDBUF", "1M"},
 };
 
 START_TEST(bad_env_is_refused_and_changes_nothing)
@@ -126,6 +131,11 @@ START_TEST(invalid_config_is_refused_by_up)
     ck_assert_int_eq(lwss_port_up(&c), LWSS_ERR_INVAL);
     lwss_port_config_default(&c);
     c.impair.loss_permille = 1001;
+    ck_assert_int_eq(lwss_port_up(&c), LWSS_ERR_INVAL);
+    lwss_port_config_default(&c);
+    c.tcp_sndbuf = 1000;
+    ck_assert_int_eq(lwss_port_up(&c), LWSS_ERR_INVAL);
+    c.tcp_sndbuf = LWSS_TCP_SNDBUF_MAX + 1;
     ck_assert_int_eq(lwss_port_up(&c), LWSS_ERR_INVAL);
     ck_assert_int_eq(lwss_port_set_link(0), LWSS_ERR_STATE);
     ck_assert_int_eq(lwss_port_is_up(), 0);

@@ -49,6 +49,13 @@ typedef enum lwss_status {
 /** Largest number of DNS servers the port keeps. */
 #define LWSS_PORT_MAX_DNS 3
 
+/** Smallest TCP send buffer lwss_port_set_tcp_sndbuf() accepts (two segments). */
+#define LWSS_TCP_SNDBUF_MIN 2920u
+/** Largest: what liblwip's per-connection segment queue (TCP_SND_QUEUELEN) can hold. */
+#define LWSS_TCP_SNDBUF_MAX 262144u
+/** Default TCP send buffer (lwss_port_config::tcp_sndbuf). */
+#define LWSS_TCP_SNDBUF_DEFAULT 262144u
+
 /**
  * Network impairment applied by lwss inside the TAP driver, in both
  * directions (like tc netem, but needing no kernel module and no root).
@@ -76,6 +83,8 @@ typedef struct lwss_port_config {
     char pcap_path[256];          /**< capture file; empty = no capture */
     uint64_t pcap_max_bytes;      /**< stop capturing past this size; 0 = no cap */
     lwss_port_impairment impair;  /**< simulated bad network; zero = none */
+    uint32_t tcp_sndbuf;          /**< send buffer of each SOCKETS_* TCP connection, bytes:
+                                       LWSS_TCP_SNDBUF_MIN..LWSS_TCP_SNDBUF_MAX; 0 = default */
 } lwss_port_config;
 
 /** Fill @p cfg with the defaults (table above). */
@@ -119,6 +128,19 @@ int lwss_port_get_config(lwss_port_config *out);
  * @return LWSS_OK, or LWSS_ERR_STATE when the port is not up.
  */
 int lwss_port_set_link(int up);
+
+/**
+ * Set the send buffer of a connected lwIP TCP socket (liblwip's is fixed at
+ * 64 KiB otherwise): how much unacknowledged data lwIP keeps in flight and
+ * queued.  Any time after connect/accept; SOCKETS_* connections get
+ * lwss_port_config::tcp_sndbuf (or SOCKETS_SO_SNDBUF) when they connect.
+ * @param lwip_fd an lwIP socket descriptor (lwip_socket()).
+ * @param bytes   LWSS_TCP_SNDBUF_MIN .. LWSS_TCP_SNDBUF_MAX.
+ * @return LWSS_OK; LWSS_ERR_INVAL for a size out of range; LWSS_ERR_STATE
+ *         when the socket is not a TCP connection that can still send, or
+ *         more than @p bytes are queued already.
+ */
+int lwss_port_set_tcp_sndbuf(int lwip_fd, size_t bytes);
 
 /** Frames seen by the port since it came up. */
 typedef struct lwss_port_stats {

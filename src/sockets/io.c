@@ -198,11 +198,17 @@ static int32_t send_once(struct lwss_sock *k, const uint8_t *p, size_t len, int 
         }
         return n;
     }
+    if (nonblock) {
+        lwss_port_tx_begin(); /* segments leave as one TAP write, flushed here */
+    }
     ssize_t n = lwip_send(k->fd, p, len, nonblock ? MSG_DONTWAIT : 0);
+    int e = errno;
+    if (nonblock) {
+        lwss_port_tx_end();
+    }
     if (n >= 0) {
         return (int32_t)n;
     }
-    int e = errno;
     if (is_wait_errno(e)) {
         *wait = 1;
         return SOCKETS_EWOULDBLOCK;

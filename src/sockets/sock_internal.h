@@ -35,6 +35,7 @@ struct lwss_sock {
     int lwip_rcvtimeo_ms;         /* value last given to lwIP (recv_lock) */
     int lwip_sndtimeo_ms;         /* value last given to lwIP (send_lock) */
 
+    uint32_t sndbuf;              /* SOCKETS_SO_SNDBUF; 0 = the port's tcp_sndbuf */
     int require_tls;
     int tls_no_resume;      /* LWSS_SO_TLS_NO_RESUME */
     uint8_t *tls_cert;            /* owned copies of the TLS options */

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -200,6 +199,15 @@ static int32_t tcp_connect(struct lwss_sock *k, const struct sockaddr_in *sin, u
     if (lwip_getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
         lwss_set_error(LWSS_ERR_IO, "connect failed: errno %d", soerr);
         return SOCKETS_SOCKET_ERROR;
+    }
+    /* Best effort: a connection already closing by now fails later anyway. */
+    lwss_port_config cfg;
+    uint32_t sndbuf = k->sndbuf;
+    if (sndbuf == 0 && lwss_port_get_config(&cfg) == LWSS_OK) {
+        sndbuf = cfg.tcp_sndbuf;
+    }
+    if (sndbuf != 0) {
+        (void)lwss_port_set_tcp_sndbuf(k->fd, sndbuf);
     }
     /* Back to blocking: every later wait is bounded by SO_RCVTIMEO/SO_SNDTIMEO slices. */
     return set_lwip_nonblocking(k->fd, 0) == 0 ? SOCKETS_ERROR_NONE : SOCKETS_SOCKET_ERROR;

@@ -1,6 +1,7 @@
 /* SOCKETS_SetSockOpt: every option of the contract.  TLS options are copied
  * (the caller's buffers may go away) and replaced without leaking. */
 #include "src/sockets/sock_internal.h"
+#include "lwss/port.h"
 #include "lwss/sockets.h"
 
 #include <errno.h>
@@ -196,6 +197,25 @@ static int32_t set_tls_option(struct lwss_sock *k, int32_t opt, const void *v, s
     return ret;
 }
 
+/* Applied when the TCP connection is up (lwss_port_set_tcp_sndbuf), so it
+ * must come before connect, like FreeRTOS+TCP's buffer sizes. */
+static int32_t set_sndbuf(struct lwss_sock *k, const void *v, size_t len)
+{
+    long value;
+    if (read_int_value(v, len, &value) != 0 || value < (long)LWSS_TCP_SNDBUF_MIN ||
+        value > (long)LWSS_TCP_SNDBUF_MAX) {
+        return SOCKETS_EINVAL;
+    }
+    pthread_mutex_lock(&k->state_lock);
+    int32_t ret = SOCKETS_EISCONN;
+    if (!atomic_load(&k->connected) && !k->connect_failed) {
+        k->sndbuf = (uint32_t)value;
+        ret = SOCKETS_ERROR_NONE;
+    }
+    pthread_mutex_unlock(&k->state_lock);
+    return ret;
+}
+
 static int32_t set_option(struct lwss_sock *k, int32_t opt, const void *v, size_t len)
 {
     long value;
@@ -213,7 +233,7 @@ static int32_t set_option(struct lwss_sock *k, int32_t opt, const void *v, size_
         }
         return set_lwip_int(k, SOL_SOCKET, SO_RCVBUF, value);
     case SOCKETS_SO_SNDBUF:
-        return SOCKETS_ENOPROTOOPT; /* lwIP's send buffer is fixed (TCP_SND_BUF) */
+        return set_sndbuf(k, v, len);
     case SOCKETS_SO_NONBLOCK:
         return set_nonblock(k, v, len);
     case SOCKETS_SO_WAKEUP_CALLBACK: {

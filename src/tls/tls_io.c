@@ -14,7 +14,12 @@
 
 static ssize_t lwip_io_send(int fd, const void *buf, size_t len)
 {
-    return lwip_send(fd, buf, len, MSG_DONTWAIT);
+    lwss_port_tx_begin(); /* the record's segments leave as one TAP write */
+    ssize_t n = lwip_send(fd, buf, len, MSG_DONTWAIT);
+    int e = errno;
+    lwss_port_tx_end();
+    errno = e;
+    return n;
 }
 
 static ssize_t lwip_io_recv(int fd, void *buf, size_t len)

@@ -26,6 +26,7 @@
 #include "lwip/sockets.h"
 
 #include "iot_secure_sockets.h"
+#include "lwss/port.h"
 #include "tests/bench/bench_util.h"
 
 #define BULK_BYTES (48u * 1024u * 1024u)
@@ -91,8 +92,9 @@ static int open_conn(conn *c, api_kind kind)
         c->fd = lwip_socket(AF_INET, SOCK_STREAM, 0);
         lwip_setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         lwip_setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        if (c->fd >= 0 && lwip_connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0) {
-            return 0;
+        if (c->fd >= 0 && lwip_connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+            lwss_port_set_tcp_sndbuf(c->fd, LWSS_TCP_SNDBUF_DEFAULT) == LWSS_OK) {
+            return 0; /* same send buffer as a SOCKETS_* connection: only the API differs */
         }
         lwip_close(c->fd);
         return -1;

@@ -494,10 +494,12 @@ int main(void)
     }
     if (profile != NULL) {
         int kernel = getenv("LWSS_BENCH_PROFILE_KERNEL") != NULL;
+        const char *ps = getenv("LWSS_BENCH_PROFILE_SUITE"); /* 0, 1, 2: suite_name[] */
+        int suite = ps != NULL ? atoi(ps) % SUITES : 0;
         for (int i = 0; i < 8; i++) {
             struct rusage r0, r1;
             getrusage(RUSAGE_SELF, &r0);
-            double mbps = bulk_mbps(kernel, 0, strcmp(profile, "up") == 0 ? 'U' : 'D');
+            double mbps = bulk_mbps(kernel, suite, strcmp(profile, "up") == 0 ? 'U' : 'D');
             getrusage(RUSAGE_SELF, &r1);
             double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
                                   r0.ru_stime.tv_sec) +
