@@ -485,9 +485,11 @@ int main(void)
         int resumed = strcmp(profile, "resumed") == 0;
         int kernel = getenv("LWSS_BENCH_PROFILE_KERNEL") != NULL;
         if (getenv("LWSS_BENCH_PROFILE_TOKEN_HELD") != NULL) C_Initialize(NULL); /* lwss keeps it */
-        one_handshake(kernel, KEY_EC, 0);
+        int key = getenv("LWSS_BENCH_PROFILE_KEY") != NULL ? atoi(getenv("LWSS_BENCH_PROFILE_KEY")) % KEYS
+                                                           : KEY_EC; /* 0 ec, 1 rsa */
+        one_handshake(kernel, key, 0);
         double t0 = bench_now_s();
-        for (int i = 0; i < (resumed ? 2000 : 100); i++) one_handshake(kernel, KEY_EC, resumed);
+        for (int i = 0; i < (resumed ? 2000 : 100); i++) one_handshake(kernel, key, resumed);
         fprintf(stderr, "profile %s: %.3f s\n", profile, bench_now_s() - t0);
         lwss_port_down();
         return 0;
