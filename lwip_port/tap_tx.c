@@ -29,8 +29,9 @@ struct lwss_tap_tx {
 static lwss_tap_tx the_tx = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER,
                              .kick = PTHREAD_COND_INITIALIZER};
 
+/* @p frames lwIP frames of @p bytes in all (their headers counted once each). */
 static void write_out(lwss_tap_tx *tx, const struct virtio_net_hdr *vh, const uint8_t *frame,
-                      size_t len, unsigned frames)
+                      size_t len, unsigned frames, size_t bytes)
 {
     if (tx->fd < 0) {
         return; /* stopped */
@@ -46,7 +47,7 @@ static void write_out(lwss_tap_tx *tx, const struct virtio_net_hdr *vh, const ui
         return;
     }
     tx->stats.frames += frames;
-    tx->stats.bytes += len;
+    tx->stats.bytes += bytes;
 }
 
 static void flush_locked(lwss_tap_tx *tx)
@@ -55,8 +56,7 @@ static void flush_locked(lwss_tap_tx *tx)
     if (segs > 0) {
         /* bytes counted as lwIP sent them: one Ethernet/IP/TCP header per segment */
         size_t hdrs = segs > 1 ? (size_t)(segs - 1) * tx->gso.vh.hdr_len : 0;
-        write_out(tx, &tx->gso.vh, tx->gso.frame, tx->gso.len, segs);
-        tx->stats.bytes += hdrs;
+        write_out(tx, &tx->gso.vh, tx->gso.frame, tx->gso.len, segs, tx->gso.len + hdrs);
     }
     lwss_gso_reset(&tx->gso);
 }
@@ -134,7 +134,7 @@ void lwss_tap_tx_frame(lwss_tap_tx *tx, const uint8_t *frame, size_t len, lwss_t
         }
     }
     flush_locked(tx);
-    write_out(tx, &none, frame, len, 1);
+    write_out(tx, &none, frame, len, 1, len);
     pthread_mutex_unlock(&tx->lock);
 }
 
