@@ -43,7 +43,13 @@ ID="$$$(od -An -N2 -tx2 /dev/urandom | tr -d ' ')"
 NS="lwss-$ID"
 TAP="lwt$ID"
 TAP=${TAP:0:15}
-RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/lwss-rig.XXXXXX")
+# One run directory, made by the outer invocation (which removes it at exit)
+# and handed to the inner one through the environment.
+if [ "${LWSS_RIG_INNER:-}" = 1 ] && [ -d "${LWSS_RIG_RUNDIR:-}" ]; then
+    RUNDIR=$LWSS_RIG_RUNDIR
+else
+    RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/lwss-rig.XXXXXX")
+fi
 export LWSS_RIG_RUNDIR=$RUNDIR
 
 die() { echo "rig: $*" >&2; exit 1; }

@@ -105,3 +105,18 @@ test-readme: $(README_APP) $(TOOLS) $(TEST_DEPS)
 	  || { echo "0 passed, 1 failed"; echo "0 1" >> $(LWSS_TEST_SUMMARY); exit 1; }
 TEST_TARGETS += test-readme
 .PHONY: test-readme
+
+# The rig leaves nothing behind in TMPDIR (its run directory is removed on
+# exit, also after a failing command) and the command sees that directory.
+test-rig-cleanup: $(TOOLS) $(TEST_DEPS)
+	@echo "== rig cleanup"
+	@t=$$(mktemp -d); \
+	  TMPDIR=$$t scripts/rig.sh --build $(BUILD) --echo -- sh -c 'case "$$LWSS_RIG_RUNDIR" in "$$TMPDIR"/lwss-rig.*) test -e "$$LWSS_RIG_RUNDIR/echo.ready";; *) exit 1;; esac' \
+	    && ok1=1 || ok1=0; \
+	  TMPDIR=$$t scripts/rig.sh --build $(BUILD) -- false; \
+	  left=$$(ls -A $$t); rmdir $$t 2>/dev/null || rm -rf $$t; \
+	  if [ $$ok1 = 1 ] && [ -z "$$left" ]; then echo "1 passed, 0 failed"; echo "1 0" >> $(LWSS_TEST_SUMMARY); \
+	  else echo "rig cleanup: command saw run dir: $$ok1; left in TMPDIR: $$left"; echo "0 passed, 1 failed"; \
+	    echo "0 1" >> $(LWSS_TEST_SUMMARY); exit 1; fi
+TEST_TARGETS += test-rig-cleanup
+.PHONY: test-rig-cleanup
