@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -470,6 +471,40 @@ START_TEST(concurrent_send_and_recv)
 }
 END_TEST
 
+/* Receive batching: one transport read takes both echoed records; the
+ * second is then ready without the network, counted as pending (so the
+ * wakeup callback sees it), and read without waiting. */
+START_TEST(batched_records_count_as_pending)
+{
+    start_server("server.crt", "server.key", 1, NULL);
+    lwss_tls_conn *c = NULL;
+    lwss_tls_options opts = {.sni = "echo.lwss.test"};
+    ck_assert_int_eq(connect_opts(&c, &opts), 0);
+    ck_assert_int_eq(lwss_tls_send(c, "hello", 5, 5000, 0), 5);
+    ck_assert_int_eq(lwss_tls_send(c, "world!", 6, 5000, 0), 6);
+    int x = mbedtls_ssl_get_record_expansion(&c->ssl); /* header + IV + tag of the suite */
+    ck_assert_int_gt(x, 0);
+    int queued = 0;
+    for (int i = 0; i < 500 && queued < 2 * x + 11; i++) {
+        ck_assert_int_eq(ioctl(client_fd, FIONREAD, &queued), 0);
+        usleep(2000);
+    }
+    ck_assert_int_eq(queued, 2 * x + 11);
+    char buf[16];
+    ck_assert_int_eq(lwss_tls_recv(c, buf, sizeof(buf), 5000, 0), 5);
+    ck_assert_mem_eq(buf, "hello", 5);
+    ck_assert_int_eq(ioctl(client_fd, FIONREAD, &queued), 0);
+    ck_assert_int_eq(queued, 0);                          /* both records left the socket */
+    ck_assert_uint_eq(lwss_tls_pending(c), (size_t)x + 6); /* the second, still sealed */
+    ck_assert_int_eq(lwss_tls_recv(c, buf, sizeof(buf), 0, 1), 6);
+    ck_assert_mem_eq(buf, "world!", 6);
+    ck_assert_uint_eq(lwss_tls_pending(c), 0);
+    ck_assert_ptr_null(c->rx_batch);                      /* an idle socket holds no batch */
+    echo_ok(c, 4000);
+    finish(c);
+}
+END_TEST
+
 START_TEST(timeouts_keep_the_session)
 {
     start_server("server.crt", "server.key", 1, NULL);
@@ -599,6 +634,7 @@ Suite *tls_engine_suite(void)
     tcase_add_test(e, alpn_negotiated);
     tcase_add_test(e, session_resumption);
     tcase_add_test(e, concurrent_send_and_recv);
+    tcase_add_test(e, batched_records_count_as_pending);
     tcase_add_test(e, timeouts_keep_the_session);
     tcase_add_test(e, nonblocking_send_backpressure);
     tcase_add_test(e, shutdown_and_errors);

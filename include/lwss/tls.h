@@ -58,6 +58,17 @@ extern "C" {
 #define LWSS_TLS_CLOSE_NOTIFY_TIMEOUT_MS 1000u
 #endif
 
+#ifndef LWSS_TLS_RX_BATCH
+/**
+ * Bytes a TLS socket takes from lwIP per receive call (0: take only what
+ * mbedtls asks for).  Reading two 16 KiB records at once halves the window
+ * updates lwIP sends (it sends one per receive call) and the ping-pong with
+ * the peer that follows each one.  The buffer exists only while it holds
+ * bytes: an idle socket has none.
+ */
+#define LWSS_TLS_RX_BATCH 32768u
+#endif
+
 #ifndef LWSS_TLS_SESSION_CACHE_SIZE
 /** Sessions remembered for resumption (one per peer ip:port + trust). */
 #define LWSS_TLS_SESSION_CACHE_SIZE 16

@@ -69,6 +69,7 @@ static void conn_free(lwss_tls_conn *c)
     }
     mbedtls_ssl_free(&c->ssl);
     mbedtls_ssl_config_free(&c->conf);
+    lwss_tls_batch_free(c);
     mbedtls_pk_free(&c->own_key);
     mbedtls_x509_crt_free(&c->own_cert);
     mbedtls_x509_crt_free(&c->ca);
@@ -243,6 +244,9 @@ static int32_t handshake(lwss_tls_conn *c, uint32_t timeout_ms)
     while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
         if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
             break;
+        }
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ && lwss_tls_batched(c) > 0) {
+            continue; /* the next step reads what is already here */
         }
         int w = lwss_tls_wait(c, ret, deadline);
         if (w <= 0) {

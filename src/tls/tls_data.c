@@ -168,9 +168,14 @@ int32_t lwss_tls_recv(lwss_tls_conn *c, void *buf, size_t len, uint32_t timeout_
             }
         }
         int pending_write = c->write_committed > 0 && !c->committed_flushed;
+        /* mbedtls stopped short of bytes we hold (it skipped a record) */
+        int batched = ret == MBEDTLS_ERR_SSL_WANT_READ && lwss_tls_batched(c) > 0;
         pthread_mutex_unlock(&c->lock);
         if (rc != 0) {
             return rc;
+        }
+        if (batched) {
+            continue;
         }
         if (nonblock) {
             return TLS_SOCKETS_EWOULDBLOCK;
@@ -208,7 +213,8 @@ size_t lwss_tls_pending(lwss_tls_conn *c)
         return 0;
     }
     pthread_mutex_lock(&c->lock);
-    size_t n = mbedtls_ssl_get_bytes_avail(&c->ssl);
+    /* Read-ahead ciphertext counts too: lwip_poll cannot see it. */
+    size_t n = mbedtls_ssl_get_bytes_avail(&c->ssl) + lwss_tls_batched(c);
     pthread_mutex_unlock(&c->lock);
     return n;
 }

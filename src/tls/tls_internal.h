@@ -66,6 +66,8 @@ struct lwss_tls_conn {
     int write_shut;                /* close_notify sent */
     int read_shut;                 /* SHUT_RD: no more reads */
     int last_error;                /* last mbedtls error code (negative) */
+    unsigned char *rx_batch;       /* ciphertext read ahead (LWSS_TLS_RX_BATCH); NULL when empty */
+    size_t rx_off, rx_len;         /* unread bytes: rx_batch[rx_off .. rx_len) */
 };
 
 /* ---- tls_io.c: BIO over the transport ---- */
@@ -75,6 +77,10 @@ void lwss_tls_bio_attach(lwss_tls_conn *c);
  * 0 timed out, -1 error. */
 int lwss_tls_wait(const lwss_tls_conn *c, int ret, uint64_t deadline_ms);
 uint64_t lwss_tls_deadline(uint32_t timeout_ms);
+/* Bytes read ahead from the transport and not yet given to mbedtls. */
+size_t lwss_tls_batched(const lwss_tls_conn *c);
+/* Drop the read-ahead buffer (connection freed). */
+void lwss_tls_batch_free(lwss_tls_conn *c);
 
 /* ---- tls_rng.c: one process-wide DRBG ---- */
 int lwss_tls_rng(void *unused, unsigned char *out, size_t len);

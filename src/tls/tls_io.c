@@ -5,10 +5,13 @@
  */
 #include "src/tls/tls_internal.h"
 #include "lwip_port/internal.h"
+#include "lwss/tls.h"
 
 #include <lwip/sockets.h>
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 
@@ -98,9 +101,9 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
     return MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
-static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+/* Receive from the transport and map the result for mbedtls. */
+static int transport_recv(const lwss_tls_conn *c, unsigned char *buf, size_t len)
 {
-    const lwss_tls_conn *c = ctx;
     ssize_t n = c->io->recv(c->fd, buf, len);
     if (n >= 0) {
         return (int)n; /* 0 is EOF: mbedtls reports MBEDTLS_ERR_SSL_CONN_EOF */
@@ -112,6 +115,57 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
         return MBEDTLS_ERR_NET_CONN_RESET;
     }
     return MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+/* Hand out read-ahead bytes; the buffer goes once it is empty. */
+static int batch_take(lwss_tls_conn *c, unsigned char *buf, size_t len)
+{
+    size_t k = c->rx_len - c->rx_off < len ? c->rx_len - c->rx_off : len;
+    memcpy(buf, c->rx_batch + c->rx_off, k);
+    c->rx_off += k;
+    if (c->rx_off == c->rx_len) {
+        lwss_tls_batch_free(c);
+    }
+    return (int)k;
+}
+
+/*
+ * mbedtls asks for exactly what it needs next (a 5-byte header, then the
+ * record).  Over lwIP every receive call ends in a window update to the
+ * peer, so ask the transport for up to LWSS_TLS_RX_BATCH bytes at once and
+ * serve mbedtls from that (ciphertext only).  Without memory for the batch,
+ * read directly.
+ */
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    lwss_tls_conn *c = ctx;
+    if (c->rx_batch != NULL) {
+        return batch_take(c, buf, len);
+    }
+    static const size_t batch = LWSS_TLS_RX_BATCH;
+    if (len >= batch || (c->rx_batch = malloc(batch)) == NULL) {
+        return transport_recv(c, buf, len);
+    }
+    int n = transport_recv(c, c->rx_batch, batch);
+    if (n <= 0) {
+        lwss_tls_batch_free(c);
+        return n;
+    }
+    c->rx_off = 0;
+    c->rx_len = (size_t)n;
+    return batch_take(c, buf, len);
+}
+
+size_t lwss_tls_batched(const lwss_tls_conn *c)
+{
+    return c->rx_batch != NULL ? c->rx_len - c->rx_off : 0;
+}
+
+void lwss_tls_batch_free(lwss_tls_conn *c)
+{
+    free(c->rx_batch);
+    c->rx_batch = NULL;
+    c->rx_off = c->rx_len = 0;
 }
 
 void lwss_tls_bio_attach(lwss_tls_conn *c)

@@ -500,9 +500,12 @@ int main(void)
         int suite = ps != NULL ? atoi(ps) % SUITES : 0;
         for (int i = 0; i < 8; i++) {
             struct rusage r0, r1;
+            lwss_port_stats s0, s1;
+            lwss_port_get_stats(&s0);
             getrusage(RUSAGE_SELF, &r0);
             double mbps = bulk_mbps(kernel, suite, strcmp(profile, "up") == 0 ? 'U' : 'D');
             getrusage(RUSAGE_SELF, &r1);
+            lwss_port_get_stats(&s1);
             double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
                                   r0.ru_stime.tv_sec) +
                          (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
@@ -510,6 +513,10 @@ int main(void)
             fprintf(stderr, "profile %s: %.1f MB/s, client process CPU %.2f ms/MB, %.0f voluntary "
                     "context switches per MB\n", profile, mbps, cpu * 1e3 / (BULK_BYTES / 1e6),
                     (double)(r1.ru_nvcsw - r0.ru_nvcsw) / (BULK_BYTES / 1e6));
+            fprintf(stderr, "  per MB: %.0f TAP reads, %.0f TAP writes (%.0f frames)\n",
+                    (double)(s1.rx_frames - s0.rx_frames) / (BULK_BYTES / 1e6),
+                    (double)(s1.tx_writes - s0.tx_writes) / (BULK_BYTES / 1e6),
+                    (double)(s1.tx_frames - s0.tx_frames) / (BULK_BYTES / 1e6));
         }
         lwss_port_down();
         return 0;
