@@ -1,5 +1,6 @@
 /* PKCS #11 token: sign / verify / key generation (suite pkcs11_crypto). */
 #include "tests/test_pkcs11.h"
+#include "src/pkcs11/token.h"
 
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
@@ -368,6 +369,55 @@ START_TEST(key_cache_follows_replacement)
 }
 END_TEST
 
+/* A closed session's parsed key goes to the token-wide cache and the next
+ * session signing with the same stored key takes it; destroying a key or
+ * finalising the token wipes the cache. */
+START_TEST(parsed_key_outlives_its_session)
+{
+    CK_SESSION_HANDLE s = lwss_p11t_session();
+    CK_OBJECT_HANDLE ec = lwss_p11t_import_key(s, "ec", lwss_p11t_ec_key_pem, LWSS_PKCS11_PRIVATE);
+    CK_OBJECT_HANDLE rsa = lwss_p11t_import_key(s, "rsa", lwss_p11t_rsa_key_pem,
+                                                LWSS_PKCS11_PRIVATE);
+    ck_assert_uint_eq(lwss_p11_key_cache_count(), 0);
+    uint8_t hash[32], sig[256], info[51];
+    CK_ULONG len = sizeof(sig);
+    lwss_p11t_sha256("across sessions", 15, hash);
+    ck_assert_int_eq(token_sign(s, CKM_ECDSA, ec, hash, 32, sig, &len), CKR_OK);
+    ck_assert_int_eq(C_CloseSession(s), CKR_OK);
+    ck_assert_uint_eq(lwss_p11_key_cache_count(), 1);
+
+    s = lwss_p11t_session();
+    len = sizeof(sig);
+    ck_assert_int_eq(token_sign(s, CKM_ECDSA, ec, hash, 32, sig, &len), CKR_OK);
+    ck_assert_uint_eq(lwss_p11_key_cache_count(), 0); /* taken by this session */
+    mbedtls_pk_context pk;
+    lwss_p11t_parse_key(lwss_p11t_ec_key_pem, &pk);
+    uint8_t der[80];
+    size_t der_len = lwss_p11t_ecdsa_raw_to_der(sig, der, sizeof(der));
+    ck_assert_int_eq(mbedtls_pk_verify(&pk, MBEDTLS_MD_SHA256, hash, 32, der, der_len), 0);
+    mbedtls_pk_free(&pk);
+    /* Signing with another key hands the EC one back. */
+    lwss_p11t_digest_info(hash, info);
+    len = sizeof(sig);
+    ck_assert_int_eq(token_sign(s, CKM_RSA_PKCS, rsa, info, sizeof(info), sig, &len), CKR_OK);
+    ck_assert_uint_eq(len, 256);
+    ck_assert_uint_eq(lwss_p11_key_cache_count(), 1);
+    ck_assert_int_eq(C_CloseSession(s), CKR_OK);
+    ck_assert_uint_eq(lwss_p11_key_cache_count(), 2);
+
+    s = lwss_p11t_session();
+    ck_assert_int_eq(C_DestroyObject(s, rsa), CKR_OK);
+    ck_assert_uint_eq(lwss_p11_key_cache_count(), 0);
+    len = sizeof(sig);
+    ck_assert_int_eq(token_sign(s, CKM_RSA_PKCS, rsa, info, sizeof(info), sig, &len),
+                     CKR_KEY_HANDLE_INVALID);
+    len = sizeof(sig);
+    ck_assert_int_eq(token_sign(s, CKM_ECDSA, ec, hash, 32, sig, &len), CKR_OK);
+    ck_assert_int_eq(C_Finalize(NULL), CKR_OK);
+    ck_assert_uint_eq(lwss_p11_key_cache_count(), 0);
+}
+END_TEST
+
 Suite *pkcs11_crypto_suite(void);
 
 Suite *pkcs11_crypto_suite(void)
@@ -383,6 +433,7 @@ Suite *pkcs11_crypto_suite(void)
     tcase_add_test(tc, aes_cmac_vectors);
     tcase_add_test(tc, mechanism_and_key_mismatches);
     tcase_add_test(tc, key_cache_follows_replacement);
+    tcase_add_test(tc, parsed_key_outlives_its_session);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -112,6 +112,7 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
     }
     atomic_store(&g_initialized, 0);
     lwss_p11_session_close_all();
+    lwss_p11_key_cache_clear(); /* after the sessions gave theirs back */
     lwss_p11_logout_all();
     lwss_p11_store_lock();
     lwss_nvm_close();

@@ -52,6 +52,9 @@ CK_RV lwss_p11_obj_save(const lwss_nvm_meta *meta, const uint8_t *der, size_t le
         /* storage -> CK_RV, once, here; the detail stays in lwss_last_error() */
         return status == LWSS_NVM_ERR_FULL ? CKR_DEVICE_MEMORY : CKR_DEVICE_ERROR;
     }
+    if (meta->cls == CKO_PRIVATE_KEY || meta->cls == CKO_PUBLIC_KEY) {
+        lwss_p11_key_cache_clear(); /* it may have replaced a cached key */
+    }
     *out = h;
     return CKR_OK;
 }
@@ -155,6 +158,7 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
         lwss_p11_store_lock();
         rv = lwss_nvm_destroy((uint32_t)hObject) == 0 ? CKR_OK : CKR_DEVICE_ERROR;
         lwss_p11_store_unlock();
+        lwss_p11_key_cache_clear(); /* no parsed copy outlives the object */
     }
     lwss_p11_session_put(s);
     return rv;

@@ -65,11 +65,7 @@ void lwss_p11_op_reset(lwss_p11_op *op)
 void lwss_p11_op_release(lwss_p11_op *op)
 {
     lwss_p11_op_reset(op);
-    mbedtls_pk_free(&op->pk); /* mbedtls_mpi_free wipes the key */
-    if (op->key_der != NULL) {
-        mbedtls_platform_zeroize(op->key_der, op->key_der_len);
-        free(op->key_der);
-    }
+    lwss_p11_key_cache_put(op); /* kept for the next session (wiped at C_Finalize) */
     memset(op, 0, sizeof(*op));
 }
 

@@ -27,12 +27,17 @@ static size_t op_sig_len(const lwss_p11_op *op)
     }
 }
 
-/* Parse the stored key unless the op's cached one is the same bytes: a
- * reused context keeps mbedtls' precomputed EC tables and RSA blinding,
- * which is most of the token's cost per signature otherwise. */
+/* Parse the stored key unless the op's cached one, or one in the
+ * token-wide cache (key_cache.c), is the same bytes: a reused context keeps
+ * mbedtls' precomputed EC tables and RSA blinding, which is most of the
+ * token's cost per signature otherwise. */
 static CK_RV cache_key(lwss_p11_op *op, CK_OBJECT_CLASS cls, const uint8_t *der, size_t len)
 {
     if (op->key_der != NULL && op->key_der_len == len && memcmp(op->key_der, der, len) == 0) {
+        return CKR_OK;
+    }
+    lwss_p11_key_cache_put(op); /* another session may sign with it next */
+    if (lwss_p11_key_cache_take(op, der, len)) {
         return CKR_OK;
     }
     mbedtls_pk_free(&op->pk);

@@ -86,10 +86,23 @@ void lwss_p11_session_close_all(void);
 void lwss_p11_session_counts(CK_ULONG *all, CK_ULONG *rw);
 /** End a sign/verify op; its parsed key stays cached for the next *Init. */
 void lwss_p11_op_reset(lwss_p11_op *op);
-/** End the op and drop its cached key (wiped): session close. */
+/** End the op; its parsed key goes to the token-wide cache: session close. */
 void lwss_p11_op_release(lwss_p11_op *op);
 /** Release the find cursor of @p s. */
 void lwss_p11_find_reset(lwss_p11_session *s);
+
+/* key_cache.c ------------------------------------------------------- */
+/** Hand the op's parsed key to the token-wide cache (the op keeps none). */
+void lwss_p11_key_cache_put(lwss_p11_op *op);
+/**
+ * Move the cached parse of exactly @p der (@p len bytes) into @p op, which
+ * drops its own first.  @return 1 when found, 0 otherwise.
+ */
+int lwss_p11_key_cache_take(lwss_p11_op *op, const uint8_t *der, size_t len);
+/** Wipe every cached key (C_Finalize, an object stored or destroyed). */
+void lwss_p11_key_cache_clear(void);
+/** Keys cached now (tests). */
+size_t lwss_p11_key_cache_count(void);
 
 /* login.c ----------------------------------------------------------- */
 /** 1 when private objects are usable now (no user PIN set, or user logged in). */
