@@ -27,6 +27,15 @@ void lwss_port_tx_begin(void);
 /** End of the bracket: write what this thread's call left held. */
 void lwss_port_tx_end(void);
 
+/**
+ * Wait until lwIP socket @p fd is ready for @p events (POLLIN, POLLOUT) or
+ * has an error, for at most @p timeout_ms (> 0), reading the TAP and
+ * feeding lwIP from this thread while nobody else does (inline receive,
+ * see tap_netif.c).  Call without lwIP's core lock.
+ * @return as lwip_poll() for one descriptor.
+ */
+int lwss_port_wait(int fd, short events, int timeout_ms);
+
 struct lwss_port_config;
 
 /** Validate a complete port configuration.  @return LWSS_OK or LWSS_ERR_INVAL. */

@@ -1,13 +1,21 @@
-/* TAP netif driver: one receive thread reads frames from the TAP and feeds
+/* TAP netif driver: a receive thread reads frames from the TAP and feeds
  * them to lwIP under the core lock; linkoutput hands lwIP's frames to the
  * transmit path (tap_tx.c), which merges TCP bursts into GSO frames.  Both
- * directions pass through the capture, frame by frame as lwIP sees them. */
+ * directions pass through the capture, frame by frame as lwIP sees them.
+ *
+ * Inline receive: a thread about to wait on an lwIP socket
+ * (lwss_port_wait) reads the TAP and feeds lwIP itself while it
+ * waits, and the receive thread stands aside meanwhile and for a short
+ * lease after, so that data reaches the waiting thread without a wake-up
+ * of the receive thread and a second one from it.  Whoever reads holds
+ * rx_reader, so frames still reach lwIP one at a time, in order. */
 #include "lwip_port/tap_netif.h"
 #include "lwip_port/internal.h"
 #include "lwip_port/tap_tx.h"
 
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
+#include "lwip/sockets.h"
 #include "lwip/tcpip.h"
 #include "netif/ethernet.h"
 
@@ -19,6 +27,7 @@
 #include <sys/uio.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -42,6 +51,19 @@ static _Thread_local int in_linkoutput, in_input, in_caller, caller_held;
 static pthread_t rx_thread;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct netif *rx_netif;
+
+/* The TAP reader (receive thread or an inline waiter) holds rx_reader while
+ * it reads and feeds lwIP; rx_tap is NULL while the port is down. */
+static pthread_mutex_t rx_reader = PTHREAD_MUTEX_INITIALIZER;
+static lwss_tap *rx_tap;
+static uint8_t rx_buf[RX_MAX];
+/* Inline waiters now, and until when the receive thread stays aside after
+ * the last one left (monotonic ms). */
+static atomic_int inline_waiters;
+static _Atomic uint64_t inline_lease_end;
+/** How long the receive thread stays aside after an inline wait ends: longer
+ * than an application takes between two receives of a bulk transfer. */
+#define INLINE_LEASE_MS 2
 
 /* Only attach: TUNSETIFF on a name that does not exist would create a new
  * device.  if_nametoindex() asks this network namespace (unlike /sys, which
@@ -254,45 +276,76 @@ static int complete_checksum(uint8_t *f, size_t len, const struct virtio_net_hdr
     return 0;
 }
 
+/* Read and feed what the TAP holds (up to 64 frames); rx_reader held.
+ * @return -1 when the TAP went away, else the number of frames read. */
+static int drain(lwss_tap *tap)
+{
+    const size_t vh = sizeof(struct virtio_net_hdr);
+    int frames = 0;
+    for (int i = 0; i < 64; i++) {
+        ssize_t got = read(tap->fd, rx_buf, sizeof(rx_buf));
+        if (got <= 0) {
+            return got < 0 && errno != EAGAIN && errno != EINTR ? -1 : frames;
+        }
+        frames++;
+        if ((size_t)got <= vh) {
+            continue;
+        }
+        struct virtio_net_hdr h;
+        memcpy(&h, rx_buf, vh);
+        uint8_t *frame = rx_buf + vh;
+        size_t len = (size_t)got - vh;
+        if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0 && complete_checksum(frame, len, &h) != 0) {
+            count(tap, &tap->stats.rx_dropped, NULL, 0);
+            continue;
+        }
+        /* captured as it crossed the TAP, before any impairment */
+        if (tap->cap != NULL) {
+            lwss_capture_frame(tap->cap, frame, len);
+        }
+        lwss_impair_frame(tap->impair, 1, frame, len);
+    }
+    return frames;
+}
+
+/* 1 while an inline waiter reads the TAP or its lease runs; *left_ms: how
+ * long to sleep before looking again. */
+static int stand_aside(int *left_ms)
+{
+    uint64_t now = lwss_now_ms(), end = atomic_load(&inline_lease_end);
+    if (atomic_load(&inline_waiters) > 0) {
+        *left_ms = INLINE_LEASE_MS;
+        return 1;
+    }
+    if (now < end) {
+        *left_ms = (int)(end - now);
+        return 1;
+    }
+    return 0;
+}
+
 static void *rx_main(void *arg)
 {
     lwss_tap *tap = arg;
-    static _Thread_local uint8_t buf[RX_MAX];
-    const size_t vh = sizeof(struct virtio_net_hdr);
     struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN}, {.fd = tap->wake_fd, .events = POLLIN}};
     for (;;) {
-        int n = poll(pfd, 2, TICK_MS);
+        int left = TICK_MS;
+        int aside = stand_aside(&left);
+        pfd[0].fd = aside ? -1 : tap->fd; /* poll skips a negative descriptor */
+        pfd[0].revents = 0;
+        int n = poll(pfd, 2, left < TICK_MS ? left : TICK_MS);
         if (n < 0 && errno != EINTR) {
             break;
         }
         if (pfd[1].revents != 0) {
             break;
         }
-        if (n > 0 && (pfd[0].revents & POLLIN) != 0) {
-            /* Drain what is there (read stops at EAGAIN), but keep the
-             * capture tick alive. */
-            for (int i = 0; i < 64; i++) {
-                ssize_t got = read(tap->fd, buf, sizeof(buf));
-                if (got <= 0) {
-                    break;
-                }
-                if ((size_t)got <= vh) {
-                    continue;
-                }
-                struct virtio_net_hdr h;
-                memcpy(&h, buf, vh);
-                uint8_t *frame = buf + vh;
-                ssize_t len = got - (ssize_t)vh;
-                if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0 &&
-                    complete_checksum(frame, (size_t)len, &h) != 0) {
-                    count(tap, &tap->stats.rx_dropped, NULL, 0);
-                    continue;
-                }
-                /* captured as it crossed the TAP, before any impairment */
-                if (tap->cap != NULL) {
-                    lwss_capture_frame(tap->cap, frame, (size_t)len);
-                }
-                lwss_impair_frame(tap->impair, 1, frame, (size_t)len);
+        if (n > 0 && (pfd[0].revents & POLLIN) != 0 && !stand_aside(&left)) {
+            pthread_mutex_lock(&rx_reader);
+            int r = drain(tap);
+            pthread_mutex_unlock(&rx_reader);
+            if (r < 0) {
+                break;
             }
         } else if (n > 0 && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
             break; /* the TAP went away */
@@ -304,11 +357,72 @@ static void *rx_main(void *arg)
     return NULL;
 }
 
+/* One slice of an inline wait: read the TAP for up to @p ms while nobody
+ * else does.  @return 1 when it read (or waited on the TAP), 0 when another
+ * reader has it or the port is going down (the caller waits on lwIP). */
+static int inline_read(int ms)
+{
+    if (pthread_mutex_trylock(&rx_reader) != 0) {
+        return 0;
+    }
+    lwss_tap *tap = rx_tap;
+    int done = 0;
+    if (tap != NULL) {
+        struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN},
+                                {.fd = tap->wake_fd, .events = POLLIN}};
+        int n = poll(pfd, 2, ms);
+        if (n >= 0 && pfd[1].revents == 0) {
+            done = 1;
+            if ((pfd[0].revents & POLLIN) != 0 && drain(tap) < 0) {
+                done = 0;
+            }
+        }
+    }
+    pthread_mutex_unlock(&rx_reader);
+    return done;
+}
+
+int lwss_port_wait(int fd, short events, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = events, .revents = 0};
+    uint64_t deadline = lwss_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    atomic_fetch_add(&inline_waiters, 1);
+    int n;
+    for (;;) {
+        n = lwip_poll(&p, 1, 0);
+        if (n != 0) {
+            break;
+        }
+        uint64_t now = lwss_now_ms();
+        if (now >= deadline) {
+            break;
+        }
+        int left = (int)(deadline - now);
+        if (!inline_read(left)) {
+            /* Someone else reads the TAP: wait on lwIP, in short slices so
+             * that this thread takes over when the reader leaves. */
+            n = lwip_poll(&p, 1, left < INLINE_LEASE_MS ? left : INLINE_LEASE_MS);
+            if (n != 0) {
+                break;
+            }
+        }
+    }
+    atomic_store(&inline_lease_end, lwss_now_ms() + INLINE_LEASE_MS);
+    atomic_fetch_sub(&inline_waiters, 1);
+    return n;
+}
+
 int lwss_tap_start(lwss_tap *tap, struct netif *netif)
 {
     rx_netif = netif;
+    pthread_mutex_lock(&rx_reader);
+    rx_tap = tap;
+    pthread_mutex_unlock(&rx_reader);
     int e = pthread_create(&rx_thread, NULL, rx_main, tap);
     if (e != 0) {
+        pthread_mutex_lock(&rx_reader);
+        rx_tap = NULL;
+        pthread_mutex_unlock(&rx_reader);
         return lwss_set_error(LWSS_ERR_NOMEM, "cannot start the TAP receive thread: %s",
                               strerror(e));
     }
@@ -322,6 +436,9 @@ void lwss_tap_stop(lwss_tap *tap)
         /* eventfd write cannot fail short of overflow; join anyway */
     }
     pthread_join(rx_thread, NULL);
+    pthread_mutex_lock(&rx_reader); /* an inline reader finishes its frames first */
+    rx_tap = NULL;
+    pthread_mutex_unlock(&rx_reader);
     /* linkoutput runs under the core lock: unhook the engine under it,
      * then stop it (its queued frames are dropped). */
     LOCK_TCPIP_CORE();

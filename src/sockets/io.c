@@ -1,16 +1,16 @@
 /* SOCKETS_Send / SOCKETS_Recv.
  *
- * Plain sockets wait inside lwIP (blocking calls with SO_RCVTIMEO /
- * SO_SNDTIMEO set to at most one slice), so the fast path costs the same as
- * raw lwip_recv/lwip_send; the slices let a concurrent Close be noticed.
- * TLS sockets call the TLS layer without waiting and wait here with lwip_poll,
- * so that every wait, plain or TLS, is bounded and interruptible the same way. */
+ * Plain and TLS sockets alike transfer without blocking inside lwIP and
+ * wait here, in slices (so a concurrent Close is noticed), with
+ * lwss_port_wait: a waiting thread reads the TAP and feeds lwIP itself
+ * while nobody else does, so its data reaches it without a hop through the
+ * port's receive thread.  Every wait is bounded and interruptible the same
+ * way. */
 #include "src/sockets/sock_internal.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
-#include <sys/time.h>
 
 #include "lwip/sockets.h"
 
@@ -47,41 +47,24 @@ static int is_wait_errno(int e)
     return e == EWOULDBLOCK || e == EAGAIN || e == ETIMEDOUT || e == EINTR;
 }
 
-/* Give lwIP a new timeout only when it differs from the last one. */
-static void set_lwip_timeout(int fd, int opt, int *cached, int ms)
-{
-    if (*cached == ms) {
-        return;
-    }
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    if (lwip_setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)) == 0) {
-        *cached = ms;
-    }
-}
-
 static int32_t map_io_errno(int e)
 {
     /* After connect, "not connected" means the connection is gone. */
     return e == ENOTCONN ? SOCKETS_ECLOSED : lwss_sock_errno_to_status(e);
 }
 
+/* Wait for @events on the descriptor: 1 ready, 0 deadline passed, <0 error.
+ * The wait reads the TAP itself while nobody else does (lwss_port_wait). */
+static int32_t wait_fd(struct lwss_sock *k, short events, const wait_plan *w);
+
+/* Non-blocking reads; waits (when allowed) happen in wait_fd, outside lwIP. */
 static int32_t recv_plain(struct lwss_sock *k, void *buf, size_t len, const wait_plan *w)
 {
     for (;;) {
         if (atomic_load(&k->closing) || atomic_load(&k->shut_rd)) {
             return SOCKETS_ECLOSED;
         }
-        int flags = 0;
-        if (w->nonblock) {
-            flags = MSG_DONTWAIT;
-        } else {
-            int slice = next_slice(w);
-            if (slice == 0) {
-                return 0;
-            }
-            set_lwip_timeout(k->fd, SO_RCVTIMEO, &k->lwip_rcvtimeo_ms, slice);
-        }
-        ssize_t n = lwip_recv(k->fd, buf, len, flags);
+        ssize_t n = lwip_recv(k->fd, buf, len, MSG_DONTWAIT);
         if (n > 0) {
             return (int32_t)n;
         }
@@ -94,6 +77,10 @@ static int32_t recv_plain(struct lwss_sock *k, void *buf, size_t len, const wait
         }
         if (w->nonblock) {
             return SOCKETS_EWOULDBLOCK;
+        }
+        int32_t r = wait_fd(k, POLLIN, w);
+        if (r <= 0) {
+            return r;
         }
     }
 }
@@ -110,8 +97,7 @@ static int32_t wait_fd(struct lwss_sock *k, short events, const wait_plan *w)
         if (slice == 0) {
             return 0;
         }
-        struct pollfd p = {.fd = k->fd, .events = events};
-        int n = lwip_poll(&p, 1, slice);
+        int n = lwss_port_wait(k->fd, events, slice);
         if (n > 0) {
             return 1;
         }
@@ -198,14 +184,11 @@ static int32_t send_once(struct lwss_sock *k, const uint8_t *p, size_t len, int 
         }
         return n;
     }
-    if (nonblock) {
-        lwss_port_tx_begin(); /* segments leave as one TAP write, flushed here */
-    }
-    ssize_t n = lwip_send(k->fd, p, len, nonblock ? MSG_DONTWAIT : 0);
+    (void)nonblock; /* never blocks inside lwIP: the caller waits in wait_fd */
+    lwss_port_tx_begin(); /* segments leave as one TAP write, flushed here */
+    ssize_t n = lwip_send(k->fd, p, len, MSG_DONTWAIT);
     int e = errno;
-    if (nonblock) {
-        lwss_port_tx_end();
-    }
+    lwss_port_tx_end();
     if (n >= 0) {
         return (int32_t)n;
     }
@@ -223,13 +206,6 @@ static int32_t send_all(struct lwss_sock *k, const uint8_t *p, size_t len, const
         if (atomic_load(&k->closing) || atomic_load(&k->shut_wr)) {
             return sent > 0 ? (int32_t)sent : SOCKETS_ECLOSED;
         }
-        if (k->tls == NULL && !w->nonblock) {
-            int slice = next_slice(w);
-            if (slice == 0) {
-                break; /* timed out: what was sent so far (maybe 0) */
-            }
-            set_lwip_timeout(k->fd, SO_SNDTIMEO, &k->lwip_sndtimeo_ms, slice);
-        }
         int wait;
         int32_t n = send_once(k, p + sent, len - sent, w->nonblock, &wait);
         if (n > 0) {
@@ -245,14 +221,12 @@ static int32_t send_all(struct lwss_sock *k, const uint8_t *p, size_t len, const
         if (w->nonblock) {
             return sent > 0 ? (int32_t)sent : SOCKETS_EWOULDBLOCK;
         }
-        if (k->tls != NULL) {
-            int32_t r = wait_fd(k, POLLOUT, w);
-            if (r < 0) {
-                return sent > 0 ? (int32_t)sent : r;
-            }
-            if (r == 0) {
-                break;
-            }
+        int32_t r = wait_fd(k, POLLOUT, w);
+        if (r < 0) {
+            return sent > 0 ? (int32_t)sent : r;
+        }
+        if (r == 0) {
+            break; /* timed out: what was sent so far (maybe 0) */
         }
     }
     return (int32_t)sent;

@@ -32,8 +32,6 @@ struct lwss_sock {
     pthread_mutex_t send_lock;    /* one sender at a time (whole messages) */
     pthread_mutex_t recv_lock;    /* one receiver at a time */
     int connect_failed;
-    int lwip_rcvtimeo_ms;         /* value last given to lwIP (recv_lock) */
-    int lwip_sndtimeo_ms;         /* value last given to lwIP (send_lock) */
 
     uint32_t sndbuf;              /* SOCKETS_SO_SNDBUF; 0 = the port's tcp_sndbuf */
     int require_tls;

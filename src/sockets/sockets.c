@@ -90,8 +90,6 @@ static struct lwss_sock *new_sock(int fd)
     pthread_mutex_init(&k->recv_lock, NULL);
     atomic_store(&k->recv_timeout_ms, (unsigned)socketsconfigDEFAULT_RECV_TIMEOUT);
     atomic_store(&k->send_timeout_ms, (unsigned)socketsconfigDEFAULT_SEND_TIMEOUT);
-    k->lwip_rcvtimeo_ms = -1; /* unknown: set on the first wait */
-    k->lwip_sndtimeo_ms = -1;
     return k;
 }
 
@@ -184,9 +182,8 @@ static int32_t tcp_connect(struct lwss_sock *k, const struct sockaddr_in *sin, u
             return SOCKETS_ECLOSED;
         }
         uint64_t left = deadline - now;
-        struct pollfd p = {.fd = k->fd, .events = POLLOUT};
-        int n = lwip_poll(&p, 1, (int)(left < LWSS_SOCK_WAIT_SLICE_MS ? left
-                                                                     : LWSS_SOCK_WAIT_SLICE_MS));
+        int n = lwss_port_wait(k->fd, POLLOUT, (int)(left < LWSS_SOCK_WAIT_SLICE_MS
+                                                         ? left : LWSS_SOCK_WAIT_SLICE_MS));
         if (n > 0) {
             break;
         }
@@ -209,7 +206,8 @@ static int32_t tcp_connect(struct lwss_sock *k, const struct sockaddr_in *sin, u
     if (sndbuf != 0) {
         (void)lwss_port_set_tcp_sndbuf(k->fd, sndbuf);
     }
-    /* Back to blocking: every later wait is bounded by SO_RCVTIMEO/SO_SNDTIMEO slices. */
+    /* Back to blocking mode; lwss's own transfers pass MSG_DONTWAIT and wait
+     * in lwss_port_wait (src/sockets/io.c). */
     return set_lwip_nonblocking(k->fd, 0) == 0 ? SOCKETS_ERROR_NONE : SOCKETS_SOCKET_ERROR;
 }
 

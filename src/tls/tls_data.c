@@ -31,11 +31,20 @@ static int is_want(int ret)
  * the record is out.  A Recv or Close in between pushes the record out too
  * (a peer may be waiting for it before answering).  All under the lock.
  */
-static uint64_t fnv1a(const void *buf, size_t len)
+static uint64_t fingerprint(const void *buf, size_t len)
 {
+    /* FNV-1a over 8-byte words (a 16 KiB record is hashed on every would-
+     * block and again on the retry: byte by byte that was ~25 us each). */
     const unsigned char *p = buf;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++) {
+    uint64_t h = 1469598103934665603ull ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++) {
         h = (h ^ p[i]) * 1099511628211ull;
     }
     return h;
@@ -62,7 +71,7 @@ static int send_step(lwss_tls_conn *c, const void *buf, size_t len)
 {
     if (c->write_committed > 0) {
         int retry = len >= c->write_committed &&
-                    fnv1a(buf, c->write_committed) == c->committed_hash;
+                    fingerprint(buf, c->write_committed) == c->committed_hash;
         int ret = flush_committed(c);
         if (ret != 0) {
             return ret;
@@ -80,7 +89,7 @@ static int send_step(lwss_tls_conn *c, const void *buf, size_t len)
     int ret = mbedtls_ssl_write(&c->ssl, buf, chunk);
     if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
         c->write_committed = chunk;
-        c->committed_hash = fnv1a(buf, chunk);
+        c->committed_hash = fingerprint(buf, chunk);
         c->committed_flushed = 0;
     }
     return ret;

@@ -59,7 +59,7 @@ struct lwss_tls_conn {
     uint32_t verify_ip_addr;       /* that address (network order) */
     unsigned char cache_key[32];   /* peer + trust fingerprint for the session cache */
     size_t write_committed;        /* plaintext bytes of a record built but not yet reported */
-    uint64_t committed_hash;       /* FNV-1a of those bytes: recognises the caller's retry */
+    uint64_t committed_hash;       /* fingerprint of those bytes: recognises the caller's retry */
     int committed_flushed;         /* that record has left (a Recv flushed it) */
     int peer_closed;               /* close_notify or EOF seen */
     int fatal;                     /* a fatal error happened: no more I/O */
