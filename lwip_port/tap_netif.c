@@ -278,7 +278,7 @@ static int complete_checksum(uint8_t *f, size_t len, const struct virtio_net_hdr
 
 /* Read and feed what the TAP holds (up to 64 frames); rx_reader held.
  * @return -1 when the TAP went away, else the number of frames read. */
-static int drain(lwss_tap *tap)
+static int drain(lwss_tap *tap, int inline_reader)
 {
     const size_t vh = sizeof(struct virtio_net_hdr);
     int frames = 0;
@@ -288,6 +288,9 @@ static int drain(lwss_tap *tap)
             return got < 0 && errno != EAGAIN && errno != EINTR ? -1 : frames;
         }
         frames++;
+        if (inline_reader) {
+            count(tap, &tap->stats.rx_inline, NULL, 0);
+        }
         if ((size_t)got <= vh) {
             continue;
         }
@@ -342,7 +345,7 @@ static void *rx_main(void *arg)
         }
         if (n > 0 && (pfd[0].revents & POLLIN) != 0 && !stand_aside(&left)) {
             pthread_mutex_lock(&rx_reader);
-            int r = drain(tap);
+            int r = drain(tap, 0);
             pthread_mutex_unlock(&rx_reader);
             if (r < 0) {
                 break;
@@ -373,7 +376,7 @@ static int inline_read(int ms)
         int n = poll(pfd, 2, ms);
         if (n >= 0 && pfd[1].revents == 0) {
             done = 1;
-            if ((pfd[0].revents & POLLIN) != 0 && drain(tap) < 0) {
+            if ((pfd[0].revents & POLLIN) != 0 && drain(tap, 1) < 0) {
                 done = 0;
             }
         }

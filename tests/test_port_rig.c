@@ -1,6 +1,7 @@
 /* Rig tests of the host port: lwIP on a real TAP inside the rig namespace. */
 #include "lwss_test.h"
 #include "lwss/port.h"
+#include "lwip_port/internal.h"
 
 #include "lwip/sockets.h"
 
@@ -11,6 +12,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -516,6 +518,159 @@ START_TEST(bulk_leaves_as_gso_frames_captured_per_segment)
 END_TEST
 
 Suite *port_rig_suite(void);
+/* ---- inline receive --------------------------------------------------------- */
+
+/* A kernel echo server on the namespace side: accepts @p conns connections
+ * and echoes each until EOF. */
+typedef struct {
+    int listen_fd;
+    uint16_t port;
+    int conns;
+} echo_server;
+
+static void *echo_main(void *arg)
+{
+    echo_server *es = arg;
+    int fds[4];
+    int n = 0;
+    for (; n < es->conns && n < 4; n++) {
+        if ((fds[n] = accept(es->listen_fd, NULL, NULL)) < 0) {
+            break;
+        }
+    }
+    struct pollfd p[4];
+    int open_conns = n;
+    for (int i = 0; i < n; i++) p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+    while (open_conns > 0 && poll(p, (nfds_t)n, 10000) > 0) {
+        for (int i = 0; i < n; i++) {
+            if (p[i].fd < 0 || p[i].revents == 0) continue;
+            char buf[512];
+            ssize_t got = read(p[i].fd, buf, sizeof(buf));
+            if (got <= 0 || write(p[i].fd, buf, (size_t)got) != got) {
+                close(p[i].fd);
+                p[i].fd = -1;
+                open_conns--;
+            }
+        }
+    }
+    for (int i = 0; i < n; i++) if (p[i].fd >= 0) close(p[i].fd);
+    return NULL;
+}
+
+static int lwip_connect_to(uint16_t port)
+{
+    int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(s, 0);
+    struct timeval tv = {.tv_sec = 2};
+    lwip_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = inet_addr("192.0.2.1")};
+    ck_assert_int_eq(lwip_connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    return s;
+}
+
+/* Send one byte and read it back with a blocking lwip_recv: ms taken. */
+static uint64_t raw_echo(int s, char c)
+{
+    uint64_t t0 = lwss_test_now_ms();
+    ck_assert_int_eq(lwip_send(s, &c, 1, 0), 1);
+    char got = 0;
+    ck_assert_int_eq(lwip_recv(s, &got, 1, 0), 1);
+    ck_assert_int_eq(got, c);
+    return lwss_test_now_ms() - t0;
+}
+
+typedef struct {
+    int fd, timeout_ms, result;
+    uint64_t took_ms;
+} waiter;
+
+static void *waiter_main(void *arg)
+{
+    waiter *w = arg;
+    uint64_t t0 = lwss_test_now_ms();
+    w->result = lwss_port_wait(w->fd, POLLIN, w->timeout_ms);
+    w->took_ms = lwss_test_now_ms() - t0;
+    return NULL;
+}
+
+/* A thread waiting in lwss_port_wait reads the TAP for everybody: another
+ * thread's raw blocking lwip_recv is answered while it waits; once no one
+ * waits, the port's receive thread reads again. */
+START_TEST(inline_wait_reads_the_tap_for_everyone)
+{
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    echo_server es = {.conns = 2};
+    es.listen_fd = kernel_listen(&es.port);
+    pthread_t srv;
+    ck_assert_int_eq(pthread_create(&srv, NULL, echo_main, &es), 0);
+    int s1 = lwip_connect_to(es.port), s2 = lwip_connect_to(es.port);
+
+    waiter w = {.fd = s1, .timeout_ms = 1500, .result = -2};
+    pthread_t wt;
+    ck_assert_int_eq(pthread_create(&wt, NULL, waiter_main, &w), 0);
+    usleep(100 * 1000); /* the waiter is the TAP reader now */
+    lwss_port_stats a, b;
+    lwss_port_get_stats(&a);
+    ck_assert_uint_lt(raw_echo(s2, 'x'), 500);
+    usleep(20 * 1000);
+    lwss_port_get_stats(&b);
+    ck_assert_uint_gt(b.rx_inline, a.rx_inline); /* the echo came in through the waiter */
+    pthread_join(wt, NULL);
+    ck_assert_int_eq(w.result, 0); /* nothing for s1: it timed out */
+    ck_assert_uint_ge(w.took_ms, 1400);
+
+    /* Its own data wakes a waiter at once. */
+    ck_assert_int_eq(lwip_send(s1, "y", 1, 0), 1);
+    ck_assert_int_gt(lwss_port_wait(s1, POLLIN, 2000), 0);
+    char c = 0;
+    ck_assert_int_eq(lwip_recv(s1, &c, 1, MSG_DONTWAIT), 1);
+    ck_assert_int_eq(c, 'y');
+
+    /* Nobody waits in lwss: the receive thread serves raw lwIP again. */
+    usleep(20 * 1000);
+    lwss_port_get_stats(&a);
+    ck_assert_uint_lt(raw_echo(s2, 'z'), 500);
+    usleep(20 * 1000); /* a reader counts a frame after lwIP has it */
+    lwss_port_get_stats(&b);
+    ck_assert_uint_eq(b.rx_inline, a.rx_inline);
+    ck_assert_uint_gt(b.rx_frames, a.rx_frames);
+
+    lwip_close(s1);
+    lwip_close(s2);
+    pthread_join(srv, NULL);
+    close(es.listen_fd);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+}
+END_TEST
+
+/* Taking the port down while a thread waits inline neither hangs nor
+ * leaves the waiter reading a closed TAP. */
+START_TEST(port_down_with_an_inline_waiter)
+{
+    ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
+    echo_server es = {.conns = 1};
+    es.listen_fd = kernel_listen(&es.port);
+    pthread_t srv;
+    ck_assert_int_eq(pthread_create(&srv, NULL, echo_main, &es), 0);
+    int s1 = lwip_connect_to(es.port);
+    waiter w = {.fd = s1, .timeout_ms = 1000, .result = -2};
+    pthread_t wt;
+    ck_assert_int_eq(pthread_create(&wt, NULL, waiter_main, &w), 0);
+    usleep(100 * 1000);
+    uint64_t t0 = lwss_test_now_ms();
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    ck_assert_uint_lt(lwss_test_now_ms() - t0, 500);
+    pthread_join(wt, NULL);
+    ck_assert_int_ge(w.result, 0); /* timed out, or woken by the connection's end */
+    ck_assert_uint_le(w.took_ms, 3000);
+    lwip_close(s1);
+    shutdown(es.listen_fd, SHUT_RDWR);
+    pthread_join(srv, NULL);
+    close(es.listen_fd);
+}
+END_TEST
+
 Suite *port_rig_suite(void)
 {
     Suite *s = suite_create("port_rig");
@@ -532,6 +687,8 @@ Suite *port_rig_suite(void)
     tcase_add_test(tc, no_net_admin_is_permission_denied);
     tcase_add_test(tc, bulk_leaves_as_gso_frames_captured_per_segment);
     tcase_add_test(tc, tcp_sndbuf_sizes_a_raw_lwip_connection);
+    tcase_add_test(tc, inline_wait_reads_the_tap_for_everyone);
+    tcase_add_test(tc, port_down_with_an_inline_waiter);
     suite_add_tcase(s, tc);
     TCase *im = tcase_create("impair");
     tcase_set_timeout(im, 120);

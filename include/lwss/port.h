@@ -151,6 +151,9 @@ typedef struct lwss_port_stats {
     uint64_t impaired_drops;           /**< frames dropped by impairment or link-down */
     uint64_t tx_writes;                /**< writes to the TAP: fewer than tx_frames when
                                             consecutive TCP segments left as one GSO frame */
+    uint64_t rx_inline;                /**< TAP reads made by application threads while they
+                                            waited in lwss (inline receive), not by the port's
+                                            receive thread */
 } lwss_port_stats;
 
 /** Current counters (zero when down). */
