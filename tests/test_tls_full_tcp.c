@@ -7,8 +7,10 @@
 #include "lwss_test.h"
 #include "tls_rig_util.h"
 #include "tls_test_util.h"
+#include "lwss/port.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,22 +261,43 @@ START_TEST(concurrent_send_and_recv_on_one_socket)
 }
 END_TEST
 
+typedef struct {
+    int failed;
+    char why[160];
+} rounds_ctx;
+
+/* Record the first failure of a round with what the library said. */
+static void round_failed(rounds_ctx *r, int round, const char *step, int32_t rc)
+{
+    if (!r->failed) {
+        snprintf(r->why, sizeof(r->why), "round %d: %s returned %d (%s)", round, step, (int)rc,
+                 lwss_last_error());
+    }
+    r->failed = 1;
+}
+
 static void *ten_rounds(void *p)
 {
-    int *failed = p;
-    for (int i = 0; i < 10 && !*failed; i++) {
+    rounds_ctx *r = p;
+    for (int i = 0; i < 10 && !r->failed; i++) {
         Socket_t s;
-        if (lwss_tr_connect_tls(&s, lwss_tr_tls_port(), "echo.lwss.test") != 0) { *failed = 1; break; }
+        int rc = lwss_tr_connect_tls(&s, lwss_tr_tls_port(), "echo.lwss.test");
+        if (rc != 0) {
+            round_failed(r, i, "connect", rc);
+            break;
+        }
         char out[64], in[64];
         memset(out, 'a' + i, sizeof(out));
         size_t got = 0;
-        if (SOCKETS_Send(s, out, sizeof(out), 0) != (int32_t)sizeof(out)) *failed = 1;
-        while (!*failed && got < sizeof(in)) {
-            int32_t n = SOCKETS_Recv(s, in + got, sizeof(in) - got, 0);
-            if (n <= 0) *failed = 1; else got += (size_t)n;
+        int32_t n = SOCKETS_Send(s, out, sizeof(out), 0);
+        if (n != (int32_t)sizeof(out)) round_failed(r, i, "SOCKETS_Send", n);
+        while (!r->failed && got < sizeof(in)) {
+            n = SOCKETS_Recv(s, in + got, sizeof(in) - got, 0);
+            if (n <= 0) round_failed(r, i, "SOCKETS_Recv", n); else got += (size_t)n;
         }
-        if (!*failed && memcmp(in, out, sizeof(in)) != 0) *failed = 1;
-        if (SOCKETS_Close(s) != 0) *failed = 1;
+        if (!r->failed && memcmp(in, out, sizeof(in)) != 0) round_failed(r, i, "compare", 0);
+        n = SOCKETS_Close(s);
+        if (n != 0) round_failed(r, i, "SOCKETS_Close", n);
     }
     return NULL;
 }
@@ -282,11 +305,12 @@ static void *ten_rounds(void *p)
 START_TEST(two_threads_ten_rounds_each)
 {
     pthread_t t[2];
-    int failed[2] = {0, 0};
-    for (int i = 0; i < 2; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, ten_rounds, &failed[i]), 0);
+    rounds_ctx r[2];
+    memset(r, 0, sizeof(r));
+    for (int i = 0; i < 2; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, ten_rounds, &r[i]), 0);
     for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
-    ck_assert_int_eq(failed[0], 0);
-    ck_assert_int_eq(failed[1], 0);
+    ck_assert_msg(r[0].failed == 0, "thread 0: %s", r[0].why);
+    ck_assert_msg(r[1].failed == 0, "thread 1: %s", r[1].why);
 }
 END_TEST
 
