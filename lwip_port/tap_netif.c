@@ -64,6 +64,8 @@ static _Atomic uint64_t inline_lease_end;
 /** How long the receive thread stays aside after an inline wait ends: longer
  * than an application takes between two receives of a bulk transfer. */
 #define INLINE_LEASE_MS 2
+/** Longest single sleep of an inline reader on the TAP. */
+#define INLINE_POLL_MAX_MS 10
 
 /* Only attach: TUNSETIFF on a name that does not exist would create a new
  * device.  if_nametoindex() asks this network namespace (unlike /sys, which
@@ -360,20 +362,27 @@ static void *rx_main(void *arg)
     return NULL;
 }
 
-/* One slice of an inline wait: read the TAP for up to @p ms while nobody
- * else does.  @return 1 when it read (or waited on the TAP), 0 when another
- * reader has it or the port is going down (the caller waits on lwIP). */
-static int inline_read(int ms)
+/* One slice of an inline wait for @p p: read the TAP for up to @p ms while
+ * nobody else does.  @return 1 when it read (or waited on the TAP), 0 when
+ * another reader has it or the port is going down (the caller then waits
+ * on lwIP). */
+static int inline_read(struct pollfd *p, int ms)
 {
     if (pthread_mutex_trylock(&rx_reader) != 0) {
         return 0;
     }
     lwss_tap *tap = rx_tap;
     int done = 0;
-    if (tap != NULL) {
+    /* Whoever read before us may have fed what we wait for: look again now
+     * that nobody else can, or we would sleep on the TAP with it ready. */
+    if (tap != NULL && lwip_poll(p, 1, 0) != 0) {
+        done = 1;
+    } else if (tap != NULL) {
         struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN},
                                 {.fd = tap->wake_fd, .events = POLLIN}};
-        int n = poll(pfd, 2, ms);
+        /* Bounded: lwIP's timers and the impairment thread can make the
+         * socket ready without a frame crossing the TAP. */
+        int n = poll(pfd, 2, ms < INLINE_POLL_MAX_MS ? ms : INLINE_POLL_MAX_MS);
         if (n >= 0 && pfd[1].revents == 0) {
             done = 1;
             if ((pfd[0].revents & POLLIN) != 0 && drain(tap, 1) < 0) {
@@ -401,7 +410,7 @@ int lwss_port_wait(int fd, short events, int timeout_ms)
             break;
         }
         int left = (int)(deadline - now);
-        if (!inline_read(left)) {
+        if (!inline_read(&p, left)) {
             /* Someone else reads the TAP: wait on lwIP, in short slices so
              * that this thread takes over when the reader leaves. */
             n = lwip_poll(&p, 1, left < INLINE_LEASE_MS ? left : INLINE_LEASE_MS);
