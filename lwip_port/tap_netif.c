@@ -337,7 +337,6 @@ static void *rx_main(void *arg)
         int left = TICK_MS;
         int aside = stand_aside(&left);
         pfd[0].fd = aside ? -1 : tap->fd; /* poll skips a negative descriptor */
-        pfd[0].revents = 0;
         int n = poll(pfd, 2, left < TICK_MS ? left : TICK_MS);
         if (n < 0 && errno != EINTR) {
             break;

@@ -119,8 +119,8 @@ static void kernel_server_start(kernel_server *ks, pthread_t *th)
     ck_assert_int_eq(pthread_create(th, NULL, kernel_server_main, ks), 0);
 }
 
-/* lwIP client: connect, send REQUEST, read REPLY, close. */
-static void lwip_exchange(uint16_t port)
+/* A connected lwIP TCP socket to the namespace side (5 s receive timeout). */
+static int lwip_connect_to(uint16_t port)
 {
     int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_ge(s, 0);
@@ -129,6 +129,13 @@ static void lwip_exchange(uint16_t port)
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
                             .sin_addr.s_addr = inet_addr("192.0.2.1")};
     ck_assert_int_eq(lwip_connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    return s;
+}
+
+/* lwIP client: connect, send REQUEST, read REPLY, close. */
+static void lwip_exchange(uint16_t port)
+{
+    int s = lwip_connect_to(port);
     ck_assert_int_eq(lwip_send(s, REQUEST, strlen(REQUEST), 0), (int)strlen(REQUEST));
     char buf[64] = {0};
     size_t have = 0;
@@ -555,18 +562,6 @@ static void *echo_main(void *arg)
     }
     for (int i = 0; i < n; i++) if (p[i].fd >= 0) close(p[i].fd);
     return NULL;
-}
-
-static int lwip_connect_to(uint16_t port)
-{
-    int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(s, 0);
-    struct timeval tv = {.tv_sec = 2};
-    lwip_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                            .sin_addr.s_addr = inet_addr("192.0.2.1")};
-    ck_assert_int_eq(lwip_connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
-    return s;
 }
 
 /* Send one byte and read it back with a blocking lwip_recv: ms taken. */

@@ -8,7 +8,6 @@
  */
 #include "src/pkcs11/token.h"
 
-#include <mbedtls/platform_util.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -40,13 +40,7 @@ static CK_RV cache_key(lwss_p11_op *op, CK_OBJECT_CLASS cls, const uint8_t *der,
     if (lwss_p11_key_cache_take(op, der, len)) {
         return CKR_OK;
     }
-    mbedtls_pk_free(&op->pk);
-    mbedtls_pk_init(&op->pk);
-    if (op->key_der != NULL) {
-        mbedtls_platform_zeroize(op->key_der, op->key_der_len);
-        free(op->key_der);
-        op->key_der = NULL;
-    }
+    /* put() left the op empty: parse into it */
     int ret = cls == CKO_PRIVATE_KEY ? mbedtls_pk_parse_key(&op->pk, der, len, NULL, 0)
                                      : mbedtls_pk_parse_public_key(&op->pk, der, len);
     if (ret != 0) {

@@ -55,7 +55,26 @@ static int32_t map_io_errno(int e)
 
 /* Wait for @events on the descriptor: 1 ready, 0 deadline passed, <0 error.
  * The wait reads the TAP itself while nobody else does (lwss_port_wait). */
-static int32_t wait_fd(struct lwss_sock *k, short events, const wait_plan *w);
+static int32_t wait_fd(struct lwss_sock *k, short events, const wait_plan *w)
+{
+    for (;;) {
+        if (atomic_load(&k->closing) ||
+            atomic_load(events == POLLIN ? &k->shut_rd : &k->shut_wr)) {
+            return SOCKETS_ECLOSED;
+        }
+        int slice = next_slice(w);
+        if (slice == 0) {
+            return 0;
+        }
+        int n = lwss_port_wait(k->fd, events, slice);
+        if (n > 0) {
+            return 1;
+        }
+        if (n < 0 && errno != EINTR) {
+            return SOCKETS_SOCKET_ERROR;
+        }
+    }
+}
 
 /* Non-blocking reads; waits (when allowed) happen in wait_fd, outside lwIP. */
 static int32_t recv_plain(struct lwss_sock *k, void *buf, size_t len, const wait_plan *w)
@@ -81,28 +100,6 @@ static int32_t recv_plain(struct lwss_sock *k, void *buf, size_t len, const wait
         int32_t r = wait_fd(k, POLLIN, w);
         if (r <= 0) {
             return r;
-        }
-    }
-}
-
-/* Wait for @events on the descriptor: 1 ready, 0 deadline passed, <0 error. */
-static int32_t wait_fd(struct lwss_sock *k, short events, const wait_plan *w)
-{
-    for (;;) {
-        if (atomic_load(&k->closing) ||
-            atomic_load(events == POLLIN ? &k->shut_rd : &k->shut_wr)) {
-            return SOCKETS_ECLOSED;
-        }
-        int slice = next_slice(w);
-        if (slice == 0) {
-            return 0;
-        }
-        int n = lwss_port_wait(k->fd, events, slice);
-        if (n > 0) {
-            return 1;
-        }
-        if (n < 0 && errno != EINTR) {
-            return SOCKETS_SOCKET_ERROR;
         }
     }
 }
@@ -172,8 +169,7 @@ int32_t SOCKETS_Recv(Socket_t xSocket, void *pvBuffer, size_t xBufferLength, uin
 
 /* One attempt; returns bytes (> 0), or a status with *wait set when the
  * caller should wait for room and retry. */
-static int32_t send_once(struct lwss_sock *k, const uint8_t *p, size_t len, int nonblock,
-                         int *wait)
+static int32_t send_once(struct lwss_sock *k, const uint8_t *p, size_t len, int *wait)
 {
     *wait = 0;
     if (k->tls != NULL) {
@@ -184,7 +180,7 @@ static int32_t send_once(struct lwss_sock *k, const uint8_t *p, size_t len, int 
         }
         return n;
     }
-    (void)nonblock; /* never blocks inside lwIP: the caller waits in wait_fd */
+    /* never blocks inside lwIP: the caller waits in wait_fd */
     lwss_port_tx_begin(); /* segments leave as one TAP write, flushed here */
     ssize_t n = lwip_send(k->fd, p, len, MSG_DONTWAIT);
     int e = errno;
@@ -207,7 +203,7 @@ static int32_t send_all(struct lwss_sock *k, const uint8_t *p, size_t len, const
             return sent > 0 ? (int32_t)sent : SOCKETS_ECLOSED;
         }
         int wait;
-        int32_t n = send_once(k, p + sent, len - sent, w->nonblock, &wait);
+        int32_t n = send_once(k, p + sent, len - sent, &wait);
         if (n > 0) {
             sent += (size_t)n;
             if (w->nonblock) {

@@ -32,8 +32,7 @@ static ssize_t lwip_io_recv(int fd, void *buf, size_t len)
 
 static int lwip_io_wait(int fd, int for_write, int timeout_ms)
 {
-    struct pollfd p = {.fd = fd, .events = (short)(for_write ? POLLOUT : POLLIN), .revents = 0};
-    int n = lwss_port_wait(fd, p.events, timeout_ms);
+    int n = lwss_port_wait(fd, for_write ? POLLOUT : POLLIN, timeout_ms);
     if (n < 0 && errno == EINTR) {
         return 0;
     }
