@@ -2,19 +2,9 @@
 #ifndef LWSS_LWIP_PORT_INTERNAL_H
 #define LWSS_LWIP_PORT_INTERNAL_H
 
+#include "src/core/core.h" /* error detail and clock, used by every port file */
+
 #include <stdint.h>
-
-/**
- * Record a detail message for lwss_last_error() and return @p status, so
- * that error paths read `return lwss_set_error(LWSS_ERR_INVAL, "...", ...);`.
- */
-int lwss_set_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/** Clear the detail message of this thread. */
-void lwss_clear_error(void);
-
-/** Monotonic milliseconds (CLOCK_MONOTONIC). */
-uint64_t lwss_now_ms(void);
 
 /**
  * Bracket a non-blocking lwIP call that may send TCP data (lwip_send with

@@ -1,8 +1,8 @@
 /* Flash emulation: image file + RAM mirror + lock + power-cut hook. */
 #include "pal/flash.h"
 
-#include "lwip_port/internal.h"
-#include "lwss/port.h"
+#include "src/core/core.h"
+#include "lwss/status.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -18,7 +18,7 @@ $(NVM_CLI): $(NVM_CLI_OBJS) $(BUILD)/lib/liblwss.a
 # bounded run of it inside `make test` (NVM_FUZZ_SECONDS, default 20).
 FUZZERS          += nvm_scan
 NVM_FUZZ         := $(BUILD)/fuzz/nvm_scan
-NVM_FUZZ_SRCS    := tests/fuzz/nvm_scan.c $(wildcard pal/*.c) lwip_port/error.c lwip_port/entropy.c
+NVM_FUZZ_SRCS    := tests/fuzz/nvm_scan.c $(wildcard pal/*.c) $(wildcard src/core/*.c)
 NVM_FUZZ_SECONDS ?= 20
 TEST_TARGETS     += fuzz-nvm
 

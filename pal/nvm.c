@@ -1,10 +1,10 @@
 /* lwss_nvm_*: the process-wide open image behind one mutex. */
 #include "lwss/nvm.h"
-#include "lwss/port.h"
+#include "lwss/status.h"
 #include "pal/nvm_internal.h"
 #include "pal/store.h"
 
-#include "lwip_port/internal.h"
+#include "src/core/core.h"
 
 #include <limits.h>
 #include <mbedtls/platform_util.h>

@@ -2,9 +2,9 @@
  * statuses become CK_RV here and nowhere else. */
 #include "core_pkcs11_pal.h"
 #include "lwss/nvm.h"
-#include "lwss/port.h"
+#include "lwss/status.h"
 
-#include "lwip_port/internal.h"
+#include "src/core/core.h"
 
 #include <string.h>
 

@@ -82,8 +82,8 @@ static uint32_t ip_of(const char *dotted)
 
 static int32_t connect_opts(lwss_tls_conn **c, const lwss_tls_options *opts)
 {
-    return lwss_tls_connect_io(c, client_fd, &lwss_tls_kernel_io, opts, 5000, ip_of(RIG_PEER_IP),
-                               htons(8883));
+    return lwss_tls_connect(c, client_fd, &lwss_tls_kernel_io, opts, 5000, ip_of(RIG_PEER_IP),
+                            htons(8883));
 }
 
 /* Close the client side and let the server thread finish. */
@@ -299,7 +299,7 @@ START_TEST(legacy_suites_only_when_configured)
         start_server("server.crt", "server.key", 1, NULL);
         server_suites = NULL;
         lwss_tls_conn *c = NULL;
-        ck_assert_int_eq(connect_opts(&c, &opts), legacy ? 0 : TLS_SOCKETS_HANDSHAKE_ERROR);
+        ck_assert_int_eq(connect_opts(&c, &opts), legacy ? 0 : SOCKETS_TLS_HANDSHAKE_ERROR);
         if (c != NULL) echo_ok(c, 10);
         finish(c);
         lwss_tls_allow_legacy_suites(0);
@@ -322,17 +322,17 @@ static void expect_connect_fails(const char *cert, const char *key, const lwss_t
 START_TEST(untrusted_expired_wrong_name)
 {
     lwss_tls_options sni = {.sni = "echo.lwss.test"};
-    expect_connect_fails("untrusted.crt", "untrusted.key", &sni, TLS_SOCKETS_SERVER_UNVERIFIED);
-    expect_connect_fails("expired.crt", "expired.key", &sni, TLS_SOCKETS_SERVER_UNVERIFIED);
-    expect_connect_fails("wrong-name.crt", "wrong-name.key", &sni, TLS_SOCKETS_SERVER_UNVERIFIED);
+    expect_connect_fails("untrusted.crt", "untrusted.key", &sni, SOCKETS_TLS_SERVER_UNVERIFIED);
+    expect_connect_fails("expired.crt", "expired.key", &sni, SOCKETS_TLS_SERVER_UNVERIFIED);
+    expect_connect_fails("wrong-name.crt", "wrong-name.key", &sni, SOCKETS_TLS_SERVER_UNVERIFIED);
     lwss_tls_options other = {.sni = "other.lwss.test"};
-    expect_connect_fails("server.crt", "server.key", &other, TLS_SOCKETS_SERVER_UNVERIFIED);
+    expect_connect_fails("server.crt", "server.key", &other, SOCKETS_TLS_SERVER_UNVERIFIED);
     /* no SNI: the peer address must be an iPAddress SAN of the certificate */
     lwss_tls_options none = {0};
-    expect_connect_fails("wrong-name.crt", "wrong-name.key", &none, TLS_SOCKETS_SERVER_UNVERIFIED);
+    expect_connect_fails("wrong-name.crt", "wrong-name.key", &none, SOCKETS_TLS_SERVER_UNVERIFIED);
     /* an address as the name: checked against the iPAddress SAN too */
     lwss_tls_options ip_name = {.sni = "192.0.2.99"};
-    expect_connect_fails("server.crt", "server.key", &ip_name, TLS_SOCKETS_SERVER_UNVERIFIED);
+    expect_connect_fails("server.crt", "server.key", &ip_name, SOCKETS_TLS_SERVER_UNVERIFIED);
     ck_assert_str_ne(lwss_last_error(), "");
 }
 END_TEST
@@ -345,7 +345,7 @@ START_TEST(trusted_option_replaces_roots)
     unsigned char *ca = lwss_tt_read_file(lwss_tt_cert_path("ca.crt", path, sizeof(path)), &len);
     lwss_tls_options opts = {.trusted_cert = other, .trusted_cert_len = strlen((char *)other) + 1,
                              .sni = "echo.lwss.test"};
-    expect_connect_fails("server.crt", "server.key", &opts, TLS_SOCKETS_SERVER_UNVERIFIED);
+    expect_connect_fails("server.crt", "server.key", &opts, SOCKETS_TLS_SERVER_UNVERIFIED);
     use_token(NULL, NULL, NULL); /* empty token: only the option can make this work */
     opts.trusted_cert = ca;
     opts.trusted_cert_len = len; /* PEM without the NUL */
@@ -363,7 +363,7 @@ START_TEST(no_roots_is_unverified)
 {
     use_token(NULL, "client-ec.crt", "client-ec.key");
     lwss_tls_options none = {.sni = "echo.lwss.test"};
-    expect_connect_fails("server.crt", "server.key", &none, TLS_SOCKETS_SERVER_UNVERIFIED);
+    expect_connect_fails("server.crt", "server.key", &none, SOCKETS_TLS_SERVER_UNVERIFIED);
     ck_assert_uint_eq(server.echoed, 0);
 }
 END_TEST
@@ -374,7 +374,7 @@ START_TEST(client_cert_required_but_absent)
     start_server("server.crt", "server.key", 1, NULL);
     lwss_tls_conn *c = NULL;
     lwss_tls_options opts = {.sni = "echo.lwss.test"};
-    ck_assert_int_eq(connect_opts(&c, &opts), TLS_SOCKETS_HANDSHAKE_ERROR);
+    ck_assert_int_eq(connect_opts(&c, &opts), SOCKETS_TLS_HANDSHAKE_ERROR);
     ck_assert_ptr_null(c);
     finish(NULL);
     ck_assert_int_eq(server.handshakes_ok, 0);
@@ -512,7 +512,7 @@ START_TEST(timeouts_keep_the_session)
     lwss_tls_options opts = {.sni = "echo.lwss.test"};
     ck_assert_int_eq(connect_opts(&c, &opts), 0);
     unsigned char buf[16];
-    ck_assert_int_eq(lwss_tls_recv(c, buf, sizeof(buf), 0, 1), TLS_SOCKETS_EWOULDBLOCK);
+    ck_assert_int_eq(lwss_tls_recv(c, buf, sizeof(buf), 0, 1), SOCKETS_EWOULDBLOCK);
     uint64_t t0 = lwss_test_now_ms();
     ck_assert_int_eq(lwss_tls_recv(c, buf, sizeof(buf), 100, 0), 0);
     uint64_t took = lwss_test_now_ms() - t0;
@@ -543,12 +543,12 @@ START_TEST(nonblocking_send_backpressure)
     while ((sent < TOTAL || got < TOTAL) && lwss_test_now_ms() < deadline) {
         if (sent < TOTAL) {
             int32_t n = lwss_tls_send(c, out + sent, TOTAL - sent, 0, 1);
-            if (n == TLS_SOCKETS_EWOULDBLOCK) would_block++;
+            if (n == SOCKETS_EWOULDBLOCK) would_block++;
             else { ck_assert_int_gt(n, 0); sent += (size_t)n; }
         }
         int32_t r = lwss_tls_recv(c, in + got, TOTAL - got, 0, 1);
         if (r > 0) got += (size_t)r;
-        else ck_assert_int_eq(r, TLS_SOCKETS_EWOULDBLOCK);
+        else ck_assert_int_eq(r, SOCKETS_EWOULDBLOCK);
         if (r <= 0 && sent == TOTAL) usleep(1000);
     }
     ck_assert_uint_eq(sent, TOTAL);
@@ -568,14 +568,14 @@ START_TEST(shutdown_and_errors)
     lwss_tls_options opts = {.sni = "echo.lwss.test"};
     ck_assert_int_eq(connect_opts(&c, &opts), 0);
     unsigned char buf[8] = {0};
-    ck_assert_int_eq(lwss_tls_shutdown(c, 7), TLS_SOCKETS_EINVAL);
-    ck_assert_int_eq(lwss_tls_send(c, NULL, 5, 0, 0), TLS_SOCKETS_EINVAL);
+    ck_assert_int_eq(lwss_tls_shutdown(c, 7), SOCKETS_EINVAL);
+    ck_assert_int_eq(lwss_tls_send(c, NULL, 5, 0, 0), SOCKETS_EINVAL);
     ck_assert_int_eq(lwss_tls_shutdown(c, 1), 0);
-    ck_assert_int_eq(lwss_tls_send(c, buf, sizeof(buf), 0, 0), TLS_SOCKETS_ECLOSED);
+    ck_assert_int_eq(lwss_tls_send(c, buf, sizeof(buf), 0, 0), SOCKETS_ECLOSED);
     /* the server answers close_notify with its own */
-    ck_assert_int_eq(lwss_tls_recv(c, buf, sizeof(buf), 2000, 0), TLS_SOCKETS_ECLOSED);
+    ck_assert_int_eq(lwss_tls_recv(c, buf, sizeof(buf), 2000, 0), SOCKETS_ECLOSED);
     ck_assert_int_eq(lwss_tls_shutdown(c, 0), 0);
-    ck_assert_int_eq(lwss_tls_recv(c, buf, sizeof(buf), 0, 0), TLS_SOCKETS_ECLOSED);
+    ck_assert_int_eq(lwss_tls_recv(c, buf, sizeof(buf), 0, 0), SOCKETS_ECLOSED);
     char msg[64];
     ck_assert_int_eq(lwss_tls_last_error(c, msg, sizeof(msg)), 0);
     finish(c);

@@ -25,26 +25,14 @@
 #ifndef LWSS_PORT_H
 #define LWSS_PORT_H
 
+#include "lwss/status.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** Error codes of lwss's own (non-AFR) calls: 0 or negative. */
-typedef enum lwss_status {
-    LWSS_OK = 0,             /**< success */
-    LWSS_ERR_INVAL = -1,     /**< invalid argument or configuration value */
-    LWSS_ERR_NOTAP = -2,     /**< no TUN/TAP driver, or no such TAP device */
-    LWSS_ERR_PERM = -3,      /**< permission denied on /dev/net/tun or the device */
-    LWSS_ERR_BUSY = -4,      /**< already up (or the TAP is held by another process) */
-    LWSS_ERR_NOMEM = -5,     /**< out of memory */
-    LWSS_ERR_IO = -6,        /**< I/O error (see lwss_last_error()) */
-    LWSS_ERR_PCAP = -7,      /**< the capture file could not be opened or written */
-    LWSS_ERR_STATE = -8,     /**< not up / wrong state for this call */
-    LWSS_ERR_TIMEOUT = -9,   /**< gave up waiting */
-} lwss_status;
 
 /** Largest number of DNS servers the port keeps. */
 #define LWSS_PORT_MAX_DNS 3
@@ -161,19 +149,6 @@ void lwss_port_get_stats(lwss_port_stats *out);
 
 /** Flush the capture file now (it is also flushed at least every 100 ms). */
 int lwss_port_flush_capture(void);
-
-/** A static English message for a status code. */
-const char *lwss_strerror(int status);
-
-/** Detail of the last lwss error in this thread ("" when none). */
-const char *lwss_last_error(void);
-
-/**
- * Entropy source for mbedtls (signature of mbedtls_entropy_f_source_ptr):
- * fills @p out with @p len bytes from getrandom(2).
- * @return 0, or MBEDTLS_ERR_ENTROPY_SOURCE_FAILED (-0x003C).
- */
-int lwss_entropy_poll(void *data, unsigned char *out, size_t len, size_t *olen);
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,7 @@
 
 #include "lwip/sockets.h"
 
-#include "lwip_port/internal.h"
+#include "src/core/core.h"
 #include "lwss/port.h"
 #include "src/dns/dns_msg.h"
 

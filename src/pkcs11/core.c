@@ -7,7 +7,7 @@
  */
 #include "src/pkcs11/token.h"
 
-#include "lwip_port/internal.h"
+#include "src/core/core.h"
 
 #include <stdatomic.h>
 #include <string.h>

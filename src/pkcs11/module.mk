@@ -53,14 +53,13 @@ $(BENCH_PKCS11): tests/bench/bench_pkcs11.c $(PKCS11_LIB_A)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKCS11_LIB_A) $(PKG_LIBS)
 
 # libFuzzer targets (issue 8): C_CreateObject templates and provisioning input.
-# The token, the store and the error/entropy helpers are rebuilt with clang and
+# The token, the store and the core (src/core/) are rebuilt with clang and
 # coverage so the fuzzer sees inside them; each runs PKCS11_FUZZ_SECONDS in `make test`.
 PKCS11_FUZZ_CC      ?= clang
 PKCS11_FUZZ_SECONDS ?= 15
 PKCS11_FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fPIC $(WARN) -I. -Iinclude $(PKG_CFLAGS) \
                        -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-PKCS11_FUZZ_LIBSRCS := $(wildcard src/pkcs11/*.c) $(wildcard pal/*.c) lwip_port/error.c \
-                       lwip_port/entropy.c
+PKCS11_FUZZ_LIBSRCS := $(wildcard src/pkcs11/*.c) $(wildcard pal/*.c) $(wildcard src/core/*.c)
 PKCS11_FUZZ_OBJS    := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(PKCS11_FUZZ_LIBSRCS))
 PKCS11_FUZZERS      := $(BUILD)/fuzz/pkcs11_template $(BUILD)/fuzz/pkcs11_provision_input
 FUZZERS             += $(PKCS11_FUZZERS)

@@ -6,7 +6,7 @@
  */
 #include "src/pkcs11/token.h"
 
-#include "lwss/port.h"
+#include "lwss/status.h"
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/platform_util.h>

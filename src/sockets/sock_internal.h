@@ -76,4 +76,9 @@ void lwss_sock_events_changed(void);
 /* Translate an lwIP errno once, at this boundary. */
 int32_t lwss_sock_errno_to_status(int err);
 
+/* ---- tls_transport.c ---- */
+
+/* The lwIP transport handed to lwss_tls_connect() (the BIO seam). */
+extern const lwss_tls_io lwss_sockets_tls_io;
+
 #endif

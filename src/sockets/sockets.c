@@ -223,7 +223,8 @@ static int32_t tls_handshake(struct lwss_sock *k, const struct sockaddr_in *sin,
     };
     uint64_t now = lwss_now_ms();
     uint32_t left = now < deadline ? (uint32_t)(deadline - now) : 1u;
-    return lwss_tls_connect(&k->tls, k->fd, &opts, left, sin->sin_addr.s_addr, sin->sin_port);
+    return lwss_tls_connect(&k->tls, k->fd, &lwss_sockets_tls_io, &opts, left, sin->sin_addr.s_addr,
+                            sin->sin_port);
 }
 
 int32_t SOCKETS_Connect(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t xAddressLength)

@@ -4,8 +4,8 @@
  */
 #include "src/tls/tls_internal.h"
 #include "lwss/tls.h"
-#include "lwip_port/internal.h"
-#include "lwss/port.h"
+#include "src/core/core.h"
+#include "lwss/status.h"
 
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
@@ -165,25 +165,25 @@ static int32_t load_credentials(lwss_tls_conn *c, const lwss_tls_options *opts,
     if (opts->trusted_cert != NULL) {
         ret = lwss_tls_parse_certs(&c->ca, opts->trusted_cert, opts->trusted_cert_len);
         if (ret != 0) {
-            return lwss_tls_record_error(c, ret, TLS_SOCKETS_INIT_ERROR,
+            return lwss_tls_record_error(c, ret, SOCKETS_TLS_INIT_ERROR,
                                          "parsing the trusted server certificate");
         }
     } else if (!token_up || lwss_tls_token_load_roots(tok, &c->ca) == 0) {
         lwss_set_error(LWSS_ERR_IO, "TLS: no trusted server certificate set and no root "
                                     "certificate (\"%s\") in the token", LWSS_TLS_ROOT_CERT_LABEL);
-        return TLS_SOCKETS_SERVER_UNVERIFIED;
+        return SOCKETS_TLS_SERVER_UNVERIFIED;
     }
     if (token_up) {
         ret = lwss_tls_token_load_client(tok, &c->own_cert, &c->own_key);
         if (ret < 0) {
-            return lwss_tls_record_error(c, ret, TLS_SOCKETS_INIT_ERROR,
+            return lwss_tls_record_error(c, ret, SOCKETS_TLS_INIT_ERROR,
                                          "loading the client certificate and key from the token");
         }
         if (ret == 1 && (ret = mbedtls_ssl_conf_own_cert(&c->conf, &c->own_cert, &c->own_key)) != 0) {
-            return lwss_tls_record_error(c, ret, TLS_SOCKETS_INIT_ERROR, "client identity");
+            return lwss_tls_record_error(c, ret, SOCKETS_TLS_INIT_ERROR, "client identity");
         }
     }
-    return TLS_SOCKETS_OK;
+    return SOCKETS_ERROR_NONE;
 }
 
 static int32_t configure(lwss_tls_conn *c, const lwss_tls_options *opts)
@@ -207,9 +207,9 @@ static int32_t configure(lwss_tls_conn *c, const lwss_tls_options *opts)
     }
     if (ret != 0) {
         return lwss_tls_record_error(c, ret, ret == MBEDTLS_ERR_SSL_ALLOC_FAILED
-                                     ? TLS_SOCKETS_ENOMEM : TLS_SOCKETS_INIT_ERROR, "configuration");
+                                     ? SOCKETS_ENOMEM : SOCKETS_TLS_INIT_ERROR, "configuration");
     }
-    return TLS_SOCKETS_OK;
+    return SOCKETS_ERROR_NONE;
 }
 
 static int32_t setup_context(lwss_tls_conn *c, const lwss_tls_options *opts)
@@ -227,13 +227,13 @@ static int32_t setup_context(lwss_tls_conn *c, const lwss_tls_options *opts)
     }
     if (ret != 0) {
         return lwss_tls_record_error(c, ret, ret == MBEDTLS_ERR_SSL_ALLOC_FAILED
-                                     ? TLS_SOCKETS_ENOMEM : TLS_SOCKETS_INIT_ERROR, "setup");
+                                     ? SOCKETS_ENOMEM : SOCKETS_TLS_INIT_ERROR, "setup");
     }
     mbedtls_ssl_set_verify(&c->ssl, verify_peer_ip, c);
     lwss_tls_bio_attach(c);
     make_cache_key(c, opts->sni);
     lwss_tls_cache_apply(c);
-    return TLS_SOCKETS_OK;
+    return SOCKETS_ERROR_NONE;
 }
 
 static int32_t handshake(lwss_tls_conn *c, uint32_t timeout_ms)
@@ -253,11 +253,11 @@ static int32_t handshake(lwss_tls_conn *c, uint32_t timeout_ms)
             c->last_error = MBEDTLS_ERR_SSL_TIMEOUT;
             lwss_set_error(LWSS_ERR_TIMEOUT, "TLS handshake %s",
                            w == 0 ? "timed out" : "failed waiting on the socket");
-            return TLS_SOCKETS_HANDSHAKE_ERROR;
+            return SOCKETS_TLS_HANDSHAKE_ERROR;
         }
     }
     if (ret == 0) {
-        return TLS_SOCKETS_OK;
+        return SOCKETS_ERROR_NONE;
     }
     if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
         char why[256];
@@ -265,57 +265,51 @@ static int32_t handshake(lwss_tls_conn *c, uint32_t timeout_ms)
         mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
         c->last_error = ret;
         lwss_set_error(LWSS_ERR_IO, "TLS: server certificate not verified: %s", why);
-        return TLS_SOCKETS_SERVER_UNVERIFIED;
+        return SOCKETS_TLS_SERVER_UNVERIFIED;
     }
     return lwss_tls_record_error(c, ret, ret == MBEDTLS_ERR_SSL_ALLOC_FAILED
-                                 ? TLS_SOCKETS_ENOMEM : TLS_SOCKETS_HANDSHAKE_ERROR, "handshake");
+                                 ? SOCKETS_ENOMEM : SOCKETS_TLS_HANDSHAKE_ERROR, "handshake");
 }
 
-int32_t lwss_tls_connect_io(lwss_tls_conn **out, int fd, const lwss_tls_io *io,
-                            const lwss_tls_options *opts, uint32_t timeout_ms, uint32_t peer_ip,
-                            uint16_t peer_port)
+int32_t lwss_tls_connect(lwss_tls_conn **out, int fd, const lwss_tls_io *io,
+                         const lwss_tls_options *opts, uint32_t timeout_ms, uint32_t peer_ip,
+                         uint16_t peer_port)
 {
     static const lwss_tls_options no_opts;
     if (out == NULL || io == NULL || fd < 0) {
-        return TLS_SOCKETS_INIT_ERROR;
+        return SOCKETS_TLS_INIT_ERROR;
     }
     *out = NULL;
     if (opts == NULL) {
         opts = &no_opts;
     }
     if (lwss_tls_rng_init() != 0) {
-        return lwss_tls_fail(TLS_SOCKETS_INIT_ERROR, 0, "random generator could not be seeded");
+        return lwss_tls_fail(SOCKETS_TLS_INIT_ERROR, 0, "random generator could not be seeded");
     }
     lwss_tls_conn *c = conn_new(fd, io, opts, peer_ip, peer_port);
     if (c == NULL) {
-        return TLS_SOCKETS_ENOMEM;
+        return SOCKETS_ENOMEM;
     }
     lwss_tls_token tok = {lwss_tls_token_functions(), CK_INVALID_HANDLE, 0};
     int32_t rc = configure(c, opts);
-    if (rc == TLS_SOCKETS_OK) {
+    if (rc == SOCKETS_ERROR_NONE) {
         rc = load_credentials(c, opts, &tok);
     }
-    if (rc == TLS_SOCKETS_OK) {
+    if (rc == SOCKETS_ERROR_NONE) {
         rc = setup_context(c, opts);
     }
-    if (rc == TLS_SOCKETS_OK) {
+    if (rc == SOCKETS_ERROR_NONE) {
         rc = handshake(c, timeout_ms);
     }
     /* Renegotiation is off: nothing signs after the handshake. */
     lwss_tls_token_close(&tok);
-    if (rc != TLS_SOCKETS_OK) {
+    if (rc != SOCKETS_ERROR_NONE) {
         conn_free(c);
         return rc;
     }
     lwss_tls_cache_store(c);
     *out = c;
-    return TLS_SOCKETS_OK;
-}
-
-int32_t lwss_tls_connect(lwss_tls_conn **out, int fd, const lwss_tls_options *opts,
-                         uint32_t timeout_ms, uint32_t peer_ip, uint16_t peer_port)
-{
-    return lwss_tls_connect_io(out, fd, &lwss_tls_lwip_io, opts, timeout_ms, peer_ip, peer_port);
+    return SOCKETS_ERROR_NONE;
 }
 
 void lwss_tls_conn_free(lwss_tls_conn *c)

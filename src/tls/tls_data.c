@@ -7,16 +7,12 @@
  */
 #include "src/tls/tls_internal.h"
 #include "lwss/tls.h"
-#include "lwip_port/internal.h"
-#include "lwss/port.h"
+#include "src/core/core.h"
+#include "lwss/status.h"
 
 #include <mbedtls/net_sockets.h>
 
 #include <string.h>
-
-#define SHUT_RD_HOW 0   /* SOCKETS_SHUT_RD */
-#define SHUT_WR_HOW 1   /* SOCKETS_SHUT_WR */
-#define SHUT_RDWR_HOW 2 /* SOCKETS_SHUT_RDWR */
 
 static int is_want(int ret)
 {
@@ -99,7 +95,7 @@ int32_t lwss_tls_send(lwss_tls_conn *c, const void *buf, size_t len, uint32_t ti
                       int nonblock)
 {
     if (c == NULL || (buf == NULL && len > 0)) {
-        return TLS_SOCKETS_EINVAL;
+        return SOCKETS_EINVAL;
     }
     uint64_t deadline = lwss_tls_deadline(timeout_ms);
     for (;;) {
@@ -109,27 +105,27 @@ int32_t lwss_tls_send(lwss_tls_conn *c, const void *buf, size_t len, uint32_t ti
             ret = MBEDTLS_ERR_SSL_INTERNAL_ERROR;
         } else if (c->write_shut || c->peer_closed) {
             pthread_mutex_unlock(&c->lock);
-            return TLS_SOCKETS_ECLOSED;
+            return SOCKETS_ECLOSED;
         } else {
             ret = send_step(c, buf, len);
         }
         if (ret < 0 && !is_want(ret) && !c->fatal) {
             c->fatal = 1;
-            lwss_tls_record_error(c, ret, TLS_SOCKETS_SEND_ERROR, "send");
+            lwss_tls_record_error(c, ret, SOCKETS_TLS_SEND_ERROR, "send");
         }
         pthread_mutex_unlock(&c->lock);
         if (ret >= 0) {
             return (int32_t)ret;
         }
         if (!is_want(ret)) {
-            return ret == MBEDTLS_ERR_NET_CONN_RESET ? TLS_SOCKETS_ECLOSED : TLS_SOCKETS_SEND_ERROR;
+            return ret == MBEDTLS_ERR_NET_CONN_RESET ? SOCKETS_ECLOSED : SOCKETS_TLS_SEND_ERROR;
         }
         if (nonblock) {
-            return TLS_SOCKETS_EWOULDBLOCK;
+            return SOCKETS_EWOULDBLOCK;
         }
         int w = lwss_tls_wait(c, ret, deadline);
         if (w <= 0) {
-            return w == 0 ? 0 : TLS_SOCKETS_SEND_ERROR;
+            return w == 0 ? 0 : SOCKETS_TLS_SEND_ERROR;
         }
     }
 }
@@ -141,22 +137,22 @@ static int32_t recv_result(lwss_tls_conn *c, int ret)
      * an error, not an orderly close. */
     if ((ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF) && c->ssl.in_left > 0) {
         c->fatal = 1;
-        return lwss_tls_record_error(c, MBEDTLS_ERR_SSL_CONN_EOF, TLS_SOCKETS_RECV_ERROR,
+        return lwss_tls_record_error(c, MBEDTLS_ERR_SSL_CONN_EOF, SOCKETS_TLS_RECV_ERROR,
                                      "receive (cut in the middle of a record)");
     }
     if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || ret == MBEDTLS_ERR_SSL_CONN_EOF ||
         ret == MBEDTLS_ERR_NET_CONN_RESET) {
         c->peer_closed = 1;
-        return TLS_SOCKETS_ECLOSED;
+        return SOCKETS_ECLOSED;
     }
     c->fatal = 1;
-    return lwss_tls_record_error(c, ret, TLS_SOCKETS_RECV_ERROR, "receive");
+    return lwss_tls_record_error(c, ret, SOCKETS_TLS_RECV_ERROR, "receive");
 }
 
 int32_t lwss_tls_recv(lwss_tls_conn *c, void *buf, size_t len, uint32_t timeout_ms, int nonblock)
 {
     if (c == NULL || buf == NULL || len == 0) {
-        return TLS_SOCKETS_EINVAL;
+        return SOCKETS_EINVAL;
     }
     uint64_t deadline = lwss_tls_deadline(timeout_ms);
     for (;;) {
@@ -164,9 +160,9 @@ int32_t lwss_tls_recv(lwss_tls_conn *c, void *buf, size_t len, uint32_t timeout_
         int32_t rc = 0;
         int ret = 0;
         if (c->fatal) {
-            rc = TLS_SOCKETS_RECV_ERROR;
+            rc = SOCKETS_TLS_RECV_ERROR;
         } else if (c->peer_closed || c->read_shut) {
-            rc = TLS_SOCKETS_ECLOSED;
+            rc = SOCKETS_ECLOSED;
         } else {
             (void)flush_committed(c); /* a Recv must not starve a queued record */
             ret = mbedtls_ssl_read(&c->ssl, buf, len);
@@ -187,7 +183,7 @@ int32_t lwss_tls_recv(lwss_tls_conn *c, void *buf, size_t len, uint32_t timeout_
             continue;
         }
         if (nonblock) {
-            return TLS_SOCKETS_EWOULDBLOCK;
+            return SOCKETS_EWOULDBLOCK;
         }
         /* With a record still queued, wake up now and then to push it. */
         uint64_t until = deadline;
@@ -197,7 +193,7 @@ int32_t lwss_tls_recv(lwss_tls_conn *c, void *buf, size_t len, uint32_t timeout_
         }
         int w = lwss_tls_wait(c, ret, until);
         if (w < 0) {
-            return TLS_SOCKETS_RECV_ERROR;
+            return SOCKETS_TLS_RECV_ERROR;
         }
         if (w == 0 && until == deadline) {
             return 0;
@@ -246,30 +242,30 @@ static int32_t send_close_notify(lwss_tls_conn *c)
         }
         pthread_mutex_unlock(&c->lock);
         if (!is_want(ret)) {
-            return ret == 0 ? TLS_SOCKETS_OK : TLS_SOCKETS_SEND_ERROR;
+            return ret == 0 ? SOCKETS_ERROR_NONE : SOCKETS_TLS_SEND_ERROR;
         }
         if (lwss_tls_wait(c, ret, deadline) <= 0) {
-            return TLS_SOCKETS_SEND_ERROR;
+            return SOCKETS_TLS_SEND_ERROR;
         }
     }
 }
 
 int32_t lwss_tls_shutdown(lwss_tls_conn *c, uint32_t how)
 {
-    if (c == NULL || how > SHUT_RDWR_HOW) {
-        return TLS_SOCKETS_EINVAL;
+    if (c == NULL || how > SOCKETS_SHUT_RDWR) {
+        return SOCKETS_EINVAL;
     }
-    if (how == SHUT_RD_HOW || how == SHUT_RDWR_HOW) {
+    if (how == SOCKETS_SHUT_RD || how == SOCKETS_SHUT_RDWR) {
         pthread_mutex_lock(&c->lock);
         c->read_shut = 1;
         pthread_mutex_unlock(&c->lock);
     }
-    if (how == SHUT_WR_HOW || how == SHUT_RDWR_HOW) {
+    if (how == SOCKETS_SHUT_WR || how == SOCKETS_SHUT_RDWR) {
         /* The peer learns "no more data" from close_notify; a failure to
          * deliver it is not an error of the shutdown itself. */
         (void)send_close_notify(c);
     }
-    return TLS_SOCKETS_OK;
+    return SOCKETS_ERROR_NONE;
 }
 
 void lwss_tls_close(lwss_tls_conn *c)

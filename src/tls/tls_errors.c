@@ -1,7 +1,7 @@
 /* mbedtls -> SOCKETS_TLS_* translation, done once here; details kept for diagnosis. */
 #include "src/tls/tls_internal.h"
-#include "lwip_port/internal.h"
-#include "lwss/port.h"
+#include "src/core/core.h"
+#include "lwss/status.h"
 
 #include <mbedtls/error.h>
 

@@ -3,6 +3,7 @@
 #define LWSS_TLS_INTERNAL_H
 
 #include "src/tls/tls_seam.h"
+#include "iot_secure_sockets.h" /* the SOCKETS_* codes the seam returns */
 #include "lwss/pkcs11_std.h"
 
 #include <mbedtls/ctr_drbg.h>
@@ -14,31 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* SOCKETS_* codes the seam returns (values fixed by the AFR contract). */
-#define TLS_SOCKETS_OK 0
-#define TLS_SOCKETS_EWOULDBLOCK (-11)
-#define TLS_SOCKETS_ENOMEM (-12)
-#define TLS_SOCKETS_EINVAL (-22)
-#define TLS_SOCKETS_ECLOSED (-128)
-#define TLS_SOCKETS_INIT_ERROR (-1001)
-#define TLS_SOCKETS_HANDSHAKE_ERROR (-1002)
-#define TLS_SOCKETS_SERVER_UNVERIFIED (-1003)
-#define TLS_SOCKETS_RECV_ERROR (-1004)
-#define TLS_SOCKETS_SEND_ERROR (-1005)
-
-/*
- * Transport under the BIO: non-blocking send/recv and a readiness wait.
- * lwss_tls_lwip_io drives lwIP descriptors; tests and benchmarks pass the
- * kernel one to run the same engine over a socketpair or kernel TCP.
- */
-typedef struct lwss_tls_io {
-    ssize_t (*send)(int fd, const void *buf, size_t len);   /* -1 + errno */
-    ssize_t (*recv)(int fd, void *buf, size_t len);         /* 0: EOF */
-    int (*wait)(int fd, int for_write, int timeout_ms);      /* >0 ready, 0 timeout, <0 error */
-    void (*no_delay)(int fd);                                /* TCP_NODELAY, best effort */
-} lwss_tls_io;
-
-extern const lwss_tls_io lwss_tls_lwip_io;
+/* Kernel-socket transport (tls_io.c): tests and benchmarks run the same
+ * engine over a socketpair or kernel TCP with it. */
 extern const lwss_tls_io lwss_tls_kernel_io;
 
 /* Everything a connection owns; freed by tls_conn_free(). */
@@ -134,9 +112,6 @@ size_t lwss_tls_keylog_format(char *line, size_t size, const unsigned char clien
                               const unsigned char master[48]);
 
 /* ---- tls_conn.c ---- */
-int32_t lwss_tls_connect_io(lwss_tls_conn **out, int fd, const lwss_tls_io *io,
-                            const lwss_tls_options *opts, uint32_t timeout_ms, uint32_t peer_ip,
-                            uint16_t peer_port);
 CK_FUNCTION_LIST_PTR lwss_tls_token_functions(void);
 void lwss_tls_conn_free(lwss_tls_conn *c);
 

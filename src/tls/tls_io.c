@@ -1,54 +1,24 @@
 /*
  * The BIO under each mbedtls context: non-blocking transfers only, so that
  * an mbedtls call never blocks while the connection lock is held.  Waiting
- * for readiness (lwip_poll) happens outside the lock, in the callers.
+ * for readiness happens outside the lock, in the callers.  The transport
+ * itself (lwss_tls_io) comes from the layer that owns the descriptor: the
+ * lwIP one from src/sockets/, the kernel one below for tests and benchmarks.
  */
 #include "src/tls/tls_internal.h"
-#include "lwip_port/internal.h"
+#include "src/core/core.h"
 #include "lwss/tls.h"
 
-#include <lwip/sockets.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
-
-static ssize_t lwip_io_send(int fd, const void *buf, size_t len)
-{
-    lwss_port_tx_begin(); /* the record's segments leave as one TAP write */
-    ssize_t n = lwip_send(fd, buf, len, MSG_DONTWAIT);
-    int e = errno;
-    lwss_port_tx_end();
-    errno = e;
-    return n;
-}
-
-static ssize_t lwip_io_recv(int fd, void *buf, size_t len)
-{
-    return lwip_recv(fd, buf, len, MSG_DONTWAIT);
-}
-
-static int lwip_io_wait(int fd, int for_write, int timeout_ms)
-{
-    int n = lwss_port_wait(fd, for_write ? POLLOUT : POLLIN, timeout_ms);
-    if (n < 0 && errno == EINTR) {
-        return 0;
-    }
-    /* HUP/ERR count as ready: the next transfer reports what happened. */
-    return n;
-}
-
-/* TLS writes whole records: Nagle would hold a handshake flight's second
- * record for the peer's (delayed) ACK. */
-static void lwip_io_no_delay(int fd)
-{
-    int one = 1;
-    (void)lwip_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-const lwss_tls_io lwss_tls_lwip_io = {lwip_io_send, lwip_io_recv, lwip_io_wait, lwip_io_no_delay};
 
 static ssize_t kernel_io_send(int fd, const void *buf, size_t len)
 {

@@ -5,7 +5,7 @@
  * C_GenerateRandom when a token is reachable.
  */
 #include "src/tls/tls_internal.h"
-#include "lwss/port.h"
+#include "lwss/status.h"
 
 #include <mbedtls/entropy.h>
 #include <mbedtls/platform_util.h>

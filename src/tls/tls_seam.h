@@ -7,7 +7,9 @@
  * the TCP connect succeeded when REQUIRE_TLS was set.  From then on every
  * Send/Recv/Shutdown/Close of that socket goes through the calls below, which
  * do their own locking (one mbedtls context per socket, touched under a lock;
- * blocking waits happen outside it, with lwip_poll on the descriptor).
+ * blocking waits happen outside it, through the transport's wait).  The
+ * sockets layer also hands in the transport (lwss_tls_io): src/tls/ never
+ * calls lwIP or the port itself.
  * Every return value is already a SOCKETS_* code (or a byte count): raw
  * mbedtls codes never cross this seam.
  */
@@ -16,6 +18,23 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+/**
+ * Transport under the BIO, supplied by the owner of the descriptor:
+ * non-blocking transfers and a readiness wait, so that no mbedtls call
+ * blocks while the connection lock is held.
+ */
+typedef struct lwss_tls_io {
+    /** Send without blocking. @return bytes, or -1 with errno (EAGAIN: no room). */
+    ssize_t (*send)(int fd, const void *buf, size_t len);
+    /** Receive without blocking. @return bytes, 0 at EOF, or -1 with errno. */
+    ssize_t (*recv)(int fd, void *buf, size_t len);
+    /** Wait for readiness. @return > 0 ready (or error/hang-up pending), 0 timeout, < 0 error. */
+    int (*wait)(int fd, int for_write, int timeout_ms);
+    /** Set TCP_NODELAY, best effort. */
+    void (*no_delay)(int fd);
+} lwss_tls_io;
 
 /** TLS options collected by SOCKETS_SetSockOpt before connect. */
 typedef struct lwss_tls_options {
@@ -31,15 +50,17 @@ typedef struct lwss_tls_options {
 typedef struct lwss_tls_conn lwss_tls_conn;
 
 /**
- * Run the client handshake on the connected lwIP socket @p fd.
+ * Run the client handshake on the connected socket @p fd, reached through
+ * @p io (which must outlive the connection).
  * @p timeout_ms bounds the whole handshake (0 = the default connect timeout).
  * @p peer_ip (network order) / @p peer_port key the session cache.
  * @return SOCKETS_ERROR_NONE with *out set, or SOCKETS_TLS_INIT_ERROR,
  *         SOCKETS_TLS_HANDSHAKE_ERROR, SOCKETS_TLS_SERVER_UNVERIFIED, SOCKETS_ENOMEM.
  *         On error nothing is left allocated and the descriptor stays open.
  */
-int32_t lwss_tls_connect(lwss_tls_conn **out, int fd, const lwss_tls_options *opts,
-                         uint32_t timeout_ms, uint32_t peer_ip, uint16_t peer_port);
+int32_t lwss_tls_connect(lwss_tls_conn **out, int fd, const lwss_tls_io *io,
+                         const lwss_tls_options *opts, uint32_t timeout_ms, uint32_t peer_ip,
+                         uint16_t peer_port);
 
 /**
  * Send up to @p len bytes.  @p timeout_ms: 0 waits forever; @p nonblock: never wait.

@@ -1,10 +1,8 @@
-/* Entropy for mbedtls from getrandom(2); also a monotonic clock helper. */
-#include "lwss/port.h"
-#include "lwip_port/internal.h"
+/* Entropy for mbedtls from getrandom(2). */
+#include "lwss/status.h"
 
 #include <errno.h>
 #include <sys/random.h>
-#include <time.h>
 
 #define ENTROPY_SOURCE_FAILED (-0x003C) /* MBEDTLS_ERR_ENTROPY_SOURCE_FAILED */
 
@@ -29,11 +27,4 @@ int lwss_entropy_poll(void *data, unsigned char *out, size_t len, size_t *olen)
         *olen = done;
     }
     return 0;
-}
-
-uint64_t lwss_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

@@ -1,6 +1,6 @@
 /* Status strings and the per-thread "last error" detail. */
-#include "lwss/port.h"
-#include "lwip_port/internal.h"
+#include "lwss/status.h"
+#include "src/core/core.h"
 
 #include <stdarg.h>
 #include <stdio.h>
