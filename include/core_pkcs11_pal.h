@@ -31,7 +31,8 @@ CK_OBJECT_HANDLE PKCS11_PAL_FindObject(CK_BYTE_PTR pxLabel, CK_ULONG usLength);
 
 /**
  * Value of @p xHandle (heap copy), its size and whether it is private.
- * @return CKR_OK, CKR_OBJECT_HANDLE_INVALID, CKR_ARGUMENTS_BAD, CKR_HOST_MEMORY.
+ * @return CKR_OK, CKR_OBJECT_HANDLE_INVALID, CKR_ARGUMENTS_BAD, CKR_HOST_MEMORY,
+ *         CKR_DEVICE_ERROR (the store could not be opened or read).
  */
 CK_RV PKCS11_PAL_GetObjectValue(CK_OBJECT_HANDLE xHandle, CK_BYTE_PTR *ppucData,
                                 CK_ULONG_PTR pulDataSize, CK_BBOOL *pIsPrivate);
@@ -39,7 +40,11 @@ CK_RV PKCS11_PAL_GetObjectValue(CK_OBJECT_HANDLE xHandle, CK_BYTE_PTR *ppucData,
 /** Zeroize and free what PKCS11_PAL_GetObjectValue() returned. */
 void PKCS11_PAL_GetObjectValueCleanup(CK_BYTE_PTR pucData, CK_ULONG ulDataSize);
 
-/** Remove the object; CKR_OK if it is already gone. */
+/**
+ * Remove the object; CKR_OK if it is already gone.
+ * @return CKR_OK, CKR_OBJECT_HANDLE_INVALID, CKR_DEVICE_MEMORY (no room to
+ *         record the removal), CKR_DEVICE_ERROR.
+ */
 CK_RV PKCS11_PAL_DestroyObject(CK_OBJECT_HANDLE xHandle);
 
 #ifdef __cplusplus

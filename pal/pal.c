@@ -1,6 +1,9 @@
-/* PKCS11_PAL_*: the corePKCS11 storage seam over lwss_nvm_*.  Storage
- * statuses become CK_RV here and nowhere else. */
+/* PKCS11_PAL_*: the corePKCS11 calls over the token's storage seam
+ * (src/pkcs11/token_store.h, implemented by pal/token_store.c, which
+ * translates storage statuses to CK_RV).  Only the reference-label to
+ * class mapping lives here. */
 #include "core_pkcs11_pal.h"
+#include "src/pkcs11/token_store.h"
 #include "lwss/nvm.h"
 #include "lwss/status.h"
 
@@ -52,14 +55,14 @@ static const pal_label_class *known_label(const CK_BYTE *label, size_t len)
 }
 
 /* The reference PAL works without PKCS11_PAL_Initialize; so does this one. */
-static int ensure_open(void)
+static CK_RV ensure_open(void)
 {
-    return lwss_nvm_open(NULL);
+    return lwss_token_store_open();
 }
 
 CK_RV PKCS11_PAL_Initialize(void)
 {
-    return ensure_open() == 0 ? CKR_OK : CKR_DEVICE_ERROR;
+    return ensure_open();
 }
 
 CK_OBJECT_HANDLE PKCS11_PAL_SaveObject(CK_ATTRIBUTE_PTR pxLabel, CK_BYTE_PTR pucData,
@@ -83,10 +86,12 @@ CK_OBJECT_HANDLE PKCS11_PAL_SaveObject(CK_ATTRIBUTE_PTR pxLabel, CK_BYTE_PTR puc
     meta.cls = known != NULL ? (uint32_t)known->cls : (uint32_t)CKO_DATA;
     meta.key_type = known != NULL ? known->key_type : PAL_NO_KEY_TYPE;
     meta.is_private = known != NULL ? known->is_private : 0;
-    if (ensure_open() != 0) {
+    uint32_t h = 0;
+    if (ensure_open() != CKR_OK ||
+        lwss_token_store_save(&meta, pucData, ulDataSize, &h) != CKR_OK) {
         return CK_INVALID_HANDLE;
     }
-    return lwss_nvm_save(&meta, pucData, ulDataSize);
+    return h;
 }
 
 CK_OBJECT_HANDLE PKCS11_PAL_FindObject(CK_BYTE_PTR pxLabel, CK_ULONG usLength)
@@ -95,12 +100,12 @@ CK_OBJECT_HANDLE PKCS11_PAL_FindObject(CK_BYTE_PTR pxLabel, CK_ULONG usLength)
         return CK_INVALID_HANDLE;
     }
     size_t len = label_length(pxLabel, usLength);
-    if (len == 0 || len > LWSS_NVM_LABEL_MAX || ensure_open() != 0) {
+    if (len == 0 || len > LWSS_NVM_LABEL_MAX || ensure_open() != CKR_OK) {
         return CK_INVALID_HANDLE;
     }
     const pal_label_class *known = known_label(pxLabel, len);
-    uint32_t h = known != NULL ? lwss_nvm_find(pxLabel, len, (uint32_t)known->cls) : 0u;
-    return h != 0 ? h : lwss_nvm_find(pxLabel, len, LWSS_NVM_ANY_CLASS);
+    uint32_t h = known != NULL ? lwss_token_store_find(pxLabel, len, (uint32_t)known->cls) : 0u;
+    return h != 0 ? h : lwss_token_store_find(pxLabel, len, LWSS_NVM_ANY_CLASS);
 }
 
 CK_RV PKCS11_PAL_GetObjectValue(CK_OBJECT_HANDLE xHandle, CK_BYTE_PTR *ppucData,
@@ -114,18 +119,19 @@ CK_RV PKCS11_PAL_GetObjectValue(CK_OBJECT_HANDLE xHandle, CK_BYTE_PTR *ppucData,
     if (xHandle == CK_INVALID_HANDLE || xHandle > 0xFFFFFFFFul) {
         return CKR_OBJECT_HANDLE_INVALID;
     }
-    if (ensure_open() != 0) {
-        return CKR_DEVICE_ERROR;
+    CK_RV rv = ensure_open();
+    if (rv != CKR_OK) {
+        return rv;
     }
     lwss_nvm_meta meta;
-    if (lwss_nvm_get_meta((uint32_t)xHandle, &meta) != 0) {
+    if (lwss_token_store_get_meta((uint32_t)xHandle, &meta) != CKR_OK) {
         return CKR_OBJECT_HANDLE_INVALID;
     }
     uint8_t *data = NULL;
     size_t len = 0;
-    int ret = lwss_nvm_get_value((uint32_t)xHandle, &data, &len);
-    if (ret != 0) {
-        return ret == LWSS_ERR_NOMEM ? CKR_HOST_MEMORY : CKR_OBJECT_HANDLE_INVALID;
+    rv = lwss_token_store_get_value((uint32_t)xHandle, &data, &len);
+    if (rv != CKR_OK) {
+        return rv;
     }
     *ppucData = data;
     *pulDataSize = len;
@@ -135,7 +141,7 @@ CK_RV PKCS11_PAL_GetObjectValue(CK_OBJECT_HANDLE xHandle, CK_BYTE_PTR *ppucData,
 
 void PKCS11_PAL_GetObjectValueCleanup(CK_BYTE_PTR pucData, CK_ULONG ulDataSize)
 {
-    lwss_nvm_free_value(pucData, ulDataSize);
+    lwss_token_store_free_value(pucData, ulDataSize);
 }
 
 CK_RV PKCS11_PAL_DestroyObject(CK_OBJECT_HANDLE xHandle)
@@ -143,12 +149,6 @@ CK_RV PKCS11_PAL_DestroyObject(CK_OBJECT_HANDLE xHandle)
     if (xHandle == CK_INVALID_HANDLE || xHandle > 0xFFFFFFFFul) {
         return CKR_OBJECT_HANDLE_INVALID;
     }
-    if (ensure_open() != 0) {
-        return CKR_DEVICE_ERROR;
-    }
-    int ret = lwss_nvm_destroy((uint32_t)xHandle);
-    if (ret == LWSS_ERR_INVAL) {
-        return CKR_OBJECT_HANDLE_INVALID;
-    }
-    return ret == 0 ? CKR_OK : CKR_DEVICE_ERROR;
+    CK_RV rv = ensure_open();
+    return rv != CKR_OK ? rv : lwss_token_store_destroy((uint32_t)xHandle);
 }

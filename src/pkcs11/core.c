@@ -1,7 +1,8 @@
 /*
  * Library, slot and token information; C_Initialize / C_Finalize.
  *
- * One slot (ID 0) holding one token: the NVM image (lwss/nvm.h).  The image
+ * One slot (ID 0) holding one token: the NVM image (lwss/nvm.h), reached
+ * only through the storage seam (token_store.h).  The image
  * is opened by C_Initialize and closed by C_Finalize, so its path must be
  * set (lwss_nvm_set_path or $LWSS_NVM) before C_Initialize.
  */
@@ -86,9 +87,9 @@ CK_RV C_Initialize(CK_VOID_PTR pInitArgs)
         goto cleanup;
     }
     lwss_p11_store_lock();
-    int ret = lwss_nvm_open(NULL);
+    CK_RV ret = lwss_token_store_open();
     lwss_p11_store_unlock();
-    if (ret != 0) {
+    if (ret != CKR_OK) {
         lwss_p11_random_free();
         rv = CKR_DEVICE_ERROR;
         goto cleanup;
@@ -115,7 +116,7 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
     lwss_p11_key_cache_clear(); /* after the sessions gave theirs back */
     lwss_p11_logout_all();
     lwss_p11_store_lock();
-    lwss_nvm_close();
+    lwss_token_store_close();
     lwss_p11_store_unlock();
     lwss_p11_random_free();
     pthread_mutex_unlock(&g_init_lock);

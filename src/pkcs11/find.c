@@ -41,13 +41,13 @@ static CK_RV list_all(uint32_t **handles, size_t *n)
     *handles = NULL;
     *n = 0;
     lwss_p11_store_lock();
-    CK_RV rv = lwss_nvm_list(NULL, 0, &total) == 0 ? CKR_OK : CKR_DEVICE_ERROR;
+    CK_RV rv = lwss_token_store_list(NULL, 0, &total);
     if (rv == CKR_OK) {
         *handles = calloc(total + 1, sizeof(**handles));
         rv = *handles != NULL ? CKR_OK : CKR_HOST_MEMORY;
     }
-    if (rv == CKR_OK && lwss_nvm_list(*handles, total, n) != 0) {
-        rv = CKR_DEVICE_ERROR;
+    if (rv == CKR_OK) {
+        rv = lwss_token_store_list(*handles, total, n);
     }
     lwss_p11_store_unlock();
     if (*n > total) {
@@ -70,9 +70,9 @@ static CK_RV collect(lwss_p11_session *s, const CK_ATTRIBUTE *tmpl, CK_ULONG cou
         lwss_p11_obj o;
         memset(&o, 0, sizeof(o));
         lwss_p11_store_lock();
-        int ret = lwss_nvm_get_meta(handles[i], &o.meta);
+        CK_RV ret = lwss_token_store_get_meta(handles[i], &o.meta);
         lwss_p11_store_unlock();
-        if (ret != 0 || o.meta.cls == LWSS_P11_CKO_INTERNAL ||
+        if (ret != CKR_OK || o.meta.cls == LWSS_P11_CKO_INTERNAL ||
             (o.meta.is_private && !private_ok)) {
             continue;
         }

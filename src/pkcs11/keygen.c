@@ -20,9 +20,9 @@ static void snapshot(const lwss_nvm_meta *meta, saved_obj *old)
 {
     memset(old, 0, sizeof(*old));
     lwss_p11_store_lock();
-    uint32_t h = lwss_nvm_find(meta->label, meta->label_len, meta->cls);
-    if (h != 0 && lwss_nvm_get_meta(h, &old->meta) == 0 &&
-        lwss_nvm_get_value(h, &old->val, &old->len) == 0) {
+    uint32_t h = lwss_token_store_find(meta->label, meta->label_len, meta->cls);
+    if (h != 0 && lwss_token_store_get_meta(h, &old->meta) == CKR_OK &&
+        lwss_token_store_get_value(h, &old->val, &old->len) == CKR_OK) {
         old->present = 1;
     }
     lwss_p11_store_unlock();
@@ -31,7 +31,7 @@ static void snapshot(const lwss_nvm_meta *meta, saved_obj *old)
 static void snapshot_free(saved_obj *old)
 {
     if (old->val != NULL) {
-        lwss_nvm_free_value(old->val, old->len);
+        lwss_token_store_free_value(old->val, old->len);
     }
     memset(old, 0, sizeof(*old));
 }
@@ -41,9 +41,9 @@ static void roll_back(CK_OBJECT_HANDLE h, const saved_obj *old)
 {
     lwss_p11_store_lock();
     if (old->present) {
-        (void)lwss_nvm_save(&old->meta, old->val, old->len);
+        (void)lwss_token_store_save(&old->meta, old->val, old->len, NULL);
     } else {
-        (void)lwss_nvm_destroy((uint32_t)h);
+        (void)lwss_token_store_destroy((uint32_t)h);
     }
     lwss_p11_store_unlock();
 }

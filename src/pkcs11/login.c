@@ -41,7 +41,7 @@ static int g_who = -1;
 /* Handle of an internal record, 0 when absent.  Store lock held. */
 static uint32_t internal_find(const char *label)
 {
-    return lwss_nvm_find((const uint8_t *)label, strlen(label), LWSS_P11_CKO_INTERNAL);
+    return lwss_token_store_find((const uint8_t *)label, strlen(label), LWSS_P11_CKO_INTERNAL);
 }
 
 static CK_RV internal_save(const char *label, const uint8_t *data, size_t len)
@@ -53,7 +53,7 @@ static CK_RV internal_save(const char *label, const uint8_t *data, size_t len)
     meta.cls = LWSS_P11_CKO_INTERNAL;
     meta.key_type = (uint32_t)CK_UNAVAILABLE_INFORMATION;
     meta.is_private = 1;
-    return lwss_nvm_save(&meta, data, len) != 0 ? CKR_OK : CKR_DEVICE_ERROR;
+    return lwss_token_store_save(&meta, data, len, NULL);
 }
 
 static int pin_hash(const uint8_t *salt, const uint8_t *pin, size_t pin_len, uint8_t out[HASH_LEN])
@@ -90,7 +90,7 @@ static CK_RV pin_check(const char *label, const uint8_t *pin, size_t pin_len)
     CK_RV rv = CKR_PIN_INCORRECT;
     lwss_p11_store_lock();
     uint32_t h = internal_find(label);
-    int got = h != 0 ? lwss_nvm_get_value(h, &rec, &rec_len) : -1;
+    CK_RV got = h != 0 ? lwss_token_store_get_value(h, &rec, &rec_len) : CKR_OBJECT_HANDLE_INVALID;
     lwss_p11_store_unlock();
     if (h == 0) {
         size_t dlen = strlen(DEFAULT_PIN);
@@ -99,7 +99,7 @@ static CK_RV pin_check(const char *label, const uint8_t *pin, size_t pin_len)
         }
         return rv;
     }
-    if (got != 0 || rec_len != SALT_LEN + HASH_LEN) {
+    if (got != CKR_OK || rec_len != SALT_LEN + HASH_LEN) {
         rv = CKR_DEVICE_ERROR;
     } else if (pin_hash(rec, pin, pin_len, hash) != 0) {
         rv = CKR_FUNCTION_FAILED;
@@ -108,7 +108,7 @@ static CK_RV pin_check(const char *label, const uint8_t *pin, size_t pin_len)
     }
     mbedtls_platform_zeroize(hash, sizeof(hash));
     if (rec != NULL) {
-        lwss_nvm_free_value(rec, rec_len);
+        lwss_token_store_free_value(rec, rec_len);
     }
     return rv;
 }
@@ -166,15 +166,15 @@ void lwss_p11_token_label(unsigned char out[32])
     memset(out, ' ', 32);
     lwss_p11_store_lock();
     uint32_t h = internal_find(LABEL_TOKEN);
-    int got = h != 0 ? lwss_nvm_get_value(h, &rec, &rec_len) : -1;
+    CK_RV got = h != 0 ? lwss_token_store_get_value(h, &rec, &rec_len) : CKR_OBJECT_HANDLE_INVALID;
     lwss_p11_store_unlock();
-    if (got == 0 && rec_len == 32) {
+    if (got == CKR_OK && rec_len == 32) {
         memcpy(out, rec, 32);
     } else {
         memcpy(out, "lwss", 4);
     }
     if (rec != NULL) {
-        lwss_nvm_free_value(rec, rec_len);
+        lwss_token_store_free_value(rec, rec_len);
     }
 }
 
@@ -233,27 +233,25 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 static CK_RV erase_objects(void)
 {
     size_t total = 0;
-    if (lwss_nvm_list(NULL, 0, &total) != 0) {
-        return CKR_DEVICE_ERROR;
+    CK_RV rv = lwss_token_store_list(NULL, 0, &total);
+    if (rv != CKR_OK) {
+        return rv;
     }
     uint32_t *handles = calloc(total + 1, sizeof(*handles));
     if (handles == NULL) {
         return CKR_HOST_MEMORY;
     }
-    CK_RV rv = CKR_OK;
     size_t n = 0;
-    if (lwss_nvm_list(handles, total, &n) != 0) {
-        rv = CKR_DEVICE_ERROR;
-    }
+    rv = lwss_token_store_list(handles, total, &n);
     for (size_t i = 0; rv == CKR_OK && i < n && i < total; i++) {
         lwss_nvm_meta meta;
-        if (lwss_nvm_get_meta(handles[i], &meta) != 0) {
+        if (lwss_token_store_get_meta(handles[i], &meta) != CKR_OK) {
             continue;
         }
         int keep = meta.cls == LWSS_P11_CKO_INTERNAL && meta.label_len == strlen(LABEL_SO_PIN) &&
                    memcmp(meta.label, LABEL_SO_PIN, meta.label_len) == 0;
-        if (!keep && lwss_nvm_destroy(handles[i]) != 0) {
-            rv = CKR_DEVICE_ERROR;
+        if (!keep) {
+            rv = lwss_token_store_destroy(handles[i]);
         }
     }
     free(handles);

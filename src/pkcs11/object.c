@@ -23,9 +23,9 @@ CK_RV lwss_p11_obj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta)
         return CKR_OBJECT_HANDLE_INVALID;
     }
     lwss_p11_store_lock();
-    int ret = lwss_nvm_get_meta((uint32_t)h, meta);
+    CK_RV ret = lwss_token_store_get_meta((uint32_t)h, meta);
     lwss_p11_store_unlock();
-    if (ret != 0 || meta->cls == LWSS_P11_CKO_INTERNAL) {
+    if (ret != CKR_OK || meta->cls == LWSS_P11_CKO_INTERNAL) {
         return CKR_OBJECT_HANDLE_INVALID;
     }
     if (meta->is_private && !lwss_p11_private_ok()) {
@@ -44,13 +44,12 @@ CK_RV lwss_p11_obj_save(const lwss_nvm_meta *meta, const uint8_t *der, size_t le
             return CKR_DEVICE_ERROR;
         }
     }
+    uint32_t h = 0;
     lwss_p11_store_lock();
-    uint32_t h = lwss_nvm_save(meta, der, len);
-    int status = h == 0 ? lwss_nvm_last_status() : 0;
+    CK_RV rv = lwss_token_store_save(meta, der, len, &h);
     lwss_p11_store_unlock();
-    if (h == 0) {
-        /* storage -> CK_RV, once, here; the detail stays in lwss_last_error() */
-        return status == LWSS_NVM_ERR_FULL ? CKR_DEVICE_MEMORY : CKR_DEVICE_ERROR;
+    if (rv != CKR_OK) {
+        return rv; /* the detail stays in lwss_last_error() */
     }
     if (meta->cls == CKO_PRIVATE_KEY || meta->cls == CKO_PUBLIC_KEY) {
         lwss_p11_key_cache_clear(); /* it may have replaced a cached key */
@@ -66,16 +65,16 @@ CK_RV lwss_p11_obj_open(CK_OBJECT_HANDLE h, lwss_p11_obj *o)
     o->parsed = 0;
     mbedtls_pk_init(&o->pk);
     lwss_p11_store_lock();
-    int ret = lwss_nvm_get_value((uint32_t)h, &o->val, &o->val_len);
+    CK_RV rv = lwss_token_store_get_value((uint32_t)h, &o->val, &o->val_len);
     lwss_p11_store_unlock();
-    return ret == 0 ? CKR_OK : CKR_DEVICE_ERROR;
+    return rv;
 }
 
 void lwss_p11_obj_close(lwss_p11_obj *o)
 {
     mbedtls_pk_free(&o->pk);
     if (o->val != NULL) {
-        lwss_nvm_free_value(o->val, o->val_len);
+        lwss_token_store_free_value(o->val, o->val_len);
     }
     o->val = NULL;
     o->val_len = 0;
@@ -84,9 +83,9 @@ void lwss_p11_obj_close(lwss_p11_obj *o)
 CK_RV lwss_p11_obj_load_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len)
 {
     lwss_p11_store_lock();
-    int ret = lwss_nvm_get_value((uint32_t)h, val, len);
+    CK_RV rv = lwss_token_store_get_value((uint32_t)h, val, len);
     lwss_p11_store_unlock();
-    return ret == 0 ? CKR_OK : CKR_DEVICE_ERROR;
+    return rv;
 }
 
 CK_RV lwss_p11_obj_load_secret(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len,
@@ -156,7 +155,7 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
     rv = lwss_p11_obj_meta(hObject, &meta);
     if (rv == CKR_OK) {
         lwss_p11_store_lock();
-        rv = lwss_nvm_destroy((uint32_t)hObject) == 0 ? CKR_OK : CKR_DEVICE_ERROR;
+        rv = lwss_token_store_destroy((uint32_t)hObject);
         lwss_p11_store_unlock();
         lwss_p11_key_cache_clear(); /* no parsed copy outlives the object */
     }

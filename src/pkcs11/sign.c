@@ -79,7 +79,7 @@ static CK_RV init_asym(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
         return rv;
     }
     rv = cache_key(op, cls, der, len);
-    lwss_nvm_free_value(der, len);
+    lwss_token_store_free_value(der, len);
     return rv;
 }
 
@@ -108,7 +108,7 @@ static CK_RV init_mac(lwss_p11_op *op, CK_OBJECT_HANDLE key)
                  ? CKR_OK
                  : CKR_FUNCTION_FAILED;
     }
-    lwss_nvm_free_value(val, len);
+    lwss_token_store_free_value(val, len);
     return rv;
 }
 

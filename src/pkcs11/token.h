@@ -8,7 +8,7 @@
 #define LWSS_PKCS11_TOKEN_H
 
 #include "lwss/pkcs11_std.h"
-#include "lwss/nvm.h"
+#include "src/pkcs11/token_store.h" /* the only way to storage; lwss_nvm_meta */
 
 #include <mbedtls/cipher.h>
 #include <mbedtls/md.h>
@@ -125,9 +125,9 @@ CK_RV lwss_p11_obj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta);
  */
 CK_RV lwss_p11_obj_save(const lwss_nvm_meta *meta, const uint8_t *der, size_t len,
                         CK_OBJECT_HANDLE *out);
-/** Stored value of a visible object (free with lwss_nvm_free_value). */
+/** Stored value of a visible object (free with lwss_token_store_free_value). */
 CK_RV lwss_p11_obj_load_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len);
-/** Load the raw value of a secret key object (free with lwss_nvm_free_value). */
+/** Load the raw value of a secret key object (free with lwss_token_store_free_value). */
 CK_RV lwss_p11_obj_load_secret(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len,
                                lwss_nvm_meta *meta);
 /** Fault injection for tests: make the @p nth next save fail (0: never). */

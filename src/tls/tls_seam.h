@@ -26,11 +26,12 @@
  * blocks while the connection lock is held.
  */
 typedef struct lwss_tls_io {
-    /** Send without blocking. @return bytes, or -1 with errno (EAGAIN: no room). */
+    /** Send without blocking. @return bytes, or -1 with errno (EAGAIN: no room) */
     ssize_t (*send)(int fd, const void *buf, size_t len);
-    /** Receive without blocking. @return bytes, 0 at EOF, or -1 with errno. */
+    /** Receive without blocking. @return bytes, 0 at EOF, or -1 with errno */
     ssize_t (*recv)(int fd, void *buf, size_t len);
-    /** Wait for readiness. @return > 0 ready (or error/hang-up pending), 0 timeout, < 0 error. */
+    /** Wait for readiness.
+     *  @return > 0 ready (or an error/hang-up pending), 0 timeout, < 0 error */
     int (*wait)(int fd, int for_write, int timeout_ms);
     /** Set TCP_NODELAY, best effort. */
     void (*no_delay)(int fd);
