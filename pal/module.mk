@@ -5,6 +5,10 @@ LIB_SRCS += $(wildcard pal/*.c)
 TEST_SRCS   += $(wildcard tests/test_nvm_*.c)
 UNIT_SUITES += nvm
 
+# Check suite "token_store": the token's storage seam (src/pkcs11/token_store.h).
+TEST_SRCS   += tests/test_token_store.c
+UNIT_SUITES += token_store
+
 # The image tool.  (LIB_A is defined after the fragments: spell the path.)
 NVM_CLI      := $(BUILD)/bin/lwss-nvm
 NVM_CLI_OBJS := $(call OBJ,$(wildcard pal/cli/*.c))
