@@ -1,4 +1,4 @@
-/* Internal helpers shared by lwss modules (not installed). */
+/* Internal to the port and to its one user above it, src/sockets/ (not installed). */
 #ifndef LWSS_LWIP_PORT_INTERNAL_H
 #define LWSS_LWIP_PORT_INTERNAL_H
 

@@ -1,4 +1,4 @@
-# lwip_port/: the host port (TAP netif, capture, config, entropy).
+# lwip_port/: the host port (TAP netif, capture, config, impairment).
 LIB_SRCS += $(wildcard lwip_port/*.c)
 UNIT_SUITES += port_unit port_gso
 TEST_SRCS += tests/test_port_unit.c tests/test_port_gso.c
