@@ -16,6 +16,10 @@ void lwss_clear_error(void);
 /** Monotonic milliseconds (CLOCK_MONOTONIC). */
 uint64_t lwss_now_ms(void);
 
+/** Monotonic microseconds (CLOCK_MONOTONIC): for deadlines that must never
+ *  come early (a ms clock truncates up to 1 ms). */
+uint64_t lwss_now_us(void);
+
 /**
  * Bracket a non-blocking lwIP call that may send TCP data (lwip_send with
  * MSG_DONTWAIT): in between, segments may be held for a GSO frame without

@@ -1,9 +1,9 @@
 # src/sockets/: the Secure Sockets API over lwIP (issue 5).
 LIB_SRCS += $(wildcard src/sockets/*.c)
 TEST_SRCS += tests/sockets_rig_util.c tests/test_sockets_unit.c tests/test_sockets_full_tcp.c tests/test_sockets_extra.c \
-             tests/example_seed.c tests/test_sockets_tls.c
-UNIT_SUITES += sockets_unit
-RIG_SUITES += sockets_full_tcp sockets_extra sockets_tls
+             tests/example_seed.c tests/test_sockets_tls.c tests/test_sockets_afr.c
+UNIT_SUITES += sockets_unit sockets_afr_unit
+RIG_SUITES += sockets_full_tcp sockets_extra sockets_tls sockets_afr
 
 # Benchmark: SOCKETS_* vs raw lwIP vs kernel sockets (run inside the rig by `make bench`).
 BENCHES += $(BUILD)/bench/bench_sockets
