@@ -245,10 +245,14 @@ int32_t lwss_sockets_setsockopt_hz(Socket_t xSocket, int32_t lLevel, int32_t lOp
                                    const void *pvOptionValue, size_t xOptionLength,
                                    uint32_t tick_rate_hz);
 
-/** Every call passes the application's configTICK_RATE_HZ along. */
+#ifndef LWSS_NO_SETSOCKOPT_MACRO
+/** Every call passes the application's configTICK_RATE_HZ along (define
+ *  LWSS_NO_SETSOCKOPT_MACRO for code that must see a plain function: its
+ *  calls then assume 1000 Hz). */
 #define SOCKETS_SetSockOpt(xSocket, lLevel, lOptionName, pvOptionValue, xOptionLength)        \
     lwss_sockets_setsockopt_hz((xSocket), (lLevel), (lOptionName), (pvOptionValue),           \
                                (xOptionLength), (uint32_t)(configTICK_RATE_HZ))
+#endif
 
 /**
  * Resolve a host name (A record) through the DNS servers of the port

@@ -24,8 +24,9 @@ VALGRIND_SUITES += sockets_unit
 # stand-in of the kernel's headers (tests/kernel_standin: POSIX port shape,
 # 64-bit ticks, 100 Hz) in both include orders, with the in-tree and the
 # installed headers (pkg-config, compat directory before and after the
-# kernel's), and without a kernel; three builds then run in the rig, where a
-# timeout in the application's ticks must last what the ticks mean.
+# kernel's), and without a kernel (gcc; clang checks three of them); three
+# builds then run in the rig, where a timeout in the application's ticks
+# must last what the ticks mean.
 KCOMPAT := $(BUILD)/kernel-compat
 test-kernel-compat: $(LIB_A) $(TOOLS) $(TEST_DEPS)
 	@echo "== kernel coexistence (FreeRTOS.h stand-in, include orders, installed headers)"
@@ -46,6 +47,11 @@ test-kernel-compat: $(LIB_A) $(TOOLS) $(TEST_DEPS)
 	  build installed-compat-dir-first-sockets-first -DLWSS_TEST_SOCKETS_FIRST $$inst $$K; \
 	  build installed-no-kernel -DLWSS_TEST_NO_KERNEL $$inst; \
 	  build installed-no-kernel-sockets-first -DLWSS_TEST_NO_KERNEL -DLWSS_TEST_SOCKETS_FIRST $$inst; \
+	  for v in "-DLWSS_TEST_SOCKETS_FIRST $$inst $$K" "$$inst $$K" "-DLWSS_TEST_NO_KERNEL $$inst"; do \
+	    n=clang-syntax-$$((p + f)); \
+	    if clang -std=c11 -Wall -Wextra -Werror -fsyntax-only $$v tests/kernel_app.c 2>$(KCOMPAT)/$$n.err; \
+	    then ok "$$n: $$v"; else bad $$n; fi; \
+	  done; \
 	  for n in tree-kernel-first installed-compat-dir-first installed-no-kernel; do \
 	    out=$$(scripts/rig.sh --build $(BUILD) --echo -- $(KCOMPAT)/$$n run 2>&1); rc=$$?; \
 	    echo "$$out" > $(KCOMPAT)/$$n.err; \
