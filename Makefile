@@ -103,17 +103,19 @@ check-symbols: $(LIB_SO)
 
 $(BUILD)/lwss.pc: FORCE
 	@mkdir -p $(@D)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lwss\nDescription: FreeRTOS Secure Sockets and PKCS #11 on Linux over lwIP/TAP and mbedtls\nVersion: %s\nRequires.private: lwip libpcap p11-kit-1\nCflags: -I$${includedir}\nLibs: -L$${libdir} -llwss\nLibs.private: -lmbedtls -lmbedx509 -lmbedcrypto -lpthread\n' \
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lwss\nDescription: FreeRTOS Secure Sockets and PKCS #11 on Linux over lwIP/TAP and mbedtls\nVersion: %s\nRequires.private: lwip libpcap p11-kit-1\nCflags: -I$${includedir} -I$${includedir}/lwss/compat\nLibs: -L$${libdir} -llwss\nLibs.private: -lmbedtls -lmbedx509 -lmbedcrypto -lpthread\n' \
 	  '$(PREFIX)' '$(VERSION)' > $@
 
 install: $(LIB_A) $(LIB_SO) $(TOOLS) $(BUILD)/lwss.pc
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/lwss $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/include/lwss/compat
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/liblwss.so.$(VERSION)
 	ln -sf liblwss.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/liblwss.so.0
 	ln -sf liblwss.so.0 $(DESTDIR)$(PREFIX)/lib/liblwss.so
 	install -m 644 $(wildcard include/*.h) $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(wildcard include/lwss/*.h) $(DESTDIR)$(PREFIX)/include/lwss/
+	install -m 644 $(wildcard include/lwss/compat/*.h) $(DESTDIR)$(PREFIX)/include/lwss/compat/
 	install -m 644 $(BUILD)/lwss.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	$(if $(TOOLS),install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/)
 

@@ -9,13 +9,20 @@
  * - A handle that was never returned by SOCKETS_Socket(), or that was closed
  *   (including a stale copy of a closed handle), gets SOCKETS_EINVAL; it is
  *   never dereferenced.
- * - Timeouts (SOCKETS_SO_RCVTIMEO / SOCKETS_SO_SNDTIMEO, in ticks = ms, 0 or
+ * - Timeouts (SOCKETS_SO_RCVTIMEO / SOCKETS_SO_SNDTIMEO: a TickType_t of the
+ *   application's width, 4 or 8 bytes, in the application's ticks; 0 or
  *   portMAX_DELAY = forever) make SOCKETS_Recv() and SOCKETS_Send() return 0
- *   when nothing could be transferred in time.  Defaults, applied when the
- *   socket is created: socketsconfigDEFAULT_RECV_TIMEOUT /
- *   socketsconfigDEFAULT_SEND_TIMEOUT.
- * - With SOCKETS_SO_NONBLOCK on, SOCKETS_Recv() / SOCKETS_Send() never wait and
- *   return SOCKETS_EWOULDBLOCK when nothing could be transferred.
+ *   when nothing could be transferred in time, never before the timeout has
+ *   passed.  Defaults, applied when the socket is created (ms, build time):
+ *   socketsconfigDEFAULT_RECV_TIMEOUT / socketsconfigDEFAULT_SEND_TIMEOUT.
+ * - After SOCKETS_SO_NONBLOCK (its value is ignored, as in AFR), SOCKETS_Recv()
+ *   / SOCKETS_Send() never wait and return SOCKETS_EWOULDBLOCK when nothing
+ *   could be transferred (LWSS_SO_BLOCKING in lwss/sockets.h goes back).
+ *
+ * FreeRTOS names (BaseType_t, TickType_t, configTICK_RATE_HZ, pdPASS, ...)
+ * come from "FreeRTOS.h": the real kernel's when the application has one on
+ * its include path, else lwss's stand-ins (lwss/freertos_compat.h, also
+ * reachable as FreeRTOS.h in include/lwss/compat for kernel-less code).
  * - An orderly close by the peer (or a local SHUT_RD) gives SOCKETS_ECLOSED.
  */
 #ifndef LWSS_IOT_SECURE_SOCKETS_H
@@ -25,7 +32,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The kernel's FreeRTOS.h when the application has one on its include path
+ * (its definitions win); else lwss's stand-ins. */
+#if defined(__has_include)
+#if __has_include("FreeRTOS.h")
+#include "FreeRTOS.h"
+#else
 #include "lwss/freertos_compat.h"
+#endif
+#else
+#include "FreeRTOS.h"
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,8 +80,8 @@ typedef uint32_t Socklen_t;
 
 /** IPv4 socket address; port and address in network byte order. */
 typedef struct SocketsSockaddr {
-    uint8_t ucLength;       /**< length of this struct (ignored by lwss) */
-    uint8_t ucSocketDomain; /**< SOCKETS_AF_INET (ignored by lwss) */
+    uint8_t ucLength;       /**< length of this struct (not checked by lwss) */
+    uint8_t ucSocketDomain; /**< SOCKETS_AF_INET (SOCKETS_Connect refuses others) */
     uint16_t usPort;        /**< port, network order */
     uint32_t ulAddress;     /**< IPv4 address, network order */
 } SocketsSockaddr_t;
@@ -104,7 +121,7 @@ typedef struct SocketsSockaddr {
 #define SOCKETS_SO_SERVER_NAME_INDICATION (6)      /**< SNI host name, length in bytes */
 #define SOCKETS_SO_TRUSTED_SERVER_CERTIFICATE (7)  /**< PEM (length with NUL) or DER */
 #define SOCKETS_SO_REQUIRE_TLS (8)                 /**< use TLS; value ignored */
-#define SOCKETS_SO_NONBLOCK (9)                    /**< non-blocking; after connect only */
+#define SOCKETS_SO_NONBLOCK (9)                    /**< non-blocking (value ignored); after connect only */
 #define SOCKETS_SO_ALPN_PROTOCOLS (10)             /**< char *[]; length = number of items */
 #define SOCKETS_SO_WAKEUP_CALLBACK (17)            /**< void (*)(Socket_t) passed as the value */
 #define SOCKETS_SO_TCPKEEPALIVE (18)               /**< keepalive on/off */
@@ -149,8 +166,10 @@ int32_t SOCKETS_Bind(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t x
 /**
  * Connect, bounded by the connect timeout; then the TLS handshake when
  * SOCKETS_SO_REQUIRE_TLS was set.  After a failure the socket can only be closed.
+ * @param xAddressLength must be sizeof(SocketsSockaddr_t)
  * @return SOCKETS_ERROR_NONE; SOCKETS_EINVAL (bad handle, NULL address,
- *         address 0, port 0); SOCKETS_EISCONN (already connected or failed
+ *         another length, a family other than SOCKETS_AF_INET, address 0,
+ *         port 0); SOCKETS_EISCONN (already connected or failed
  *         before); SOCKETS_SOCKET_ERROR (refused, unreachable, timed out);
  *         SOCKETS_TLS_* codes from the handshake.
  */
@@ -201,6 +220,11 @@ int32_t SOCKETS_Close(Socket_t xSocket);
  * only once it cannot run any more.  TLS options (REQUIRE_TLS, SNI,
  * TRUSTED_SERVER_CERTIFICATE, ALPN) must come before connect; setting one
  * again replaces it.
+ * SOCKETS_SO_RCVTIMEO / SOCKETS_SO_SNDTIMEO take a TickType_t of 4 or 8
+ * bytes (@p xOptionLength says which) in ticks of the application's
+ * configTICK_RATE_HZ: this name is a macro that passes configTICK_RATE_HZ to
+ * lwss_sockets_setsockopt_hz(); a call through a function pointer reaches
+ * the function, which assumes 1000 Hz.
  * @return SOCKETS_ERROR_NONE; SOCKETS_EINVAL (bad handle, NULL / wrong-size
  *         value); SOCKETS_EISCONN (TLS option after connect);
  *         SOCKETS_ENOTCONN (NONBLOCK before connect); SOCKETS_ENOPROTOOPT
@@ -208,6 +232,27 @@ int32_t SOCKETS_Close(Socket_t xSocket);
  */
 int32_t SOCKETS_SetSockOpt(Socket_t xSocket, int32_t lLevel, int32_t lOptionName,
                            const void *pvOptionValue, size_t xOptionLength);
+
+/**
+ * SOCKETS_SetSockOpt() with the application's tick rate, which converts
+ * SOCKETS_SO_RCVTIMEO / SOCKETS_SO_SNDTIMEO ticks to time (the library is
+ * built apart from the application, so the rate travels with the call).
+ * @param tick_rate_hz ticks per second (configTICK_RATE_HZ); 0 is refused
+ *        for the timeout options with SOCKETS_EINVAL
+ * @return as SOCKETS_SetSockOpt()
+ */
+int32_t lwss_sockets_setsockopt_hz(Socket_t xSocket, int32_t lLevel, int32_t lOptionName,
+                                   const void *pvOptionValue, size_t xOptionLength,
+                                   uint32_t tick_rate_hz);
+
+#ifndef LWSS_NO_SETSOCKOPT_MACRO
+/** Every call passes the application's configTICK_RATE_HZ along (define
+ *  LWSS_NO_SETSOCKOPT_MACRO for code that must see a plain function: its
+ *  calls then assume 1000 Hz). */
+#define SOCKETS_SetSockOpt(xSocket, lLevel, lOptionName, pvOptionValue, xOptionLength)        \
+    lwss_sockets_setsockopt_hz((xSocket), (lLevel), (lOptionName), (pvOptionValue),           \
+                               (xOptionLength), (uint32_t)(configTICK_RATE_HZ))
+#endif
 
 /**
  * Resolve a host name (A record) through the DNS servers of the port
@@ -220,36 +265,66 @@ uint32_t SOCKETS_GetHostByName(const char *pcHostName);
 
 /* ---- Byte order and address helpers ----------------------------------- */
 
+#ifndef pdLITTLE_ENDIAN
+#define pdLITTLE_ENDIAN 0 /**< as the kernel's projdefs.h (older kernels lack it) */
+#endif
+#ifndef pdBIG_ENDIAN
+#define pdBIG_ENDIAN 1    /**< as the kernel's projdefs.h */
+#endif
+
 #if defined(__BYTE_ORDER__) && (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
-#define SOCKETS_htonl(usIn) ((uint32_t)(usIn))
-#define SOCKETS_htons(usIn) ((uint16_t)(usIn))
+#define LWSS_HOST_BYTE_ORDER pdBIG_ENDIAN /**< the host's order */
 #else
+#define LWSS_HOST_BYTE_ORDER pdLITTLE_ENDIAN /**< the host's order */
+#endif
+
+#ifndef socketsconfigBYTE_ORDER
+/** Byte order of the host; AFR code tests it to know what the macros below give. */
+#define socketsconfigBYTE_ORDER LWSS_HOST_BYTE_ORDER
+#endif
+#if socketsconfigBYTE_ORDER != LWSS_HOST_BYTE_ORDER
+#error "socketsconfigBYTE_ORDER must be the host's byte order (lwss is built for it)"
+#endif
+
+/* As AFR's header defines them for each order.  Arguments are converted to
+ * uint32_t first: same results for every unsigned value, and no signed
+ * shift overflow for int arguments. */
+#if socketsconfigBYTE_ORDER == pdLITTLE_ENDIAN
 /** Host to network order, 32 bits. */
-#define SOCKETS_htonl(ulIn)                                                            \
-    ((uint32_t)((((uint32_t)(ulIn) & 0x000000ffUL) << 24) |                            \
-                (((uint32_t)(ulIn) & 0x0000ff00UL) << 8) |                             \
-                (((uint32_t)(ulIn) & 0x00ff0000UL) >> 8) | (((uint32_t)(ulIn)) >> 24)))
+#define SOCKETS_htonl(ulIn)                                                     \
+    ((uint32_t)((((uint32_t)(ulIn) & 0xFFu) << 24) | (((uint32_t)(ulIn) & 0xFF00u) << 8) | \
+                (((uint32_t)(ulIn) & 0xFF0000u) >> 8) |                          \
+                (((uint32_t)(ulIn) & 0xFF000000u) >> 24)))
 /** Host to network order, 16 bits. */
-#define SOCKETS_htons(usIn) \
-    ((uint16_t)((((uint16_t)(usIn) & 0x00ffU) << 8) | (((uint16_t)(usIn) & 0xff00U) >> 8)))
+#define SOCKETS_htons(usIn) ((uint16_t)((((uint32_t)(usIn)) << 8U) | (((uint32_t)(usIn)) >> 8U)))
+/** Four octets (a.b.c.d) to an address in network order. */
+#define SOCKETS_inet_addr_quick(ucOctet0, ucOctet1, ucOctet2, ucOctet3)               \
+    ((((uint32_t)(ucOctet3)) << 24UL) | (((uint32_t)(ucOctet2)) << 16UL) |            \
+     (((uint32_t)(ucOctet1)) << 8UL) | ((uint32_t)(ucOctet0)))
+/** Address in network order to a dotted quad in @p pucBuffer (at least 16 bytes). */
+#define SOCKETS_inet_ntoa(ulIPAddress, pucBuffer)                                        \
+    sprintf((char *)(pucBuffer), "%u.%u.%u.%u", ((unsigned)((ulIPAddress) & 0xffUL)),    \
+            ((unsigned)(((ulIPAddress) >> 8) & 0xffUL)),                                 \
+            ((unsigned)(((ulIPAddress) >> 16) & 0xffUL)), ((unsigned)((ulIPAddress) >> 24)))
+#else
+/** Host to network order, 32 bits (big-endian host: unchanged). */
+#define SOCKETS_htonl(ulIn) ((uint32_t)(ulIn))
+/** Host to network order, 16 bits (big-endian host: unchanged). */
+#define SOCKETS_htons(usIn) ((uint16_t)(usIn))
+/** Four octets (a.b.c.d) to an address in network order. */
+#define SOCKETS_inet_addr_quick(ucOctet0, ucOctet1, ucOctet2, ucOctet3)               \
+    ((((uint32_t)(ucOctet0)) << 24UL) | (((uint32_t)(ucOctet1)) << 16UL) |            \
+     (((uint32_t)(ucOctet2)) << 8UL) | ((uint32_t)(ucOctet3)))
+/** Address in network order to a dotted quad in @p pucBuffer (at least 16 bytes). */
+#define SOCKETS_inet_ntoa(ulIPAddress, pucBuffer)                                        \
+    sprintf((char *)(pucBuffer), "%u.%u.%u.%u", ((unsigned)((ulIPAddress) >> 24)),       \
+            ((unsigned)(((ulIPAddress) >> 16) & 0xffUL)),                                \
+            ((unsigned)(((ulIPAddress) >> 8) & 0xffUL)), ((unsigned)((ulIPAddress) & 0xffUL)))
 #endif
 /** Network to host order, 32 bits. */
-#define SOCKETS_ntohl(ulIn) SOCKETS_htonl(ulIn)
+#define SOCKETS_ntohl(usIn) SOCKETS_htonl(usIn)
 /** Network to host order, 16 bits. */
 #define SOCKETS_ntohs(usIn) SOCKETS_htons(usIn)
-
-/** Four octets (a.b.c.d) to an address in network order. */
-#define SOCKETS_inet_addr_quick(ucOctet0, ucOctet1, ucOctet2, ucOctet3) \
-    SOCKETS_htonl((((uint32_t)(ucOctet0)) << 24) | (((uint32_t)(ucOctet1)) << 16) | \
-                  (((uint32_t)(ucOctet2)) << 8) | ((uint32_t)(ucOctet3)))
-
-/** Address in network order to a dotted quad in @p pucBuffer (at least 16 bytes). */
-#define SOCKETS_inet_ntoa(ulIPAddress, pucBuffer)                                  \
-    (void)sprintf((char *)(pucBuffer), "%u.%u.%u.%u",                               \
-                  (unsigned)(SOCKETS_ntohl(ulIPAddress) >> 24),                     \
-                  (unsigned)((SOCKETS_ntohl(ulIPAddress) >> 16) & 0xffUL),          \
-                  (unsigned)((SOCKETS_ntohl(ulIPAddress) >> 8) & 0xffUL),           \
-                  (unsigned)(SOCKETS_ntohl(ulIPAddress) & 0xffUL))
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,8 @@
 /* The "Example Usage" of the Secure Sockets porting guide
  * (shared/seeds/001_ab8105d8e06c1c35.txt), compiled as written; only the
- * server address is changed: the rig's echo server (192.0.2.1, plain port 7).
+ * server address is changed: the rig's echo server (192.0.2.1, plain port 7),
+ * and ucSocketDomain is set: the guide leaves it uninitialised, and
+ * SOCKETS_Connect refuses a family other than SOCKETS_AF_INET.
  * Run by the sockets_extra rig suite. */
 #include "aws_secure_sockets.h"
 
@@ -40,6 +42,7 @@ void vConnectToServerWithSecureSocket( void )
     SocketsSockaddr_t xEchoServerAddress;
     BaseType_t xTransmitted, lStringLength;
 
+    xEchoServerAddress.ucSocketDomain = SOCKETS_AF_INET;
     xEchoServerAddress.usPort = SOCKETS_htons( configCLIENT_PORT );
     xEchoServerAddress.ulAddress = SOCKETS_inet_addr_quick( configSERVER_ADDR0,
                                                             configSERVER_ADDR1,

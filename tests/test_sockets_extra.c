@@ -303,6 +303,8 @@ START_TEST(keepalive_options_reach_lwip)
 }
 END_TEST
 
+/* AFR: SO_NONBLOCK's value is ignored, so "off" is still on;
+ * LWSS_SO_BLOCKING is the way back. */
 START_TEST(nonblock_on_then_off)
 {
     Socket_t s = lwss_st_connect_echo(150, 500);
@@ -311,6 +313,8 @@ START_TEST(nonblock_on_then_off)
     ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_NONBLOCK, &on, sizeof(on)), 0);
     ck_assert_int_eq(SOCKETS_Recv(s, b, sizeof(b), 0), SOCKETS_EWOULDBLOCK);
     ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_NONBLOCK, &off, sizeof(off)), 0);
+    ck_assert_int_eq(SOCKETS_Recv(s, b, sizeof(b), 0), SOCKETS_EWOULDBLOCK);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, LWSS_SO_BLOCKING, NULL, 0), 0);
     uint64_t t0 = lwss_test_now_ms();
     ck_assert_int_eq(SOCKETS_Recv(s, b, sizeof(b), 0), 0); /* blocking again: times out */
     ck_assert_uint_ge(lwss_test_now_ms() - t0, 150);

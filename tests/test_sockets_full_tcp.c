@@ -233,6 +233,10 @@ START_TEST(socket_bad_arguments)
 }
 END_TEST
 
+/* Full_TCP's SOCKETS_Connect_InvalidParams, except the lengths: the
+ * reference test expects lengths 0 and 100 to be ignored, AFR's header says
+ * xAddressLength "should be set to sizeof(SocketsSockaddr_t)"; lwss follows
+ * the header (sockets_afr: connect_refuses_wrong_length_and_family). */
 START_TEST(connect_bad_arguments_and_ignored_lengths)
 {
     SocketsSockaddr_t a = lwss_st_echo_addr();
@@ -251,8 +255,9 @@ START_TEST(connect_bad_arguments_and_ignored_lengths)
     for (size_t i = 0; i < 2; i++) {
         s = new_socket();
         SocketsSockaddr_t odd = a;
-        odd.ucLength = lengths[i];
-        ck_assert_int_eq(SOCKETS_Connect(s, &odd, lengths[i]), 0);
+        odd.ucLength = lengths[i]; /* ucLength is not checked */
+        ck_assert_int_eq(SOCKETS_Connect(s, &odd, lengths[i]), SOCKETS_EINVAL);
+        ck_assert_int_eq(SOCKETS_Connect(s, &odd, sizeof(odd)), 0);
         ck_assert_int_eq(SOCKETS_Close(s), 0);
     }
 }

@@ -1,20 +1,24 @@
 /**
  * @file freertos_compat.h
- * @brief The few FreeRTOS names that Secure Sockets applications use, for a Linux host.
+ * @brief The few FreeRTOS names that Secure Sockets applications use, for an
+ *        application built without the FreeRTOS kernel.
  *
- * One tick is one millisecond.  Every definition is guarded so that an
- * application (or a real FreeRTOSConfig.h) can supply its own first.
+ * Empty when a real kernel's FreeRTOS.h came first (its include guard
+ * INC_FREERTOS_H is defined): the kernel's definitions always win.  Without
+ * a kernel: one tick is one millisecond and TickType_t is 32 bits (as on
+ * most MCU ports); lwss accepts 4- and 8-byte tick values either way.
  */
 #ifndef LWSS_FREERTOS_COMPAT_H
 #define LWSS_FREERTOS_COMPAT_H
+
+#ifndef INC_FREERTOS_H
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#ifndef LWSS_FREERTOS_TYPES_DEFINED
-#define LWSS_FREERTOS_TYPES_DEFINED
-/** Signed machine word, as in the FreeRTOS port for a 64-bit host. */
+#ifndef PORTMACRO_H
+/** Signed machine word, as in the FreeRTOS ports for a 64-bit host. */
 typedef long BaseType_t;
 /** Unsigned machine word. */
 typedef unsigned long UBaseType_t;
@@ -72,5 +76,7 @@ typedef uint32_t TickType_t;
         }                                                                                \
     } while (0)
 #endif
+
+#endif /* !INC_FREERTOS_H */
 
 #endif /* LWSS_FREERTOS_COMPAT_H */

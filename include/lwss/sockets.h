@@ -22,6 +22,13 @@ extern "C" {
 #define LWSS_SO_TLS_NO_RESUME 1000
 
 /**
+ * lwss socket option (SOCKETS_SetSockOpt, value ignored, after connect):
+ * back to blocking mode after SOCKETS_SO_NONBLOCK, whose value AFR ignores.
+ * Before connect: SOCKETS_ENOTCONN.
+ */
+#define LWSS_SO_BLOCKING 1001
+
+/**
  * Set the bound on SOCKETS_Connect() for sockets connected from now on
  * (TCP handshake, then the TLS handshake).
  * @param timeout_ms 1..3600000 ms.

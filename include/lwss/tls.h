@@ -104,8 +104,10 @@ int lwss_tls_set_token(CK_FUNCTION_LIST_PTR functions);
 
 /**
  * Also offer the legacy suites (ECDHE with AES-CBC and SHA-1/SHA-256 MACs,
- * static RSA key exchange) to servers that accept nothing better.  Off by
- * default; affects connections made afterwards.
+ * static RSA key exchange), SHA-1 signatures and more key-exchange groups
+ * (secp521r1, brainpool, secp256k1 after x25519, secp256r1, secp384r1) to
+ * servers that accept nothing better.  Off by default; affects connections
+ * made afterwards.
  * @return the previous setting (0 or 1).
  */
 int lwss_tls_allow_legacy_suites(int on);

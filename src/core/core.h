@@ -22,4 +22,8 @@ void lwss_clear_error(void);
 /** Monotonic milliseconds (CLOCK_MONOTONIC). */
 uint64_t lwss_now_ms(void);
 
+/** Monotonic microseconds (CLOCK_MONOTONIC): for deadlines that must never
+ *  come early (a ms clock truncates up to 1 ms). */
+uint64_t lwss_now_us(void);
+
 #endif

@@ -18,28 +18,31 @@
 
 typedef struct {
     int nonblock;
-    uint64_t deadline; /* UINT64_MAX: forever */
+    uint64_t deadline_us; /* UINT64_MAX: forever */
 } wait_plan;
 
-static wait_plan plan_for(const struct lwss_sock *k, uint32_t timeout_ms)
+/* The deadline is one microsecond past now + timeout, so that a clock read
+ * that truncated the call's start can never make the wait end early. */
+static wait_plan plan_for(const struct lwss_sock *k, uint64_t timeout_us)
 {
     wait_plan w;
     w.nonblock = atomic_load(&k->nonblock);
-    w.deadline = (timeout_ms == 0 || timeout_ms == portMAX_DELAY)
-                     ? UINT64_MAX
-                     : lwss_now_ms() + timeout_ms;
+    uint64_t now = lwss_now_us();
+    w.deadline_us = (timeout_us == LWSS_SOCK_FOREVER || timeout_us >= UINT64_MAX - now - 1u)
+                        ? UINT64_MAX
+                        : now + timeout_us + 1u;
     return w;
 }
 
-/* Milliseconds to wait now: 0 when the deadline has passed. */
+/* Milliseconds to wait now, rounded up: 0 only once the deadline has passed. */
 static int next_slice(const wait_plan *w)
 {
-    uint64_t now = lwss_now_ms();
-    if (now >= w->deadline) {
+    uint64_t now = lwss_now_us();
+    if (now >= w->deadline_us) {
         return 0;
     }
-    uint64_t left = w->deadline - now;
-    return (int)(left < LWSS_SOCK_WAIT_SLICE_MS ? left : LWSS_SOCK_WAIT_SLICE_MS);
+    uint64_t left_ms = (w->deadline_us - now + 999u) / 1000u;
+    return (int)(left_ms < LWSS_SOCK_WAIT_SLICE_MS ? left_ms : LWSS_SOCK_WAIT_SLICE_MS);
 }
 
 static int is_wait_errno(int e)
@@ -151,7 +154,7 @@ int32_t SOCKETS_Recv(Socket_t xSocket, void *pvBuffer, size_t xBufferLength, uin
     int32_t ret = io_precheck(k, pvBuffer, &xBufferLength,
                               atomic_load(&k->shut_rd) || atomic_load(&k->peer_closed));
     if (ret > 0) {
-        wait_plan w = plan_for(k, atomic_load(&k->recv_timeout_ms));
+        wait_plan w = plan_for(k, atomic_load(&k->recv_timeout_us));
         pthread_mutex_lock(&k->recv_lock);
         ret = k->tls != NULL ? recv_tls(k, pvBuffer, xBufferLength, &w)
                              : recv_plain(k, pvBuffer, xBufferLength, &w);
@@ -237,7 +240,7 @@ int32_t SOCKETS_Send(Socket_t xSocket, const void *pvBuffer, size_t xDataLength,
     }
     int32_t ret = io_precheck(k, pvBuffer, &xDataLength, atomic_load(&k->shut_wr));
     if (ret > 0) {
-        wait_plan w = plan_for(k, atomic_load(&k->send_timeout_ms));
+        wait_plan w = plan_for(k, atomic_load(&k->send_timeout_us));
         pthread_mutex_lock(&k->send_lock);
         ret = send_all(k, pvBuffer, xDataLength, &w);
         pthread_mutex_unlock(&k->send_lock);

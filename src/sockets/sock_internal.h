@@ -15,6 +15,9 @@
  * thread is inside a call on the same descriptor). */
 #define LWSS_SOCK_WAIT_SLICE_MS 100u
 
+/* A receive / send timeout that never expires. */
+#define LWSS_SOCK_FOREVER UINT64_MAX
+
 typedef void (*lwss_wakeup_fn)(Socket_t);
 
 struct lwss_sock {
@@ -23,8 +26,8 @@ struct lwss_sock {
     atomic_int closing;           /* set by Close: in-flight calls bail out */
     atomic_int connected;         /* TCP (and TLS) connection established */
     atomic_int nonblock;
-    atomic_uint recv_timeout_ms;  /* 0 = forever */
-    atomic_uint send_timeout_ms;
+    _Atomic uint64_t recv_timeout_us; /* LWSS_SOCK_FOREVER: no timeout */
+    _Atomic uint64_t send_timeout_us;
     atomic_int peer_closed;       /* EOF / close_notify seen */
     atomic_int shut_rd, shut_wr;  /* local shutdowns */
 

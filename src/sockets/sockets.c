@@ -88,8 +88,8 @@ static struct lwss_sock *new_sock(int fd)
     pthread_mutex_init(&k->state_lock, NULL);
     pthread_mutex_init(&k->send_lock, NULL);
     pthread_mutex_init(&k->recv_lock, NULL);
-    atomic_store(&k->recv_timeout_ms, (unsigned)socketsconfigDEFAULT_RECV_TIMEOUT);
-    atomic_store(&k->send_timeout_ms, (unsigned)socketsconfigDEFAULT_SEND_TIMEOUT);
+    atomic_store(&k->recv_timeout_us, (uint64_t)socketsconfigDEFAULT_RECV_TIMEOUT * 1000u);
+    atomic_store(&k->send_timeout_us, (uint64_t)socketsconfigDEFAULT_SEND_TIMEOUT * 1000u);
     return k;
 }
 
@@ -162,7 +162,7 @@ static int set_lwip_nonblocking(int fd, int on)
 }
 
 /* Non-blocking lwIP connect, then wait in slices for the outcome. */
-static int32_t tcp_connect(struct lwss_sock *k, const struct sockaddr_in *sin, uint64_t deadline)
+static int32_t tcp_connect(struct lwss_sock *k, const struct sockaddr_in *sin, uint64_t deadline_us)
 {
     if (set_lwip_nonblocking(k->fd, 1) != 0) {
         return SOCKETS_SOCKET_ERROR;
@@ -173,15 +173,15 @@ static int32_t tcp_connect(struct lwss_sock *k, const struct sockaddr_in *sin, u
         return SOCKETS_SOCKET_ERROR;
     }
     for (;;) {
-        uint64_t now = lwss_now_ms();
-        if (now >= deadline) {
+        uint64_t now = lwss_now_us();
+        if (now >= deadline_us) {
             lwss_set_error(LWSS_ERR_TIMEOUT, "connect timed out");
             return SOCKETS_SOCKET_ERROR;
         }
         if (atomic_load(&k->closing)) {
             return SOCKETS_ECLOSED;
         }
-        uint64_t left = deadline - now;
+        uint64_t left = (deadline_us - now + 999u) / 1000u; /* ms, rounded up */
         int n = lwss_port_wait(k->fd, POLLOUT, (int)(left < LWSS_SOCK_WAIT_SLICE_MS
                                                          ? left : LWSS_SOCK_WAIT_SLICE_MS));
         if (n > 0) {
@@ -211,7 +211,7 @@ static int32_t tcp_connect(struct lwss_sock *k, const struct sockaddr_in *sin, u
     return set_lwip_nonblocking(k->fd, 0) == 0 ? SOCKETS_ERROR_NONE : SOCKETS_SOCKET_ERROR;
 }
 
-static int32_t tls_handshake(struct lwss_sock *k, const struct sockaddr_in *sin, uint64_t deadline)
+static int32_t tls_handshake(struct lwss_sock *k, const struct sockaddr_in *sin, uint64_t deadline_us)
 {
     lwss_tls_options opts = {
         .trusted_cert = k->tls_cert,
@@ -221,21 +221,32 @@ static int32_t tls_handshake(struct lwss_sock *k, const struct sockaddr_in *sin,
         .alpn_count = k->tls_alpn_count,
         .no_resume = k->tls_no_resume,
     };
-    uint64_t now = lwss_now_ms();
-    uint32_t left = now < deadline ? (uint32_t)(deadline - now) : 1u;
+    uint64_t now = lwss_now_us();
+    uint32_t left = now < deadline_us ? (uint32_t)((deadline_us - now + 999u) / 1000u) : 1u;
     return lwss_tls_connect(&k->tls, k->fd, &lwss_sockets_tls_io, &opts, left, sin->sin_addr.s_addr,
                             sin->sin_port);
 }
 
+/* AFR's header: xAddressLength "should be set to sizeof(SocketsSockaddr_t)"
+ * and only SOCKETS_AF_INET is supported.  Anything else is a caller bug:
+ * refuse it rather than guess (ucLength is not checked: AFR never says what
+ * it holds). */
+static int connect_address_ok(const SocketsSockaddr_t *a, Socklen_t len)
+{
+    return a != NULL && len == sizeof(SocketsSockaddr_t) && a->ucSocketDomain == SOCKETS_AF_INET &&
+           a->ulAddress != 0 && a->usPort != 0;
+}
+
 int32_t SOCKETS_Connect(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t xAddressLength)
 {
-    (void)xAddressLength; /* the reference ignores it, and so does ucLength */
     struct lwss_sock *k = lwss_sock_acquire(xSocket);
     if (k == NULL) {
         return SOCKETS_EINVAL;
     }
     int32_t ret = SOCKETS_EINVAL;
-    if (pxAddress == NULL || pxAddress->ulAddress == 0 || pxAddress->usPort == 0) {
+    if (!connect_address_ok(pxAddress, xAddressLength)) {
+        lwss_set_error(LWSS_ERR_INVAL, "connect: address must be a SocketsSockaddr_t of "
+                       "SOCKETS_AF_INET with its size, a non-zero address and port");
         goto out;
     }
     pthread_mutex_lock(&k->state_lock);
@@ -245,10 +256,10 @@ int32_t SOCKETS_Connect(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_
     }
     struct sockaddr_in sin;
     to_sockaddr(pxAddress, &sin);
-    uint64_t deadline = lwss_now_ms() + lwss_sockets_connect_timeout();
-    ret = tcp_connect(k, &sin, deadline);
+    uint64_t deadline_us = lwss_now_us() + (uint64_t)lwss_sockets_connect_timeout() * 1000u + 1u;
+    ret = tcp_connect(k, &sin, deadline_us);
     if (ret == SOCKETS_ERROR_NONE && k->require_tls) {
-        ret = tls_handshake(k, &sin, deadline);
+        ret = tls_handshake(k, &sin, deadline_us);
         if (ret != SOCKETS_ERROR_NONE) {
             /* The TLS layer keeps nothing on failure: keep its story here. */
             k->tls_failure = ret;

@@ -10,6 +10,9 @@
 
 #include "lwip/sockets.h"
 
+/* Tick rate assumed by SOCKETS_SetSockOpt called through a pointer. */
+#define LWSS_DEFAULT_TICK_RATE_HZ 1000u
+
 #define ALPN_NAME_MAX 255u
 #define ALPN_COUNT_MAX 16u
 
@@ -34,14 +37,30 @@ static int read_int_value(const void *v, size_t len, long *out)
     return 0;
 }
 
-static int32_t set_timeout(atomic_uint *dst, const void *v, size_t len)
+/* Ticks of the application's width (4 or 8 bytes, told by the length) at
+ * its tick rate, to microseconds rounded up (never early).  0 and
+ * portMAX_DELAY (all ones at either width) wait forever. */
+static int32_t set_timeout(_Atomic uint64_t *dst, const void *v, size_t len, uint32_t tick_hz)
 {
-    TickType_t ticks;
-    if (v == NULL || len < sizeof(ticks)) {
+    uint64_t ticks;
+    if (v == NULL || tick_hz == 0) {
         return SOCKETS_EINVAL;
     }
-    memcpy(&ticks, v, sizeof(ticks));
-    atomic_store(dst, (unsigned)ticks); /* 1 tick = 1 ms; 0 and portMAX_DELAY: forever */
+    if (len == sizeof(uint32_t)) {
+        uint32_t t32;
+        memcpy(&t32, v, sizeof(t32));
+        ticks = t32 == UINT32_MAX ? 0 : t32;
+    } else if (len == sizeof(uint64_t)) {
+        memcpy(&ticks, v, sizeof(ticks));
+        ticks = ticks == UINT64_MAX ? 0 : ticks;
+    } else {
+        return SOCKETS_EINVAL;
+    }
+    uint64_t us = LWSS_SOCK_FOREVER;
+    if (ticks != 0 && ticks <= (UINT64_MAX - tick_hz) / 1000000u) {
+        us = (ticks * 1000000u + tick_hz - 1u) / tick_hz;
+    }
+    atomic_store(dst, us); /* beyond ~584,000 years at 1 kHz: forever too */
     return SOCKETS_ERROR_NONE;
 }
 
@@ -75,16 +94,14 @@ static int32_t set_keepalive(struct lwss_sock *k, int32_t opt, const void *v, si
     }
 }
 
-static int32_t set_nonblock(struct lwss_sock *k, const void *v, size_t len)
+/* AFR's header: "pvOptionValue is ignored for this option" -- SO_NONBLOCK
+ * always makes the socket non-blocking; LWSS_SO_BLOCKING goes back. */
+static int32_t set_nonblock(struct lwss_sock *k, int on)
 {
     if (!atomic_load(&k->connected)) {
         return SOCKETS_ENOTCONN; /* contract: only after connect */
     }
-    long on = 1; /* the reference passes no value and means "on" */
-    if (v != NULL && read_int_value(v, len, &on) != 0) {
-        return SOCKETS_EINVAL;
-    }
-    atomic_store(&k->nonblock, on != 0);
+    atomic_store(&k->nonblock, on);
     return SOCKETS_ERROR_NONE;
 }
 
@@ -216,7 +233,8 @@ static int32_t set_sndbuf(struct lwss_sock *k, const void *v, size_t len)
     return ret;
 }
 
-static int32_t set_option(struct lwss_sock *k, int32_t opt, const void *v, size_t len)
+static int32_t set_option(struct lwss_sock *k, int32_t opt, const void *v, size_t len,
+                          uint32_t tick_hz)
 {
     long value;
     if (is_tls_option(opt)) {
@@ -224,9 +242,9 @@ static int32_t set_option(struct lwss_sock *k, int32_t opt, const void *v, size_
     }
     switch (opt) {
     case SOCKETS_SO_RCVTIMEO:
-        return set_timeout(&k->recv_timeout_ms, v, len);
+        return set_timeout(&k->recv_timeout_us, v, len, tick_hz);
     case SOCKETS_SO_SNDTIMEO:
-        return set_timeout(&k->send_timeout_ms, v, len);
+        return set_timeout(&k->send_timeout_us, v, len, tick_hz);
     case SOCKETS_SO_RCVBUF:
         if (read_int_value(v, len, &value) != 0 || value <= 0) {
             return SOCKETS_EINVAL;
@@ -235,7 +253,9 @@ static int32_t set_option(struct lwss_sock *k, int32_t opt, const void *v, size_
     case SOCKETS_SO_SNDBUF:
         return set_sndbuf(k, v, len);
     case SOCKETS_SO_NONBLOCK:
-        return set_nonblock(k, v, len);
+        return set_nonblock(k, 1);
+    case LWSS_SO_BLOCKING:
+        return set_nonblock(k, 0);
     case SOCKETS_SO_WAKEUP_CALLBACK: {
         /* The value is the function pointer itself; anything else clears it. */
         lwss_wakeup_fn fn = NULL;
@@ -254,15 +274,26 @@ static int32_t set_option(struct lwss_sock *k, int32_t opt, const void *v, size_
     }
 }
 
-int32_t SOCKETS_SetSockOpt(Socket_t xSocket, int32_t lLevel, int32_t lOptionName,
-                           const void *pvOptionValue, size_t xOptionLength)
+int32_t lwss_sockets_setsockopt_hz(Socket_t xSocket, int32_t lLevel, int32_t lOptionName,
+                                   const void *pvOptionValue, size_t xOptionLength,
+                                   uint32_t tick_rate_hz)
 {
     (void)lLevel;
     struct lwss_sock *k = lwss_sock_acquire(xSocket);
     if (k == NULL) {
         return SOCKETS_EINVAL;
     }
-    int32_t ret = set_option(k, lOptionName, pvOptionValue, xOptionLength);
+    int32_t ret = set_option(k, lOptionName, pvOptionValue, xOptionLength, tick_rate_hz);
     lwss_sock_release(k);
     return ret;
+}
+
+/* Parenthesised: the header's macro of the same name (which passes the
+ * application's configTICK_RATE_HZ) must not expand here.  Reached only
+ * through a function pointer, so the tick rate is the host default. */
+int32_t(SOCKETS_SetSockOpt)(Socket_t xSocket, int32_t lLevel, int32_t lOptionName,
+                            const void *pvOptionValue, size_t xOptionLength)
+{
+    return lwss_sockets_setsockopt_hz(xSocket, lLevel, lOptionName, pvOptionValue, xOptionLength,
+                                      LWSS_DEFAULT_TICK_RATE_HZ);
 }

@@ -10,8 +10,8 @@ certs: $(CERTS_STAMP)
 TEST_DEPS += $(CERTS_STAMP)
 .PHONY: certs
 
-TEST_SRCS += tests/test_tls_engine.c tests/tls_test_server.c tests/tls_test_token.c
-UNIT_SUITES += tls_engine
+TEST_SRCS += tests/test_tls_engine.c tests/tls_test_server.c tests/tls_test_token.c tests/test_tls_hello.c
+UNIT_SUITES += tls_engine tls_hello
 TSAN_SUITES += tls_engine tls_full_tcp
 TEST_SRCS += tests/test_tls_full_tcp.c tests/test_tls_rig.c tests/tls_rig_util.c
 RIG_SUITES += tls_full_tcp tls_rig

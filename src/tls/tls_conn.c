@@ -52,6 +52,18 @@ static const int modern_hashes[] = {MBEDTLS_MD_SHA512, MBEDTLS_MD_SHA384, MBEDTL
 static const int legacy_hashes[] = {MBEDTLS_MD_SHA512, MBEDTLS_MD_SHA384, MBEDTLS_MD_SHA256,
                                     MBEDTLS_MD_SHA1, MBEDTLS_MD_NONE};
 
+/* Key-exchange groups offered in the ClientHello, in preference order:
+ * only strong ones; the rest of what mbedtls has only with legacy on. */
+static const mbedtls_ecp_group_id strong_groups[] = {
+    MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1,
+    MBEDTLS_ECP_DP_NONE,
+};
+static const mbedtls_ecp_group_id legacy_groups[] = {
+    MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1,
+    MBEDTLS_ECP_DP_SECP521R1,  MBEDTLS_ECP_DP_BP256R1,   MBEDTLS_ECP_DP_BP384R1,
+    MBEDTLS_ECP_DP_BP512R1,    MBEDTLS_ECP_DP_SECP256K1, MBEDTLS_ECP_DP_NONE,
+};
+
 int lwss_tls_allow_legacy_suites(int on)
 {
     return atomic_exchange(&legacy_suites, on ? 1 : 0);
@@ -198,6 +210,7 @@ static int32_t configure(lwss_tls_conn *c, const lwss_tls_options *opts)
                                      MBEDTLS_SSL_MINOR_VERSION_3);
         mbedtls_ssl_conf_ciphersuites(&c->conf, legacy ? legacy_suites_list : modern_suites);
         mbedtls_ssl_conf_sig_hashes(&c->conf, legacy ? legacy_hashes : modern_hashes);
+        mbedtls_ssl_conf_curves(&c->conf, legacy ? legacy_groups : strong_groups);
         mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
         mbedtls_ssl_conf_rng(&c->conf, lwss_tls_rng, NULL);
         mbedtls_ssl_conf_session_tickets(&c->conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);

@@ -51,9 +51,9 @@ struct lwss_tls_conn {
 /* ---- tls_io.c: BIO over the transport ---- */
 void lwss_tls_bio_attach(lwss_tls_conn *c);
 /* Wait until the transport is ready after WANT_READ/WANT_WRITE (@p ret).
- * @p deadline_ms: absolute monotonic ms; 0 = forever. Returns 1 ready,
+ * @p deadline_us: from lwss_tls_deadline() (monotonic us); 0 = forever. Returns 1 ready,
  * 0 timed out, -1 error. */
-int lwss_tls_wait(const lwss_tls_conn *c, int ret, uint64_t deadline_ms);
+int lwss_tls_wait(const lwss_tls_conn *c, int ret, uint64_t deadline_us);
 uint64_t lwss_tls_deadline(uint32_t timeout_ms);
 /* Bytes read ahead from the transport and not yet given to mbedtls. */
 size_t lwss_tls_batched(const lwss_tls_conn *c);

@@ -143,22 +143,24 @@ void lwss_tls_bio_attach(lwss_tls_conn *c)
     mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
 }
 
+/* Microseconds, one past now + timeout: a wait never ends early. */
 uint64_t lwss_tls_deadline(uint32_t timeout_ms)
 {
-    return timeout_ms == 0 ? 0 : lwss_now_ms() + timeout_ms;
+    return timeout_ms == 0 ? 0 : lwss_now_us() + (uint64_t)timeout_ms * 1000u + 1u;
 }
 
-int lwss_tls_wait(const lwss_tls_conn *c, int ret, uint64_t deadline_ms)
+int lwss_tls_wait(const lwss_tls_conn *c, int ret, uint64_t deadline_us)
 {
     int for_write = ret == MBEDTLS_ERR_SSL_WANT_WRITE;
     for (;;) {
         int slice = 1000;
-        if (deadline_ms != 0) {
-            uint64_t now = lwss_now_ms();
-            if (now >= deadline_ms) {
+        if (deadline_us != 0) {
+            uint64_t now = lwss_now_us();
+            if (now >= deadline_us) {
                 return 0;
             }
-            slice = deadline_ms - now < 1000 ? (int)(deadline_ms - now) : 1000;
+            uint64_t left_ms = (deadline_us - now + 999u) / 1000u; /* rounded up */
+            slice = left_ms < 1000 ? (int)left_ms : 1000;
         }
         int n = c->io->wait(c->fd, for_write, slice);
         if (n > 0) {

@@ -75,7 +75,8 @@ static int open_conn(conn *c, api_kind kind)
     if (kind == API_SOCKETS) {
         TickType_t t = 10000;
         c->s = SOCKETS_Socket(SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP);
-        SocketsSockaddr_t a = {.usPort = sin.sin_port, .ulAddress = sin.sin_addr.s_addr};
+        SocketsSockaddr_t a = {.ucSocketDomain = SOCKETS_AF_INET, .usPort = sin.sin_port,
+                               .ulAddress = sin.sin_addr.s_addr};
         if (c->s == SOCKETS_INVALID_SOCKET) {
             return -1;
         }
@@ -224,7 +225,8 @@ static int idle_heap(void)
     }
     size_t created = mallinfo2().uordblks;
     int connected = 0;
-    SocketsSockaddr_t a = {.usPort = SOCKETS_htons(port), .ulAddress = inet_addr(tap_peer)};
+    SocketsSockaddr_t a = {.ucSocketDomain = SOCKETS_AF_INET, .usPort = SOCKETS_htons(port),
+                           .ulAddress = inet_addr(tap_peer)};
     for (int i = 0; i < made; i++) {
         connected += SOCKETS_Connect(s[i], &a, sizeof(a)) == 0;
     }
