@@ -33,7 +33,7 @@ static void *client_main(void *arg)
     lwss_tls_conn *c = NULL;
     struct in_addr peer;
     inet_pton(AF_INET, "192.0.2.1", &peer);
-    r->result = lwss_tls_connect_io(&c, r->fd, &lwss_tls_kernel_io, &opts, 5000, peer.s_addr,
+    r->result = lwss_tls_connect(&c, r->fd, &lwss_tls_kernel_io, &opts, 5000, peer.s_addr,
                                     htons(8883));
     if (c != NULL) {
         lwss_tls_close(c);
