@@ -180,7 +180,7 @@ static int tls_resumed(void *conn)
 static void tls_close(void *conn)
 {
     tls_conn *c = conn;
-    (void)mbedtls_ssl_close_notify(&c->ssl); /* before the fd closes (reference defect 1) */
+    (void)mbedtls_ssl_close_notify(&c->ssl); /* before the fd closes: the peer sees the alert */
     mbedtls_ssl_free(&c->ssl);
     free(c);
 }

@@ -1,5 +1,5 @@
 # echo_server/: lwss-echo-server, the namespace-side peer of the rig (kernel sockets).
-# Every echo_server/*.c is linked in: the TLS listener (echo_tls.c) joins by existing.
+# Every echo_server/*.c is linked in: the plain and the TLS listener.
 ECHO_SRCS := $(wildcard echo_server/*.c)
 ECHO_BIN  := $(BUILD)/bin/lwss-echo-server
 TOOLS += $(ECHO_BIN)

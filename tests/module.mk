@@ -1,5 +1,5 @@
 # The one Check runner and the test targets.
-# Broken servers for the hostile-peer tests (issue 8).
+# Broken servers for the hostile-peer tests.
 HOSTILE_PEER := $(BUILD)/tests/lwss-hostile-peer
 $(HOSTILE_PEER): tests/tools/hostile_peer.c
 	@mkdir -p $(@D)
