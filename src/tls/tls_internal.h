@@ -28,8 +28,9 @@
 
 /*
  * Transport under the BIO: non-blocking send/recv and a readiness wait.
- * lwss_tls_lwip_io drives lwIP descriptors; tests and benchmarks pass the
- * kernel one to run the same engine over a socketpair or kernel TCP.
+ * lwss_tls_lwip_io drives lwIP descriptors; tests pass the kernel one (test
+ * builds only: LWSS_TEST_HOOKS) to run the same engine over a socketpair or
+ * kernel TCP.
  */
 typedef struct lwss_tls_io {
     ssize_t (*send)(int fd, const void *buf, size_t len);   /* -1 + errno */
