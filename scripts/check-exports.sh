@@ -7,7 +7,7 @@
 #              symbols and ASan's __odr_asan.* markers.
 # Both directions fail: an internal name exported, or a declared one missing.
 #
-#   scripts/check-exports.sh LIB.so CC CFLAGS...
+#   scripts/check-exports.sh LIB.so GCC CFLAGS...
 set -u
 lib=$1 cc=$2
 shift 2
