@@ -194,4 +194,4 @@ clean:
 .PHONY: all test demo bench install uninstall clean check-symbols check-hooks fuzz test-install FORCE
 FORCE:
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-hooks -name '*.d' 2>/dev/null)

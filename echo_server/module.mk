@@ -14,5 +14,4 @@ RIG_SUITES += echo_server_rig
 
 # The one TLS server (tls_server.c) also serves the TLS suites'
 # in-process server (tests/tls_test_server.c) and the bench peer.
-TLS_SERVER_OBJ := $(call OBJ,echo_server/tls_server.c)
 TEST_SRCS += echo_server/tls_server.c
