@@ -87,6 +87,12 @@ test: test-begin test-unit test-rig $(TEST_TARGETS)
 LIB_OBJS := $(call OBJ,$(LIB_SRCS))
 # Library code is hidden unless a public header marks it LWSS_API.
 $(LIB_OBJS): ALL_CFLAGS += -fvisibility=hidden
+# Objects built with other flags (an older tree) are rebuilt, not reused.
+LIB_FLAGS_STAMP := $(BUILD)/obj/lib-cflags
+LIB_FLAGS_ID = $(CFLAGS_BASE) $(CFLAGS) -fvisibility=hidden
+$(LIB_FLAGS_STAMP): FORCE
+	@mkdir -p $(@D); echo '$(LIB_FLAGS_ID)' | cmp -s - $@ || echo '$(LIB_FLAGS_ID)' > $@
+$(LIB_OBJS): $(LIB_FLAGS_STAMP)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -100,6 +106,7 @@ $(LIB_A): $(LIB_OBJS)
 # compiled a second time, with the hooks, for liblwss-test.a.
 HOOK_SRCS := $(shell grep -l '^\#ifdef LWSS_TEST_HOOKS' $(LIB_SRCS) 2>/dev/null)
 HOOK_OBJS := $(patsubst %.c,$(BUILD)/obj-hooks/%.o,$(HOOK_SRCS))
+$(HOOK_OBJS): $(LIB_FLAGS_STAMP)
 $(BUILD)/obj-hooks/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -DLWSS_TEST_HOOKS -MMD -MP -c $< -o $@
