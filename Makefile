@@ -56,6 +56,9 @@ ALL_LDFLAGS = $(LDFLAGS_BASE) $(LDFLAGS)
 OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_A    := $(BUILD)/lib/liblwss.a
 LIB_SO   := $(BUILD)/lib/liblwss.so
+# The same library with the test-only hooks (flash power cut, save faults,
+# the kernel transport under TLS): only the test runner links it.
+LIB_TEST_A := $(BUILD)/lib/liblwss-test.a
 
 # Filled in by the module fragments.
 LIB_SRCS    :=   # compiled into liblwss.a / liblwss.so
@@ -69,6 +72,8 @@ TEST_DEPS   :=   # extra things `make test` needs built (tools, modules)
 VALGRIND_SUITES := # suites `make test` also runs under valgrind
 TSAN_SUITES :=     # thread-heavy suites `make test` also runs under ThreadSanitizer
 EXTRA_CLEAN :=
+# Stages of `make test` defined in this Makefile.
+TEST_TARGETS += check-hooks test-uninstall
 
 include lwip_port/module.mk
 include $(sort $(wildcard pal/module.mk src/module.mk src/*/module.mk echo_server/module.mk))
@@ -80,6 +85,14 @@ test: test-begin test-unit test-rig $(TEST_TARGETS)
 	@awk '{p+=$$1; f+=$$2} END {printf "lwss: %d passed, %d failed\n", p, f}' $(LWSS_TEST_SUMMARY)
 
 LIB_OBJS := $(call OBJ,$(LIB_SRCS))
+# Library code is hidden unless a public header marks it LWSS_API.
+$(LIB_OBJS): ALL_CFLAGS += -fvisibility=hidden
+# Objects built with other flags (an older tree) are rebuilt, not reused.
+LIB_FLAGS_STAMP := $(BUILD)/obj/lib-cflags
+LIB_FLAGS_ID = $(CFLAGS_BASE) $(CFLAGS) -fvisibility=hidden
+$(LIB_FLAGS_STAMP): FORCE
+	@mkdir -p $(@D); echo '$(LIB_FLAGS_ID)' | cmp -s - $@ || echo '$(LIB_FLAGS_ID)' > $@
+$(LIB_OBJS): $(LIB_FLAGS_STAMP)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -89,17 +102,44 @@ $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# Files that hold hooks say so (#ifdef LWSS_TEST_HOOKS); only they are
+# compiled a second time, with the hooks, for liblwss-test.a.
+HOOK_SRCS := $(shell grep -l '^\#ifdef LWSS_TEST_HOOKS' $(LIB_SRCS) 2>/dev/null)
+HOOK_OBJS := $(patsubst %.c,$(BUILD)/obj-hooks/%.o,$(HOOK_SRCS))
+$(HOOK_OBJS): $(LIB_FLAGS_STAMP)
+$(BUILD)/obj-hooks/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -DLWSS_TEST_HOOKS -MMD -MP -c $< -o $@
+
+$(LIB_TEST_A): $(filter-out $(call OBJ,$(HOOK_SRCS)),$(LIB_OBJS)) $(HOOK_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
 $(LIB_SO): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,liblwss.so.0 $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 all: $(LIB_A) $(LIB_SO) $(TOOLS) $(TEST_BIN)
 
-# Exported names must carry our prefix or an API prefix (style rule 2).
-check-symbols: $(LIB_SO)
-	@bad=$$(nm -D --defined-only $(LIB_SO) | awk '{print $$3}' | \
-	  grep -v -E '^(lwss_|SOCKETS_|C_|PKCS11_PAL_|_init$$|_fini$$|_edata$$|_end$$|__bss_start$$)|^__odr_asan\.' || true); \
-	if [ -n "$$bad" ]; then echo "unprefixed exported symbols:"; echo "$$bad"; exit 1; fi
+# liblwss.so exports exactly what include/ declares (style rule 2), and the
+# release libraries hold no test hook.
+# The declared list comes from gcc's -aux-info (clang has no equivalent).
+AUX_INFO_CC ?= gcc
+check-symbols: $(LIB_SO) $(LIB_A)
+	@echo "== exported symbols"
+	@scripts/check-exports.sh $(LIB_SO) $(AUX_INFO_CC) -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+	  && echo "1 0" >> $(LWSS_TEST_SUMMARY) || { echo "0 1" >> $(LWSS_TEST_SUMMARY); exit 1; }
+# Names of hook symbols (functions and their state); the test archive must
+# have some, so that the pattern is known to match.
+HOOK_NAMES := _fault_|^fault_|fail_save|kernel_io|_test_hook
+check-hooks: $(LIB_SO) $(LIB_A) $(LIB_TEST_A)
+	@echo "== no test hooks in the release library"
+	@hooks() { nm --defined-only "$$@" 2>/dev/null | awk '{print $$NF}' | grep -E "$(HOOK_NAMES)" | sort -u; }; \
+	found=$$(hooks -D $(LIB_SO); hooks $(LIB_A)); seen=$$(hooks $(LIB_TEST_A)); \
+	if [ -z "$$found" ] && [ -n "$$seen" ]; then echo "1 passed, 0 failed"; echo "1 0" >> $(LWSS_TEST_SUMMARY); \
+	else [ -z "$$found" ] || { echo "test hooks in $(LIB_SO) / $(LIB_A):"; echo "$$found"; }; \
+	  [ -n "$$seen" ] || echo "the hook pattern finds nothing in $(LIB_TEST_A) either: check HOOK_NAMES"; \
+	  echo "0 passed, 1 failed"; echo "0 1" >> $(LWSS_TEST_SUMMARY); exit 1; fi
 
 $(BUILD)/lwss.pc: FORCE
 	@mkdir -p $(@D)
@@ -119,6 +159,36 @@ install: $(LIB_A) $(LIB_SO) $(TOOLS) $(BUILD)/lwss.pc
 	install -m 644 $(BUILD)/lwss.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	$(if $(TOOLS),install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/)
 
+# Remove exactly what `make install` puts under $(DESTDIR)$(PREFIX): the
+# list comes from an install into a staging directory, so it follows every
+# install rule (the module fragments add theirs).  Directories go only when
+# empty (another package may share them).
+uninstall:
+	@stage=$$(mktemp -d "$${TMPDIR:-/tmp}/lwss-uninstall.XXXXXX"); trap 'rm -rf "$$stage"' EXIT; \
+	$(MAKE) --no-print-directory install DESTDIR=$$stage PREFIX='$(PREFIX)' >/dev/null || exit 1; \
+	root=$$stage'$(PREFIX)'; \
+	( cd "$$root" && find . \( -type f -o -type l \) -print ) | while read -r f; do \
+	  rm -f "$(DESTDIR)$(PREFIX)/$${f#./}" && echo "removed $(DESTDIR)$(PREFIX)/$${f#./}"; done; \
+	( cd "$$root" && find . -mindepth 1 -type d -print | sort -r ) | while read -r d; do \
+	  rmdir "$(DESTDIR)$(PREFIX)/$${d#./}" 2>/dev/null || true; done; \
+	rmdir "$(DESTDIR)$(PREFIX)" 2>/dev/null || true
+
+# `make uninstall` after `make install` leaves the prefix as it was: a file
+# already there stays, nothing of lwss remains.
+test-uninstall:
+	@echo "== install + uninstall"
+	@p=$(CURDIR)/$(BUILD)/uninstall-test; rm -rf $$p; mkdir -p $$p/bin; echo keep > $$p/bin/other-tool; \
+	$(MAKE) --no-print-directory install PREFIX=$$p >/dev/null && n=$$(find $$p -type f | wc -l) && \
+	test -f $$p/lib/liblwss.so.$(VERSION) && \
+	$(MAKE) --no-print-directory uninstall PREFIX=$$p >/dev/null; ok=$$?; \
+	left=$$(cd $$p 2>/dev/null && find . -mindepth 1 ! -path ./bin ! -path ./bin/other-tool); \
+	if [ $$ok = 0 ] && [ "$${n:-0}" -gt 1 ] && [ -z "$$left" ] && [ -f $$p/bin/other-tool ]; then \
+	  echo "uninstall: $$((n - 1)) installed files removed, the foreign one kept"; rm -rf $$p; \
+	  echo "1 passed, 0 failed"; echo "1 0" >> $(LWSS_TEST_SUMMARY); \
+	else echo "uninstall: make status $$ok, $${n:-0} files installed; left behind:"; echo "$$left"; \
+	  test -f $$p/bin/other-tool || echo "and it removed a file it did not install"; \
+	  echo "0 passed, 1 failed"; echo "0 1" >> $(LWSS_TEST_SUMMARY); exit 1; fi
+
 # Install into a scratch prefix and build a client against lwss.pc.
 test-install:
 	@rm -rf $(BUILD)/install-test && $(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/install-test >/dev/null
@@ -130,7 +200,7 @@ test-install:
 clean:
 	rm -rf $(BUILD) $(EXTRA_CLEAN)
 
-.PHONY: all test demo bench install clean check-symbols fuzz test-install FORCE
+.PHONY: all test demo bench install uninstall clean check-symbols check-hooks fuzz test-install FORCE
 FORCE:
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-hooks -name '*.d' 2>/dev/null)

@@ -327,10 +327,6 @@ static int setup_listeners(listener_t *ls, int *count)
     if (cfg.tls_port == 0) {
         return 0;
     }
-    if (echo_tls_listener_init == NULL) {
-        fprintf(stderr, "echo: --tls-port given but this build has no TLS listener\n");
-        return -1;
-    }
     char err[256] = "";
     if (echo_tls_listener_init(&cfg, &ls[1].ops, &ls[1].ctx, err, sizeof(err)) != 0) {
         fprintf(stderr, "echo: TLS listener: %s\n", err);

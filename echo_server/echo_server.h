@@ -1,6 +1,5 @@
 /* lwss-echo-server: listener abstraction shared by the plain listener
- * (echo_server.c) and the optional TLS listener (echo_tls.c, added by the
- * TLS work).  Internal to the tool. */
+ * (echo_server.c) and the TLS listener (echo_tls.c).  Internal to the tool. */
 #ifndef LWSS_ECHO_SERVER_H
 #define LWSS_ECHO_SERVER_H
 
@@ -44,12 +43,11 @@ typedef struct echo_conn_ops {
 } echo_conn_ops;
 
 /**
- * Extension point for the TLS listener: echo_server/echo_tls.c defines it
- * (it is a weak reference here, so the tool builds without it).  Load the
- * certificate, key and CA of @p cfg and return the ops of TLS connections.
+ * The TLS listener (echo_server/echo_tls.c): load the certificate, key and
+ * CA of @p cfg and return the ops of TLS connections.
  * @return 0 with *ops and *listener_ctx set, or -1 with a message in @p err.
  */
 int echo_tls_listener_init(const echo_config *cfg, const echo_conn_ops **ops, void **listener_ctx,
-                           char *err, size_t errlen) __attribute__((weak));
+                           char *err, size_t errlen);
 
 #endif

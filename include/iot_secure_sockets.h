@@ -43,6 +43,7 @@
 #else
 #include "FreeRTOS.h"
 #endif
+#include "lwss/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -145,7 +146,7 @@ typedef struct SocketsSockaddr {
  * @return pdPASS, or pdFAIL when the stack could not be brought up
  *         (detail in lwss_last_error()).
  */
-BaseType_t SOCKETS_Init(void);
+LWSS_API BaseType_t SOCKETS_Init(void);
 
 /**
  * Create a TCP socket (at most 4096 open at once), with the default send and
@@ -154,14 +155,14 @@ BaseType_t SOCKETS_Init(void);
  *         (SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP), the
  *         stack is down, or resources ran out (detail in lwss_last_error()).
  */
-Socket_t SOCKETS_Socket(int32_t lDomain, int32_t lType, int32_t lProtocol);
+LWSS_API Socket_t SOCKETS_Socket(int32_t lDomain, int32_t lType, int32_t lProtocol);
 
 /**
  * Choose the local address / port before connecting.
  * @return SOCKETS_ERROR_NONE; SOCKETS_EINVAL (bad handle, NULL address);
  *         SOCKETS_EISCONN (already connected); SOCKETS_SOCKET_ERROR (address in use...).
  */
-int32_t SOCKETS_Bind(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t xAddressLength);
+LWSS_API int32_t SOCKETS_Bind(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t xAddressLength);
 
 /**
  * Connect, bounded by the connect timeout; then the TLS handshake when
@@ -173,7 +174,7 @@ int32_t SOCKETS_Bind(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t x
  *         before); SOCKETS_SOCKET_ERROR (refused, unreachable, timed out);
  *         SOCKETS_TLS_* codes from the handshake.
  */
-int32_t SOCKETS_Connect(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t xAddressLength);
+LWSS_API int32_t SOCKETS_Connect(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t xAddressLength);
 
 /**
  * Receive up to @p xBufferLength bytes.
@@ -183,7 +184,7 @@ int32_t SOCKETS_Connect(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_
  *         SOCKETS_EINVAL (bad handle, NULL buffer); SOCKETS_ENOTCONN;
  *         SOCKETS_TLS_RECV_ERROR; SOCKETS_SOCKET_ERROR.
  */
-int32_t SOCKETS_Recv(Socket_t xSocket, void *pvBuffer, size_t xBufferLength, uint32_t ulFlags);
+LWSS_API int32_t SOCKETS_Recv(Socket_t xSocket, void *pvBuffer, size_t xBufferLength, uint32_t ulFlags);
 
 /**
  * Send up to @p xDataLength bytes; blocking sockets keep sending until all
@@ -193,14 +194,14 @@ int32_t SOCKETS_Recv(Socket_t xSocket, void *pvBuffer, size_t xBufferLength, uin
  *         no room); SOCKETS_ECLOSED (connection closed or SHUT_WR);
  *         SOCKETS_EINVAL; SOCKETS_ENOTCONN; SOCKETS_TLS_SEND_ERROR; SOCKETS_SOCKET_ERROR.
  */
-int32_t SOCKETS_Send(Socket_t xSocket, const void *pvBuffer, size_t xDataLength, uint32_t ulFlags);
+LWSS_API int32_t SOCKETS_Send(Socket_t xSocket, const void *pvBuffer, size_t xDataLength, uint32_t ulFlags);
 
 /**
  * Shut down one or both directions (TLS: close_notify first).
  * @return SOCKETS_ERROR_NONE; SOCKETS_EINVAL (bad handle or @p ulHow);
  *         SOCKETS_ENOTCONN; SOCKETS_SOCKET_ERROR.
  */
-int32_t SOCKETS_Shutdown(Socket_t xSocket, uint32_t ulHow);
+LWSS_API int32_t SOCKETS_Shutdown(Socket_t xSocket, uint32_t ulHow);
 
 /**
  * Close the socket and free everything; the handle is dead afterwards.  A
@@ -208,7 +209,7 @@ int32_t SOCKETS_Shutdown(Socket_t xSocket, uint32_t ulHow);
  * callback cannot run once this returns.
  * @return SOCKETS_ERROR_NONE, or SOCKETS_EINVAL for a bad or closed handle.
  */
-int32_t SOCKETS_Close(Socket_t xSocket);
+LWSS_API int32_t SOCKETS_Close(Socket_t xSocket);
 
 /**
  * Set an option (@p lLevel is ignored).  SOCKETS_SO_WAKEUP_CALLBACK: the
@@ -230,7 +231,7 @@ int32_t SOCKETS_Close(Socket_t xSocket);
  *         SOCKETS_ENOTCONN (NONBLOCK before connect); SOCKETS_ENOPROTOOPT
  *         (unknown or unsupported option); SOCKETS_ENOMEM.
  */
-int32_t SOCKETS_SetSockOpt(Socket_t xSocket, int32_t lLevel, int32_t lOptionName,
+LWSS_API int32_t SOCKETS_SetSockOpt(Socket_t xSocket, int32_t lLevel, int32_t lOptionName,
                            const void *pvOptionValue, size_t xOptionLength);
 
 /**
@@ -241,7 +242,7 @@ int32_t SOCKETS_SetSockOpt(Socket_t xSocket, int32_t lLevel, int32_t lOptionName
  *        for the timeout options with SOCKETS_EINVAL
  * @return as SOCKETS_SetSockOpt()
  */
-int32_t lwss_sockets_setsockopt_hz(Socket_t xSocket, int32_t lLevel, int32_t lOptionName,
+LWSS_API int32_t lwss_sockets_setsockopt_hz(Socket_t xSocket, int32_t lLevel, int32_t lOptionName,
                                    const void *pvOptionValue, size_t xOptionLength,
                                    uint32_t tick_rate_hz);
 
@@ -261,7 +262,7 @@ int32_t lwss_sockets_setsockopt_hz(Socket_t xSocket, int32_t lLevel, int32_t lOp
  * @return the IPv4 address in network order, or 0 (unknown name, name over
  *         securesocketsMAX_DNS_NAME_LENGTH, no answer in time).
  */
-uint32_t SOCKETS_GetHostByName(const char *pcHostName);
+LWSS_API uint32_t SOCKETS_GetHostByName(const char *pcHostName);
 
 /* ---- Byte order and address helpers ----------------------------------- */
 

@@ -87,6 +87,9 @@ int lwss_flash_sync(lwss_flash *fl);
 /** Copy the counters. */
 void lwss_flash_get_stats(const lwss_flash *fl, lwss_flash_stats *out);
 
+/* The hooks below exist only in test builds (compiled with LWSS_TEST_HOOKS,
+ * linked from liblwss-test.a); the release library has none of them. */
+
 /**
  * Test hook: let @p ops_ok more program/erase operations through, then cut
  * the next one after @p bytes_in_last bytes; later operations fail.

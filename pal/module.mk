@@ -28,7 +28,7 @@ TEST_TARGETS     += fuzz-nvm
 
 $(NVM_FUZZ): $(NVM_FUZZ_SRCS) $(wildcard pal/*.h include/lwss/*.h)
 	@mkdir -p $(@D)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined \
+	clang -std=c11 -D_GNU_SOURCE -DLWSS_TEST_HOOKS -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -I. -Iinclude $(PKG_CFLAGS) -o $@ $(NVM_FUZZ_SRCS) \
 	  -lmbedcrypto -lpthread
 

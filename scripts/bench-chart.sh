@@ -10,8 +10,13 @@ out=$1
 dat="$out/ratios.dat"
 n=$(grep -c . "$dat")
 height=$((180 + 26 * n))
+# The left margin (in characters of the 10 pt font) holds the longest row
+# label whole; the picture widens with it so the bars keep their room.
+longest=$(awk -F'"' '{ if (length($2) > m) m = length($2) } END { print m + 0 }' "$dat")
+lmargin=$((longest * 4 / 5 + 3))
+width=$((900 + 8 * lmargin))
 gnuplot <<GP
-set terminal pngcairo size 1400,$height font "DejaVu Sans,10"
+set terminal pngcairo size $width,$height font "DejaVu Sans,10"
 set output "$out/chart.png"
 set title "lwss vs the baseline measured in the same run\n{/*0.9 bar = advantage of lwss = lwss/baseline for rates, baseline/lwss for times and sizes: > 1 (green) means lwss is better}\n{/*0.9 black diamond = the goal: met when the bar reaches past it to the right}"
 set logscale x 2
@@ -24,7 +29,7 @@ set grid xtics
 set style fill solid 0.85 noborder
 unset key
 set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb "black" lw 1.5
-set lmargin 52
+set lmargin $lmargin
 set rmargin 4
 plot "$dat" using (sqrt(\$3)):1:((\$3 < 1) ? \$3 : 1):((\$3 < 1) ? 1 : \$3):(\$1-0.35):(\$1+0.35):((\$3 >= 1) ? 0x2e9e4f : 0xd0413e):ytic(2) \
        with boxxyerror lc rgb variable, \

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Power cut across processes (issue 8, item 6).
+# Power cut across processes.
 #
 #   scripts/powercut.sh [BUILD] [ITERATIONS]     (defaults: build, 200)
 #

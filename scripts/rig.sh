@@ -14,7 +14,6 @@
 #                 when certificates exist under DIR/certs)
 #   --dns         start dnsmasq in the namespace on 192.0.2.1:53
 #   --pcap FILE   tcpdump the namespace side of the TAP into FILE
-#   --keep-going  do not fail when the command fails (report only)
 #
 # As root it uses `ip netns`; otherwise an unprivileged user+network
 # namespace (unshare -rn) when the kernel allows one and /dev/net/tun is

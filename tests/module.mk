@@ -1,5 +1,5 @@
 # The one Check runner and the test targets.
-# Broken servers for the hostile-peer tests (issue 8).
+# Broken servers for the hostile-peer tests.
 HOSTILE_PEER := $(BUILD)/tests/lwss-hostile-peer
 $(HOSTILE_PEER): tests/tools/hostile_peer.c
 	@mkdir -p $(@D)
@@ -18,9 +18,9 @@ $(BUILD)/gen/lwss_suites.h: Makefile $(wildcard */module.mk */*/module.mk)
 
 $(BUILD)/obj/tests/runner.o: $(BUILD)/gen/lwss_suites.h
 
-$(TEST_BIN): $(TEST_OBJS) $(LIB_A)
+$(TEST_BIN): $(TEST_OBJS) $(LIB_TEST_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_A) $(PKG_LIBS) $(CHECK_LIBS) -ldl
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_TEST_A) $(PKG_LIBS) $(CHECK_LIBS) -ldl
 
 # `make test`: unit suites, rig suites inside a fresh namespace + TAP, then
 # whatever the modules add to TEST_TARGETS (fuzz runs, interop). SUITE=name

@@ -1,4 +1,4 @@
-/* Helpers for the reliability suites (issue 8): helper servers with a
+/* Helpers for the reliability suites: helper servers with a
  * readiness check and a bounded lifetime, checksummed bulk echo through
  * SOCKETS_*, and lwIP's TIME-WAIT bookkeeping for the soak's heap budget. */
 #ifndef LWSS_REL_UTIL_H

@@ -1,5 +1,5 @@
 /*
- * Rig suite "faults" (issue 8, item 1): SOCKETS_* over a bad network.
+ * Rig suite "faults": SOCKETS_* over a bad network.
  *
  * The impairment is lwss's own (LWSS_IMPAIR, in the TAP driver, both
  * directions; the kernel here has no sch_netem).  What must hold:

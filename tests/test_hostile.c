@@ -1,5 +1,5 @@
 /*
- * Rig suite "hostile" (issue 8, item 2): broken and hostile peers.
+ * Rig suite "hostile": broken and hostile peers.
  *
  * Each case starts its peer from the test (lwss-hostile-peer, or openssl
  * s_server for the huge chain) with a readiness check; the peer dies with

@@ -1,5 +1,5 @@
 /*
- * Suites "security" (unit) and "security_rig" (issue 8, item 7).
+ * Suites "security" (unit) and "security_rig".
  *
  * Private keys are never readable: no attribute of an imported private key
  * (every standard attribute type, not only the named secret ones) holds

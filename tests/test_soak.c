@@ -1,5 +1,5 @@
 /*
- * Rig suite "soak" (issue 8, item 5): many cycles in one process, with the
+ * Rig suite "soak": many cycles in one process, with the
  * heap (mallinfo2 uordblks, exact under LWSS_REL_TUNABLES), descriptors and
  * threads flat at the end.
  *

@@ -10,6 +10,7 @@
 #define LWSS_DNS_H
 
 #include <stdint.h>
+#include "lwss/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,30 +30,30 @@ extern "C" {
  *         LWSS_ERR_TIMEOUT (no valid answer from any server in time);
  *         LWSS_ERR_NOMEM.  Detail in lwss_last_error().
  */
-int lwss_dns_resolve(const char *name, uint32_t *addr_out);
+LWSS_API int lwss_dns_resolve(const char *name, uint32_t *addr_out);
 
 /**
  * Add or replace a static hosts entry (names compare case-insensitively).
  * @param addr IPv4 address in network order, not 0
  * @return LWSS_OK; LWSS_ERR_INVAL (bad name or address); LWSS_ERR_NOMEM (table full).
  */
-int lwss_dns_hosts_add(const char *name, uint32_t addr);
+LWSS_API int lwss_dns_hosts_add(const char *name, uint32_t addr);
 
 /**
  * Remove a static hosts entry.
  * @return LWSS_OK, or LWSS_ERR_INVAL when there is no such entry.
  */
-int lwss_dns_hosts_remove(const char *name);
+LWSS_API int lwss_dns_hosts_remove(const char *name);
 
 /** Remove every static hosts entry. */
-void lwss_dns_hosts_clear(void);
+LWSS_API void lwss_dns_hosts_clear(void);
 
 /**
  * Set the retry policy: each server gets @p tries attempts of
  * @p attempt_timeout_ms each (defaults: 2 attempts of 1000 ms).
  * @return LWSS_OK, or LWSS_ERR_INVAL (timeout outside 10..30000 ms, tries outside 1..10).
  */
-int lwss_dns_set_retry(uint32_t attempt_timeout_ms, unsigned tries);
+LWSS_API int lwss_dns_set_retry(uint32_t attempt_timeout_ms, unsigned tries);
 
 #ifdef __cplusplus
 }

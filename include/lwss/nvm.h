@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "lwss/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,10 +72,10 @@ typedef struct lwss_nvm_geometry {
  * C_Initialize).  NULL restores the default.  Copies the string.
  * @return 0, or LWSS_ERR_INVAL (too long), LWSS_ERR_BUSY (image open).
  */
-int lwss_nvm_set_path(const char *path);
+LWSS_API int lwss_nvm_set_path(const char *path);
 
 /** The path the next or current open uses. */
-const char *lwss_nvm_path(void);
+LWSS_API const char *lwss_nvm_path(void);
 
 /**
  * Open (creating with @p geo, or the default geometry when NULL, mode 0600)
@@ -88,10 +89,10 @@ const char *lwss_nvm_path(void);
  *         image was opened before fork(): close it in the child first);
  *         detail in lwss_last_error().
  */
-int lwss_nvm_open(const lwss_nvm_geometry *geo);
+LWSS_API int lwss_nvm_open(const lwss_nvm_geometry *geo);
 
 /** Close the image: RAM copies zeroized, lock released.  Safe when closed. */
-void lwss_nvm_close(void);
+LWSS_API void lwss_nvm_close(void);
 
 /**
  * Store (or atomically replace) the object (meta->label, meta->cls).  Power
@@ -103,13 +104,13 @@ void lwss_nvm_close(void);
  *         limit full; nothing lost), LWSS_ERR_STATE (not open),
  *         LWSS_ERR_IO; detail in lwss_last_error().
  */
-uint32_t lwss_nvm_save(const lwss_nvm_meta *meta, const uint8_t *data, size_t len);
+LWSS_API uint32_t lwss_nvm_save(const lwss_nvm_meta *meta, const uint8_t *data, size_t len);
 
 /**
  * Find by exact label and class (LWSS_NVM_ANY_CLASS: first of any class).
  * @return handle or 0.
  */
-uint32_t lwss_nvm_find(const uint8_t *label, size_t label_len, uint32_t cls);
+LWSS_API uint32_t lwss_nvm_find(const uint8_t *label, size_t label_len, uint32_t cls);
 
 /**
  * Handles of every live object, in a stable order.  Writes at most @p max
@@ -117,14 +118,14 @@ uint32_t lwss_nvm_find(const uint8_t *label, size_t label_len, uint32_t cls);
  * @return 0, LWSS_ERR_INVAL (NULL count, or NULL handles with max > 0),
  *         LWSS_ERR_STATE (not open).
  */
-int lwss_nvm_list(uint32_t *handles, size_t max, size_t *count);
+LWSS_API int lwss_nvm_list(uint32_t *handles, size_t max, size_t *count);
 
 /**
  * Copy the metadata of @p handle.
  * @return 0, LWSS_ERR_INVAL (unknown or destroyed handle, NULL @p out),
  *         LWSS_ERR_STATE (not open).
  */
-int lwss_nvm_get_meta(uint32_t handle, lwss_nvm_meta *out);
+LWSS_API int lwss_nvm_get_meta(uint32_t handle, lwss_nvm_meta *out);
 
 /**
  * Value of @p handle in a fresh heap copy; release with lwss_nvm_free_value()
@@ -132,10 +133,10 @@ int lwss_nvm_get_meta(uint32_t handle, lwss_nvm_meta *out);
  * @return 0, LWSS_ERR_INVAL (unknown or destroyed handle, NULL pointers),
  *         LWSS_ERR_NOMEM, LWSS_ERR_STATE (not open).
  */
-int lwss_nvm_get_value(uint32_t handle, uint8_t **data, size_t *len);
+LWSS_API int lwss_nvm_get_value(uint32_t handle, uint8_t **data, size_t *len);
 
 /** Zeroize and free a value from lwss_nvm_get_value(). */
-void lwss_nvm_free_value(uint8_t *data, size_t len);
+LWSS_API void lwss_nvm_free_value(uint8_t *data, size_t len);
 
 /**
  * Remove @p handle's object (power-loss safe: after a cut it is either
@@ -144,7 +145,7 @@ void lwss_nvm_free_value(uint8_t *data, size_t len);
  *         open never issued), LWSS_NVM_ERR_FULL (no room for the delete
  *         record), LWSS_ERR_STATE (not open), LWSS_ERR_IO.
  */
-int lwss_nvm_destroy(uint32_t handle);
+LWSS_API int lwss_nvm_destroy(uint32_t handle);
 
 /**
  * Status of the last lwss_nvm_* call of this thread that failed (handles of
@@ -152,14 +153,14 @@ int lwss_nvm_destroy(uint32_t handle);
  * LWSS_ERR_NOMEM, LWSS_ERR_STATE (not open), LWSS_NVM_ERR_FULL; 0 after a
  * call that succeeded.
  */
-int lwss_nvm_last_status(void);
+LWSS_API int lwss_nvm_last_status(void);
 
 /**
  * Damaged places (bad CRC, torn write, unreadable sector header) that the
  * last open found and skipped; 0 when closed.  A summary is in
  * lwss_last_error() right after such an open.
  */
-size_t lwss_nvm_damage_count(void);
+LWSS_API size_t lwss_nvm_damage_count(void);
 
 #ifdef __cplusplus
 }

@@ -36,6 +36,7 @@
 #include "lwss/pkcs11_std.h"
 
 #include <stddef.h>
+#include "lwss/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,7 +69,7 @@ typedef enum lwss_pkcs11_key_part {
  *         CKR_KEY_SIZE_RANGE (RSA not 2048); CKR_HOST_MEMORY; or what
  *         C_CreateObject returns.
  */
-CK_RV lwss_pkcs11_import_key(CK_SESSION_HANDLE session, const char *label,
+LWSS_API CK_RV lwss_pkcs11_import_key(CK_SESSION_HANDLE session, const char *label,
                              const unsigned char *id, size_t id_len, const unsigned char *data,
                              size_t len, lwss_pkcs11_key_part part, CK_OBJECT_HANDLE *out);
 
@@ -78,7 +79,7 @@ CK_RV lwss_pkcs11_import_key(CK_SESSION_HANDLE session, const char *label,
  * @return CKR_OK; CKR_ARGUMENTS_BAD; CKR_ATTRIBUTE_VALUE_INVALID (no
  *         certificate); CKR_HOST_MEMORY; or what C_CreateObject returns.
  */
-CK_RV lwss_pkcs11_import_cert(CK_SESSION_HANDLE session, const char *label,
+LWSS_API CK_RV lwss_pkcs11_import_cert(CK_SESSION_HANDLE session, const char *label,
                               const unsigned char *id, size_t id_len,
                               const unsigned char *data, size_t len, CK_OBJECT_HANDLE *out);
 

@@ -6,8 +6,12 @@
 #ifndef LWSS_PKCS11_STD_H
 #define LWSS_PKCS11_STD_H
 
-/* p11-kit's pkcs11.h defines its own platform macros. */
+/* p11-kit's pkcs11.h defines its own platform macros.  Its C_* declarations
+ * get default visibility: the token's definitions are part of liblwss.so's
+ * API although the library is compiled with -fvisibility=hidden. */
+#pragma GCC visibility push(default)
 #include <p11-kit/pkcs11.h>
+#pragma GCC visibility pop
 
 /** Labels of the reference objects (corePKCS11 defaults). */
 #define pkcs11configLABEL_DEVICE_PRIVATE_KEY_FOR_TLS "Device Priv TLS Key"

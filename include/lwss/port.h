@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "lwss/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,13 +77,13 @@ typedef struct lwss_port_config {
 } lwss_port_config;
 
 /** Fill @p cfg with the defaults (table above). */
-void lwss_port_config_default(lwss_port_config *cfg);
+LWSS_API void lwss_port_config_default(lwss_port_config *cfg);
 
 /**
  * Apply the LWSS_* environment overrides to @p cfg.
  * @return LWSS_OK, or LWSS_ERR_INVAL naming the bad variable in lwss_last_error().
  */
-int lwss_port_config_from_env(lwss_port_config *cfg);
+LWSS_API int lwss_port_config_from_env(lwss_port_config *cfg);
 
 /**
  * Bring lwIP up on the TAP device of @p cfg (NULL: defaults + environment).
@@ -92,30 +93,30 @@ int lwss_port_config_from_env(lwss_port_config *cfg);
  *         LWSS_ERR_PERM, LWSS_ERR_INVAL, LWSS_ERR_PCAP, LWSS_ERR_NOMEM with a
  *         message in lwss_last_error().  On error nothing stays open.
  */
-int lwss_port_up(const lwss_port_config *cfg);
+LWSS_API int lwss_port_up(const lwss_port_config *cfg);
 
 /**
  * Take the stack down: netif removed, receive thread joined, TAP closed,
  * capture flushed and closed.  Sockets still open stop working.
  * @return LWSS_OK, or LWSS_ERR_STATE when not up.
  */
-int lwss_port_down(void);
+LWSS_API int lwss_port_down(void);
 
 /** 1 when lwss_port_up() succeeded and lwss_port_down() has not run. */
-int lwss_port_is_up(void);
+LWSS_API int lwss_port_is_up(void);
 
 /**
  * Copy the active configuration into @p out.
  * @return LWSS_OK, or LWSS_ERR_STATE when not up.
  */
-int lwss_port_get_config(lwss_port_config *out);
+LWSS_API int lwss_port_get_config(lwss_port_config *out);
 
 /**
  * Simulate pulling (0) and plugging back (1) the cable: while down, every
  * frame in both directions is dropped; lwIP's TCP retransmits as it would.
  * @return LWSS_OK, or LWSS_ERR_STATE when the port is not up.
  */
-int lwss_port_set_link(int up);
+LWSS_API int lwss_port_set_link(int up);
 
 /**
  * Set the send buffer of a connected lwIP TCP socket (liblwip's is fixed at
@@ -128,7 +129,7 @@ int lwss_port_set_link(int up);
  *         when the socket is not a TCP connection that can still send, or
  *         more than @p bytes are queued already.
  */
-int lwss_port_set_tcp_sndbuf(int lwip_fd, size_t bytes);
+LWSS_API int lwss_port_set_tcp_sndbuf(int lwip_fd, size_t bytes);
 
 /** Frames seen by the port since it came up. */
 typedef struct lwss_port_stats {
@@ -145,10 +146,10 @@ typedef struct lwss_port_stats {
 } lwss_port_stats;
 
 /** Current counters (zero when down). */
-void lwss_port_get_stats(lwss_port_stats *out);
+LWSS_API void lwss_port_get_stats(lwss_port_stats *out);
 
 /** Flush the capture file now (it is also flushed at least every 100 ms). */
-int lwss_port_flush_capture(void);
+LWSS_API int lwss_port_flush_capture(void);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "iot_secure_sockets.h"
+#include "lwss/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,10 +35,10 @@ extern "C" {
  * @param timeout_ms 1..3600000 ms.
  * @return SOCKETS_ERROR_NONE, or SOCKETS_EINVAL when out of range.
  */
-int32_t lwss_sockets_set_connect_timeout(uint32_t timeout_ms);
+LWSS_API int32_t lwss_sockets_set_connect_timeout(uint32_t timeout_ms);
 
 /** The current connect bound in ms (default socketsconfigDEFAULT_CONNECT_TIMEOUT). */
-uint32_t lwss_sockets_connect_timeout(void);
+LWSS_API uint32_t lwss_sockets_connect_timeout(void);
 
 /**
  * Last TLS error of a socket, for diagnosis.
@@ -47,7 +48,7 @@ uint32_t lwss_sockets_connect_timeout(void);
  *         SOCKETS_Connect returned, with lwss_last_error() of that moment in
  *         @p msg; 0 when there was no TLS error; SOCKETS_EINVAL for a bad handle.
  */
-int32_t lwss_socket_tls_error(Socket_t s, char *msg, size_t len);
+LWSS_API int32_t lwss_socket_tls_error(Socket_t s, char *msg, size_t len);
 
 /**
  * The protocol the server chose by ALPN on a connected TLS socket.
@@ -56,14 +57,14 @@ int32_t lwss_socket_tls_error(Socket_t s, char *msg, size_t len);
  *         server chose none; SOCKETS_EINVAL for a bad handle, NULL @p out, or
  *         an @p out too small for the name and its NUL.
  */
-int32_t lwss_socket_alpn(Socket_t s, char *out, size_t len);
+LWSS_API int32_t lwss_socket_alpn(Socket_t s, char *out, size_t len);
 
 /**
  * The lwIP descriptor behind a socket (for benchmarks and diagnosis only:
  * I/O on it bypasses the Secure Sockets layer).
  * @return the descriptor (>= 0), or SOCKETS_EINVAL for a bad handle.
  */
-int32_t lwss_socket_lwip_fd(Socket_t s);
+LWSS_API int32_t lwss_socket_lwip_fd(Socket_t s);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "lwss/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -33,17 +35,17 @@ typedef enum lwss_status {
 } lwss_status;
 
 /** A static English message for a status code. */
-const char *lwss_strerror(int status);
+LWSS_API const char *lwss_strerror(int status);
 
 /** Detail of the last lwss error in this thread ("" when none). */
-const char *lwss_last_error(void);
+LWSS_API const char *lwss_last_error(void);
 
 /**
  * Entropy source for mbedtls (signature of mbedtls_entropy_f_source_ptr):
  * fills @p out with @p len bytes from getrandom(2).
  * @return 0, or MBEDTLS_ERR_ENTROPY_SOURCE_FAILED (-0x003C).
  */
-int lwss_entropy_poll(void *data, unsigned char *out, size_t len, size_t *olen);
+LWSS_API int lwss_entropy_poll(void *data, unsigned char *out, size_t len, size_t *olen);
 
 #ifdef __cplusplus
 }

@@ -43,6 +43,7 @@
 #define LWSS_TLS_H
 
 #include "lwss/pkcs11_std.h"
+#include "lwss/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -100,7 +101,7 @@ extern "C" {
  * token.  Affects connections made afterwards.
  * @return 0 (always succeeds).
  */
-int lwss_tls_set_token(CK_FUNCTION_LIST_PTR functions);
+LWSS_API int lwss_tls_set_token(CK_FUNCTION_LIST_PTR functions);
 
 /**
  * Also offer the legacy suites (ECDHE with AES-CBC and SHA-1/SHA-256 MACs,
@@ -110,13 +111,13 @@ int lwss_tls_set_token(CK_FUNCTION_LIST_PTR functions);
  * made afterwards.
  * @return the previous setting (0 or 1).
  */
-int lwss_tls_allow_legacy_suites(int on);
+LWSS_API int lwss_tls_allow_legacy_suites(int on);
 
 /** Forget every cached session: the next connections do full handshakes. */
-void lwss_tls_session_cache_clear(void);
+LWSS_API void lwss_tls_session_cache_clear(void);
 
 /** Sessions currently cached for resumption. */
-int lwss_tls_session_cache_count(void);
+LWSS_API int lwss_tls_session_cache_count(void);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,8 @@
 /* Stub resolver over lwIP UDP sockets, and the static hosts table.
  *
  * Each attempt owns its socket and buffers on the caller's stack and waits
- * synchronously with lwip_poll: no callback can outlive the call (reference
- * defect 2), and concurrent lookups share nothing but the hosts table. */
+ * synchronously with lwip_poll: no callback can outlive the call (the
+ * reference's could fire after its caller had returned), and concurrent lookups share nothing but the hosts table. */
 #include "lwss/dns.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-# src/dns/: DNS stub resolver over lwIP UDP (issue 5).
+# src/dns/: DNS stub resolver over lwIP UDP.
 LIB_SRCS += $(wildcard src/dns/*.c)
 TEST_SRCS += tests/test_dns.c tests/test_dns_rig.c
 UNIT_SUITES += dns

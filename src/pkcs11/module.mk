@@ -1,4 +1,4 @@
-# src/pkcs11/: the PKCS #11 software token (issue 4).
+# src/pkcs11/: the PKCS #11 software token.
 #   - token sources (src/pkcs11/*.c) go into liblwss: the TLS layer calls C_* directly;
 #   - $(BUILD)/lib/lwss-pkcs11.so: the same objects as a loadable module exporting
 #     C_GetFunctionList only (image path from $LWSS_NVM), for pkcs11-tool / p11-kit;
@@ -52,7 +52,7 @@ $(BENCH_PKCS11): tests/bench/bench_pkcs11.c $(PKCS11_LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKCS11_LIB_A) $(PKG_LIBS)
 
-# libFuzzer targets (issue 8): C_CreateObject templates and provisioning input.
+# libFuzzer targets: C_CreateObject templates and provisioning input.
 # The token, the store and the core (src/core/) are rebuilt with clang and
 # coverage so the fuzzer sees inside them; each runs PKCS11_FUZZ_SECONDS in `make test`.
 PKCS11_FUZZ_CC      ?= clang

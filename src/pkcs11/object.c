@@ -10,12 +10,29 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef LWSS_TEST_HOOKS
 static atomic_int g_fail_save_in; /* test fault injection: fail the Nth save */
 
 void lwss_p11_fault_save(int nth)
 {
     atomic_store(&g_fail_save_in, nth);
 }
+
+/* 1 when the armed fault falls on this save. */
+static int save_fault(void)
+{
+    int left = atomic_load(&g_fail_save_in);
+    if (left > 0) {
+        atomic_store(&g_fail_save_in, left - 1);
+    }
+    return left == 1;
+}
+#else
+static int save_fault(void)
+{
+    return 0; /* release build: no fault injection */
+}
+#endif
 
 CK_RV lwss_p11_obj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta)
 {
@@ -37,12 +54,8 @@ CK_RV lwss_p11_obj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta)
 CK_RV lwss_p11_obj_save(const lwss_nvm_meta *meta, const uint8_t *der, size_t len,
                         CK_OBJECT_HANDLE *out)
 {
-    int left = atomic_load(&g_fail_save_in);
-    if (left > 0) {
-        atomic_store(&g_fail_save_in, left - 1);
-        if (left == 1) {
-            return CKR_DEVICE_ERROR;
-        }
+    if (save_fault()) {
+        return CKR_DEVICE_ERROR;
     }
     uint32_t h = 0;
     lwss_p11_store_lock();

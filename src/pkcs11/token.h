@@ -130,7 +130,7 @@ CK_RV lwss_p11_obj_load_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len);
 /** Load the raw value of a secret key object (free with lwss_token_store_free_value). */
 CK_RV lwss_p11_obj_load_secret(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len,
                                lwss_nvm_meta *meta);
-/** Fault injection for tests: make the @p nth next save fail (0: never). */
+/** Fault injection, test builds only (LWSS_TEST_HOOKS): make the @p nth next save fail (0: never). */
 void lwss_p11_fault_save(int nth);
 
 /* attr.c ------------------------------------------------------------ */

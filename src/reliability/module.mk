@@ -1,4 +1,4 @@
-# Reliability and security (issue 8): fault, hostile-peer, soak and security
+# Reliability and security: fault, hostile-peer, soak and security
 # suites, the cross-process power-cut loop.  Only this fragment lives here:
 # the Makefile auto-includes src/*/module.mk, not tests/*.mk.
 TEST_SRCS   += tests/rel_util.c tests/test_faults.c tests/test_hostile.c tests/test_soak.c \

@@ -1,4 +1,4 @@
-# src/sockets/: the Secure Sockets API over lwIP (issue 5).
+# src/sockets/: the Secure Sockets API over lwIP.
 LIB_SRCS += $(wildcard src/sockets/*.c)
 TEST_SRCS += tests/sockets_rig_util.c tests/test_sockets_unit.c tests/test_sockets_full_tcp.c tests/test_sockets_extra.c \
              tests/example_seed.c tests/test_sockets_tls.c tests/test_sockets_afr.c

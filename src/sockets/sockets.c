@@ -346,7 +346,8 @@ int32_t SOCKETS_Close(Socket_t xSocket)
     if (k == NULL) {
         return SOCKETS_EINVAL;
     }
-    /* close_notify goes out on the still-open descriptor (reference defect 1). */
+    /* close_notify goes out while the descriptor is still open (the reference
+     * closed it first, so the peer never saw the alert). */
     if (k->tls != NULL) {
         lwss_tls_close(k->tls);
         k->tls = NULL;

@@ -1,4 +1,4 @@
-# src/tls/: one mbedtls context per socket (owned by the TLS work).
+# src/tls/: one mbedtls context per socket.
 LIB_SRCS += $(wildcard src/tls/*.c)
 
 # Test PKI (scripts/make-certs.sh): the rig starts the TLS listener when

@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Kernel-socket transport (tls_io.c): tests and benchmarks run the same
- * engine over a socketpair or kernel TCP with it. */
+/* Kernel-socket transport (tls_io.c, test builds only: LWSS_TEST_HOOKS):
+ * tests run the same engine over a socketpair or kernel TCP with it. */
 extern const lwss_tls_io lwss_tls_kernel_io;
 
 /* Everything a connection owns; freed by tls_conn_free(). */

@@ -20,6 +20,8 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 
+#ifdef LWSS_TEST_HOOKS
+/* Tests run the engine over kernel descriptors (socketpair, kernel TCP). */
 static ssize_t kernel_io_send(int fd, const void *buf, size_t len)
 {
     return send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -48,6 +50,7 @@ static void kernel_io_no_delay(int fd)
 
 const lwss_tls_io lwss_tls_kernel_io = {kernel_io_send, kernel_io_recv, kernel_io_wait,
                                         kernel_io_no_delay};
+#endif
 
 static int would_block(int err)
 {

@@ -1,4 +1,4 @@
-# src/tools/: lwss-demo (the application of `make demo`), owned by the TLS work.
+# src/tools/: lwss-demo (the application of `make demo`).
 DEMO_BIN := $(BUILD)/bin/lwss-demo
 TOOLS += $(DEMO_BIN)
 $(DEMO_BIN): $(call OBJ,src/tools/lwss_demo.c) $(LIB_A)

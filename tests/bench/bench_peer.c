@@ -19,16 +19,12 @@
  *   'E' -: the peer echoes everything until EOF (round trips).
  * A connection closed before any command (a handshake-only probe) just ends.
  * Every socket has 30 s timeouts: a stuck client never holds a thread forever.
+ * TLS is the project's one TLS server (echo_server/tls_server.c).
  */
+#include "echo_server/tls_server.h"
+
 #include <arpa/inet.h>
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
-#include <mbedtls/error.h>
-#include <mbedtls/net_sockets.h>
-#include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
-#include <mbedtls/ssl_ticket.h>
-#include <mbedtls/x509_crt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -51,49 +47,28 @@ static const int suite_sets[NPORTS][2] = {
     {MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0},
 };
 
-static mbedtls_entropy_context entropy;
-static mbedtls_ctr_drbg_context drbg;
-static mbedtls_x509_crt cert, ca;
-static mbedtls_pk_context key;
-static mbedtls_ssl_ticket_context ticket;
-static mbedtls_ssl_config confs[NPORTS];
+static tls_server *servers[NPORTS]; /* [0] unused: plain */
 static volatile sig_atomic_t stopping;
 
 typedef struct peer_conn {
     int fd;
-    int tls;                   /* index into confs; 0 = plain */
-    mbedtls_ssl_context ssl;
+    int tls;                   /* index into servers; 0 = plain */
+    tls_server_conn *tc;
 } peer_conn;
-
-static int bio_send(void *ctx, const unsigned char *b, size_t n)
-{
-    ssize_t w = send(*(int *)ctx, b, n, MSG_NOSIGNAL);
-    return w >= 0 ? (int)w : MBEDTLS_ERR_NET_SEND_FAILED;
-}
-
-static int bio_recv(void *ctx, unsigned char *b, size_t n)
-{
-    ssize_t r = recv(*(int *)ctx, b, n, 0);
-    return r >= 0 ? (int)r : MBEDTLS_ERR_NET_RECV_FAILED;
-}
 
 /* Bytes read (> 0), 0 at EOF / close_notify, < 0 on error. */
 static long conn_read(peer_conn *c, unsigned char *b, size_t n)
 {
-    if (c->tls == 0) {
-        return recv(c->fd, b, n, 0);
-    }
-    int r;
-    do {
-        r = mbedtls_ssl_read(&c->ssl, b, n);
-    } while (r == MBEDTLS_ERR_SSL_WANT_READ);
-    return r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ? 0 : r;
+    return c->tls == 0 ? recv(c->fd, b, n, 0) : tls_server_read(c->tc, b, n);
 }
 
 static int conn_write_all(peer_conn *c, const unsigned char *b, size_t n)
 {
+    if (c->tls != 0) {
+        return tls_server_write_all(c->tc, b, n) == 0 ? 0 : -1;
+    }
     while (n > 0) {
-        long w = c->tls == 0 ? send(c->fd, b, n, MSG_NOSIGNAL) : mbedtls_ssl_write(&c->ssl, b, n);
+        ssize_t w = send(c->fd, b, n, MSG_NOSIGNAL);
         if (w <= 0) {
             return -1;
         }
@@ -154,62 +129,41 @@ static void *serve(void *arg)
     static __thread unsigned char buf[IOBUF];
     int ok = 1;
     if (c->tls != 0) {
-        mbedtls_ssl_init(&c->ssl);
-        ok = mbedtls_ssl_setup(&c->ssl, &confs[c->tls]) == 0;
-        mbedtls_ssl_set_bio(&c->ssl, &c->fd, bio_send, bio_recv, NULL);
-        int r = ok ? mbedtls_ssl_handshake(&c->ssl) : -1;
-        if (r != 0 && ok) {
-            char why[128];
-            mbedtls_strerror(r, why, sizeof(why));
-            fprintf(stderr, "bench-peer: handshake failed: %s\n", why);
+        char why[256];
+        ok = tls_server_accept(servers[c->tls], c->fd, &c->tc, why, sizeof(why)) == 0;
+        if (!ok) {
+            fprintf(stderr, "bench-peer: %s\n", why);
         }
-        ok = r == 0;
     }
     if (ok) {
         serve_command(c, buf);
     }
-    if (c->tls != 0) {
-        if (ok) {
-            mbedtls_ssl_close_notify(&c->ssl);
-        }
-        mbedtls_ssl_free(&c->ssl);
+    if (c->tls != 0 && ok) {
+        tls_server_close(c->tc, 1);
     }
     close(c->fd);
     free(c);
     return NULL;
 }
 
+/* One server per TLS port, each offering exactly its suite. */
 static int tls_setup(const char *cert_f, const char *key_f, const char *ca_f)
 {
-    mbedtls_entropy_init(&entropy);
-    mbedtls_ctr_drbg_init(&drbg);
-    mbedtls_x509_crt_init(&cert);
-    mbedtls_x509_crt_init(&ca);
-    mbedtls_pk_init(&key);
-    mbedtls_ssl_ticket_init(&ticket);
-    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, NULL, 0) != 0 ||
-        mbedtls_x509_crt_parse_file(&cert, cert_f) != 0 || mbedtls_x509_crt_parse_file(&ca, ca_f) != 0 ||
-        mbedtls_pk_parse_keyfile(&key, key_f, NULL) != 0 ||
-        mbedtls_ssl_ticket_setup(&ticket, mbedtls_ctr_drbg_random, &drbg, MBEDTLS_CIPHER_AES_256_GCM,
-                                 86400) != 0) {
-        return -1;
-    }
     for (int i = 1; i < NPORTS; i++) {
-        mbedtls_ssl_config *cf = &confs[i];
-        mbedtls_ssl_config_init(cf);
-        if (mbedtls_ssl_config_defaults(cf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                        MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
-            mbedtls_ssl_conf_own_cert(cf, &cert, &key) != 0) {
+        tls_server_opts o = {
+            .cert = cert_f,
+            .key = key_f,
+            .ca = ca_f,
+            .authmode = MBEDTLS_SSL_VERIFY_REQUIRED,
+            .tls12_only = 1,
+            .suites = suite_sets[i],
+            .ticket_lifetime_s = 86400,
+        };
+        char why[256];
+        if (tls_server_new(&servers[i], &o, why, sizeof(why)) != 0) {
+            fprintf(stderr, "bench-peer: %s\n", why);
             return -1;
         }
-        mbedtls_ssl_conf_min_version(cf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-        mbedtls_ssl_conf_max_version(cf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-        mbedtls_ssl_conf_ciphersuites(cf, suite_sets[i]);
-        mbedtls_ssl_conf_rng(cf, mbedtls_ctr_drbg_random, &drbg);
-        mbedtls_ssl_conf_ca_chain(cf, &ca, NULL);
-        mbedtls_ssl_conf_authmode(cf, MBEDTLS_SSL_VERIFY_REQUIRED);
-        mbedtls_ssl_conf_session_tickets_cb(cf, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse,
-                                            &ticket);
     }
     return 0;
 }

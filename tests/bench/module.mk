@@ -10,9 +10,9 @@ $(BENCH_REPORT): tests/bench/report.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
-$(BENCH_PEER): $(call OBJ,tests/bench/bench_peer.c)
+$(BENCH_PEER): $(call OBJ,tests/bench/bench_peer.c echo_server/tls_server.c)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 
 bench: $(BENCH_REPORT) $(BENCH_PEER) $(BENCHES) $(TOOLS) $(TEST_DEPS)
 	LWSS_BUILD=$(BUILD) BENCH_RUNS=$(BENCH_RUNS) scripts/rig.sh --build $(BUILD) -- \
