@@ -24,7 +24,7 @@ fi
 awk -v inc="$PWD/include/" '
     { file = $2; sub(/:[0-9]+:[A-Z]+$/, "", file)
       name = $0; sub(/ \(.*/, "", name); n = split(name, w, /[ *]+/); name = w[n] }
-    index(file, inc) == 1 || (file ~ /pkcs11\.h$/ && name ~ /^C_/) { print name }
+    index(file, inc) == 1 || index(file, "include/") == 1 || (file ~ /pkcs11\.h$/ && name ~ /^C_/) { print name }
 ' "$work/aux" | sort -u > "$work/declared"
 nm -D --defined-only "$lib" | awk '{ print $3 }' |
     grep -v -E '^(_init|_fini|_edata|_end|__bss_start)$|^__odr_asan\.' | sort -u > "$work/exported"
