@@ -10,6 +10,7 @@
  * of the receive thread and a second one from it.  Whoever reads holds
  * rx_reader, so frames still reach lwIP one at a time, in order. */
 #include "lwip_port/tap_netif.h"
+#include "lwip_port/csum.h"
 #include "lwip_port/internal.h"
 #include "lwip_port/tap_tx.h"
 
@@ -237,33 +238,6 @@ static void input_frame(void *ctx, const uint8_t *frame, size_t len)
     count(tap, &tap->stats.rx_frames, &tap->stats.rx_bytes, len);
 }
 
-/* Ones' complement sum of @p n bytes in network order, folded to 16 bits.
- * Summing native-order 32-bit words and swapping at the end gives the same
- * result (RFC 1071, byte order independence) four bytes per step: this runs
- * over every byte of every super-frame the kernel hands us. */
-static uint16_t net_sum(const uint8_t *p, size_t n)
-{
-    uint64_t sum = 0;
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        uint32_t w;
-        memcpy(&w, p + i, 4);
-        sum += w;
-    }
-    uint8_t tail[4] = {0, 0, 0, 0};
-    memcpy(tail, p + i, n - i);
-    uint32_t w;
-    memcpy(&w, tail, 4);
-    sum += w;
-    while (sum >> 16) {
-        sum = (sum & 0xffffu) + (sum >> 16);
-    }
-    uint16_t folded = (uint16_t)sum;
-    uint8_t b[2];
-    memcpy(b, &folded, 2); /* the native-order word, as bytes in memory */
-    return (uint16_t)(b[0] << 8 | b[1]);
-}
-
 /* The kernel left the TCP/UDP checksum to us (VIRTIO_NET_HDR_F_NEEDS_CSUM):
  * the field holds the pseudo-header sum; sum from csum_start to the end. */
 static int complete_checksum(uint8_t *f, size_t len, const struct virtio_net_hdr *h)
@@ -272,7 +246,7 @@ static int complete_checksum(uint8_t *f, size_t len, const struct virtio_net_hdr
     if (start >= len || at + 2 > len) {
         return -1;
     }
-    uint16_t c = (uint16_t)~net_sum(f + start, len - start);
+    uint16_t c = (uint16_t)~lwss_inet_sum(f + start, len - start, 0);
     f[at] = (uint8_t)(c >> 8);
     f[at + 1] = (uint8_t)c;
     return 0;
