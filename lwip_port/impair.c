@@ -60,6 +60,7 @@ static void deliver(lwss_impair *im, int to_lwip, const uint8_t *frame, size_t l
 static void *delay_main(void *arg)
 {
     lwss_impair *im = arg;
+    pthread_setname_np(pthread_self(), "lwss-impair");
     pthread_mutex_lock(&im->lock);
     while (!im->stopping) {
         uint64_t now = lwss_now_ms();

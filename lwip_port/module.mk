@@ -2,8 +2,8 @@
 LIB_SRCS += $(wildcard lwip_port/*.c)
 UNIT_SUITES += port_unit port_gso
 TEST_SRCS += tests/test_port_unit.c tests/test_port_gso.c
-RIG_SUITES += port_rig
-TEST_SRCS += tests/test_port_rig.c
+RIG_SUITES += port_rig port_life
+TEST_SRCS += tests/test_port_rig.c tests/test_port_life.c
 VALGRIND_SUITES += port_rig
 TEST_TARGETS += test-valgrind
 TEST_TARGETS += test-install

@@ -306,6 +306,7 @@ static int stand_aside(int *left_ms)
 static void *rx_main(void *arg)
 {
     lwss_tap *tap = arg;
+    pthread_setname_np(pthread_self(), "lwss-tap-rx");
     struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN}, {.fd = tap->wake_fd, .events = POLLIN}};
     for (;;) {
         int left = TICK_MS;
