@@ -10,11 +10,11 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,17 +39,58 @@ static int kernel_listen(uint16_t *port)
     return fd;
 }
 
-/* Threads of this process other than the caller and liblwip's tcpip thread
- * (which cannot be stopped, port.h); their names go to @p names. */
-static int other_threads(char *names, size_t cap)
+#define MAX_BEFORE 16
+
+/* Threads that ran before the test (the caller; a sanitizer's own). */
+typedef struct {
+    long tid[MAX_BEFORE];
+    int n;
+} thread_set;
+
+static int in_set(const thread_set *set, long tid)
+{
+    for (int i = 0; i < set->n; i++) {
+        if (set->tid[i] == tid) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+/* ThreadSanitizer starts its background thread at the first
+ * pthread_create(): make that happen before the snapshot. */
+static void threads_now(thread_set *set)
+{
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, nothing, NULL), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    DIR *d = opendir("/proc/self/task");
+    ck_assert_ptr_nonnull(d);
+    set->n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] != '.') {
+            ck_assert_int_lt(set->n, MAX_BEFORE);
+            set->tid[set->n++] = atol(e->d_name);
+        }
+    }
+    closedir(d);
+}
+
+/* Threads of this process not in @p before, other than liblwip's tcpip
+ * thread (which cannot be stopped, port.h); their names go to @p names. */
+static int other_threads(const thread_set *before, char *names, size_t cap)
 {
     DIR *d = opendir("/proc/self/task");
     ck_assert_ptr_nonnull(d);
-    long self = syscall(SYS_gettid);
     int n = 0;
     names[0] = '\0';
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.' || atol(e->d_name) == self) {
+        if (e->d_name[0] == '.' || in_set(before, atol(e->d_name))) {
             continue;
         }
         char path[300], comm[32] = "";
@@ -90,6 +131,8 @@ START_TEST(port_down_joins_every_thread_lwss_started)
     lwss_port_config_default(&c);
     ck_assert_int_eq(lwss_port_config_from_env(&c), LWSS_OK);
     c.impair.delay_ms = 1; /* the delay thread runs */
+    thread_set before;
+    threads_now(&before);
     ck_assert_int_eq(lwss_port_up(&c), LWSS_OK);
     uint16_t port;
     int lfd = kernel_listen(&port);
@@ -101,13 +144,14 @@ START_TEST(port_down_joins_every_thread_lwss_started)
     ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)on_wakeup,
                                         sizeof(void *)), SOCKETS_ERROR_NONE);
     char names[512];
-    ck_assert_int_ge(other_threads(names, sizeof(names)), 4);
+    ck_assert_int_ge(other_threads(&before, names, sizeof(names)), 4);
     ck_assert_int_eq(lwss_port_down(), LWSS_OK);
     /* Joined threads have ended; the kernel may list one for a moment
      * after the join returns, so look again for a bounded time. */
     uint64_t until = lwss_test_now_ms() + 2000;
     int left;
-    while ((left = other_threads(names, sizeof(names))) != 0 && lwss_test_now_ms() < until) {
+    while ((left = other_threads(&before, names, sizeof(names))) != 0 &&
+           lwss_test_now_ms() < until) {
         sched_yield();
     }
     ck_assert_msg(left == 0, "threads left after lwss_port_down(): %s", names);
