@@ -2,6 +2,7 @@
  * threads lwss leaves behind, and what a new process looks like on the
  * wire. */
 #include "lwss_test.h"
+#include "port_rig_util.h"
 #include "iot_secure_sockets.h"
 #include "lwss/port.h"
 
@@ -22,21 +23,6 @@ static void rig_setup(void)
 {
     ck_assert_msg(lwss_test_in_rig(), "rig suites must run inside scripts/rig.sh");
     lwss_leak_setup_fds();
-}
-
-/* A kernel listening socket on the namespace side, on a free port: the
- * kernel completes handshakes into its backlog, no accept() needed. */
-static int kernel_listen(uint16_t *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("192.0.2.1")};
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t al = sizeof(a);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
-    *port = ntohs(a.sin_port);
-    ck_assert_int_eq(listen(fd, 8), 0);
-    return fd;
 }
 
 #define MAX_BEFORE 16
@@ -135,7 +121,7 @@ START_TEST(port_down_joins_every_thread_lwss_started)
     threads_now(&before);
     ck_assert_int_eq(lwss_port_up(&c), LWSS_OK);
     uint16_t port;
-    int lfd = kernel_listen(&port);
+    int lfd = lwss_pt_kernel_listen(&port);
     Socket_t s = SOCKETS_Socket(SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP);
     ck_assert_ptr_ne(s, SOCKETS_INVALID_SOCKET);
     SocketsSockaddr_t a = {.ucLength = sizeof(a), .ucSocketDomain = SOCKETS_AF_INET,
@@ -222,7 +208,7 @@ static void one_process_connection(const char *pcap, uint16_t port)
 START_TEST(two_processes_first_connections_differ)
 {
     uint16_t port;
-    int lfd = kernel_listen(&port);
+    int lfd = lwss_pt_kernel_listen(&port);
     first_syn syn[2];
     for (int i = 0; i < 2; i++) {
         char path[256];
