@@ -5,6 +5,7 @@
 #include "port_rig_util.h"
 #include "iot_secure_sockets.h"
 #include "lwss/port.h"
+#include "lwip_port/tap_netif.h"
 
 #include "lwip/sockets.h"
 
@@ -146,6 +147,30 @@ START_TEST(port_down_joins_every_thread_lwss_started)
 }
 END_TEST
 
+/* Issue 13 item 5: the impairment engine is a filter installed only when
+ * configured, so the unimpaired path has no impairment step. */
+START_TEST(impairment_filter_only_when_configured)
+{
+    lwss_port_config c;
+    lwss_port_config_default(&c);
+    ck_assert_int_eq(lwss_port_config_from_env(&c), LWSS_OK);
+    memset(&c.impair, 0, sizeof(c.impair));
+    ck_assert_int_eq(lwss_port_up(&c), LWSS_OK);
+    lwss_tap *tap = lwss_port_tap();
+    ck_assert_ptr_null(tap->impair); /* only this thread brings the port up or down */
+    ck_assert_int_eq(lwss_port_set_link(0), LWSS_OK); /* pulling the cable installs it */
+    ck_assert_ptr_nonnull(tap->impair);
+    ck_assert_int_eq(lwss_port_set_link(1), LWSS_OK);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    ck_assert_ptr_null(tap->impair);
+    c.impair.loss_permille = 1;
+    ck_assert_int_eq(lwss_port_up(&c), LWSS_OK);
+    ck_assert_ptr_nonnull(tap->impair);
+    ck_assert_int_eq(lwss_port_down(), LWSS_OK);
+    ck_assert_ptr_null(tap->impair);
+}
+END_TEST
+
 /* What the first SYN lwIP sent in a capture carried. */
 typedef struct {
     int found;
@@ -243,6 +268,7 @@ Suite *port_life_suite(void)
     tcase_add_checked_fixture(tc, rig_setup, lwss_leak_teardown_fds);
     tcase_add_test(tc, port_down_joins_every_thread_lwss_started);
     tcase_add_test(tc, two_processes_first_connections_differ);
+    tcase_add_test(tc, impairment_filter_only_when_configured);
     suite_add_tcase(s, tc);
     return s;
 }
