@@ -1,5 +1,6 @@
 /* Coalescing of consecutive lwIP TCP segments into one TAP GSO frame. */
 #include "lwip_port/gso.h"
+#include "lwip_port/csum.h"
 
 #include <string.h>
 
@@ -111,22 +112,6 @@ int lwss_gso_add(lwss_gso *g, const uint8_t *frame, size_t len)
     return g->complete ? LWSS_GSO_DONE : LWSS_GSO_HELD;
 }
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
-{
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        sum += get16(p + i);
-    }
-    return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffffu) + (sum >> 16);
-    }
-    return (uint16_t)sum;
-}
-
 unsigned lwss_gso_finish(lwss_gso *g)
 {
     memset(&g->vh, 0, sizeof(g->vh));
@@ -139,12 +124,11 @@ unsigned lwss_gso_finish(lwss_gso *g)
     size_t tcp_hdr = (size_t)(tcp[12] >> 4) * 4u;
     put16(ip + 2, (uint16_t)ip_total);
     put16(ip + 10, 0);
-    put16(ip + 10, (uint16_t)~fold(sum16(ip, IP_LEN, 0)));
+    put16(ip + 10, (uint16_t)~lwss_inet_sum(ip, IP_LEN, 0));
     /* CHECKSUM_PARTIAL convention: the field holds the folded pseudo-header
      * sum; the kernel adds the segment and complements (per segment when it
      * has to split the frame). */
-    uint32_t pseudo = sum16(ip + 12, 8, 0) + 6u + (uint32_t)(ip_total - IP_LEN);
-    put16(tcp + 16, fold(pseudo));
+    put16(tcp + 16, lwss_inet_sum(ip + 12, 8, (uint16_t)(6u + (ip_total - IP_LEN))));
     g->vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
     g->vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
     g->vh.hdr_len = (uint16_t)(ETH_LEN + IP_LEN + tcp_hdr);

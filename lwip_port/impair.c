@@ -38,6 +38,11 @@ static int impairs(const lwss_port_impairment *c)
     return c->loss_permille || c->dup_permille || c->delay_ms || c->jitter_ms;
 }
 
+int lwss_impair_configured(const lwss_port_impairment *cfg)
+{
+    return impairs(cfg);
+}
+
 /* xorshift64*: cheap, good enough to pick which frames to drop. */
 static uint32_t next_rand(lwss_impair *im)
 {
@@ -52,14 +57,15 @@ static int chance(lwss_impair *im, uint16_t permille)
     return permille > 0 && next_rand(im) % 1000u < permille;
 }
 
-static void deliver(lwss_impair *im, int to_lwip, const uint8_t *frame, size_t len)
+static void deliver(lwss_impair *im, int to_lwip, const uint8_t *frame, size_t len, int deferred)
 {
-    (to_lwip ? im->to_lwip : im->to_tap)(im->ctx, frame, len);
+    (to_lwip ? im->to_lwip : im->to_tap)(im->ctx, frame, len, deferred);
 }
 
 static void *delay_main(void *arg)
 {
     lwss_impair *im = arg;
+    pthread_setname_np(pthread_self(), "lwss-impair");
     pthread_mutex_lock(&im->lock);
     while (!im->stopping) {
         uint64_t now = lwss_now_ms();
@@ -67,7 +73,7 @@ static void *delay_main(void *arg)
             queued *q = im->head;
             im->head = q->next;
             pthread_mutex_unlock(&im->lock);
-            deliver(im, q->to_lwip, q->frame, q->len);
+            deliver(im, q->to_lwip, q->frame, q->len, 1);
             free(q);
             pthread_mutex_lock(&im->lock);
             continue;
@@ -144,7 +150,7 @@ static uint64_t delay_for(lwss_impair *im)
 void lwss_impair_frame(lwss_impair *im, int to_lwip, const uint8_t *frame, size_t len)
 {
     if (!im->active && !im->link_down) {
-        deliver(im, to_lwip, frame, len); /* the common case: no lock */
+        deliver(im, to_lwip, frame, len, 0); /* link up, nothing configured: no lock */
         return;
     }
     pthread_mutex_lock(&im->lock);
@@ -159,7 +165,7 @@ void lwss_impair_frame(lwss_impair *im, int to_lwip, const uint8_t *frame, size_
         queued *q = d > 0 ? malloc(sizeof(*q) + len) : NULL;
         if (q == NULL) {
             pthread_mutex_unlock(&im->lock);
-            deliver(im, to_lwip, frame, len);
+            deliver(im, to_lwip, frame, len, 0);
             pthread_mutex_lock(&im->lock);
             continue;
         }

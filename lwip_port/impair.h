@@ -9,8 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Where a frame goes once the impairment lets it through. */
-typedef void (*lwss_impair_sink)(void *ctx, const uint8_t *frame, size_t len);
+/**
+ * Where a frame goes once the impairment lets it through: @p deferred is 0
+ * when delivered inside lwss_impair_frame() (in its caller's thread and
+ * context), 1 when delivered later by the delay thread.
+ */
+typedef void (*lwss_impair_sink)(void *ctx, const uint8_t *frame, size_t len, int deferred);
+
+/** 1 when @p cfg asks for any impairment (else no filter is needed). */
+int lwss_impair_configured(const lwss_port_impairment *cfg);
 
 /** One impairment engine (opaque). */
 typedef struct lwss_impair lwss_impair;

@@ -26,6 +26,14 @@ void lwss_port_tx_end(void);
  */
 int lwss_port_wait(int fd, short events, int timeout_ms);
 
+/**
+ * Have lwss_port_down() call @p stop (once per down, before the stack goes
+ * down, with no port lock held) to stop and join a thread that a layer
+ * above the port started.  Registering the same function again is a no-op.
+ * @return LWSS_OK, or LWSS_ERR_NOMEM when the table is full.
+ */
+int lwss_port_on_down(void (*stop)(void));
+
 struct lwss_port_config;
 
 /** Validate a complete port configuration.  @return LWSS_OK or LWSS_ERR_INVAL. */

@@ -2,11 +2,11 @@
 LIB_SRCS += $(wildcard lwip_port/*.c)
 UNIT_SUITES += port_unit port_gso
 TEST_SRCS += tests/test_port_unit.c tests/test_port_gso.c
-RIG_SUITES += port_rig
-TEST_SRCS += tests/test_port_rig.c
-VALGRIND_SUITES += port_rig
+RIG_SUITES += port_rig port_life
+TEST_SRCS += tests/test_port_rig.c tests/test_port_life.c tests/port_rig_util.c
+VALGRIND_SUITES += port_rig port_life
 TEST_TARGETS += test-valgrind
 TEST_TARGETS += test-install
 TEST_TARGETS += check-symbols
-TSAN_SUITES += port_rig
+TSAN_SUITES += port_rig port_life
 TEST_TARGETS += test-tsan

@@ -8,10 +8,14 @@
  * waits, and the receive thread stands aside meanwhile and for a short
  * lease after, so that data reaches the waiting thread without a wake-up
  * of the receive thread and a second one from it.  Whoever reads holds
- * rx_reader, so frames still reach lwIP one at a time, in order. */
+ * tap->reader, so frames still reach lwIP one at a time, in order.
+ *
+ * The impairment engine is a filter between the TAP and lwIP, installed only
+ * when impairment is configured (or the link is pulled): without it frames
+ * go straight through. */
 #include "lwip_port/tap_netif.h"
+#include "lwip_port/csum.h"
 #include "lwip_port/internal.h"
-#include "lwip_port/tap_tx.h"
 
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
@@ -34,33 +38,11 @@
 #include <unistd.h>
 
 #define FRAME_MAX (9000 + 14 + 4)
-/* Received frames may be TSO super-frames (up to 64 KiB of IP): lwIP takes
- * them as one large TCP segment, so the kernel side sends 64 KiB per frame
- * instead of one 1460-byte segment per read. */
-#define RX_MAX (sizeof(struct virtio_net_hdr) + 65535u)
 #define TICK_MS 50
 
-static void input_frame(void *ctx, const uint8_t *frame, size_t len);
-static void write_frame(void *ctx, const uint8_t *frame, size_t len);
+static void input_frame(void *ctx, const uint8_t *frame, size_t len, int deferred);
+static void write_frame(void *ctx, const uint8_t *frame, size_t len, int deferred);
 
-/* Set while this thread is inside linkoutput / feeding a frame to lwIP /
- * between lwss_port_tx_begin() and _end(): tells the transmit path whether
- * it may hold a frame and who flushes it. */
-static _Thread_local int in_linkoutput, in_input, in_caller, caller_held;
-
-static pthread_t rx_thread;
-static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct netif *rx_netif;
-
-/* The TAP reader (receive thread or an inline waiter) holds rx_reader while
- * it reads and feeds lwIP; rx_tap is NULL while the port is down. */
-static pthread_mutex_t rx_reader = PTHREAD_MUTEX_INITIALIZER;
-static lwss_tap *rx_tap;
-static uint8_t rx_buf[RX_MAX];
-/* Inline waiters now, and until when the receive thread stays aside after
- * the last one left (monotonic ms). */
-static atomic_int inline_waiters;
-static _Atomic uint64_t inline_lease_end;
 /** How long the receive thread stays aside after an inline wait ends: longer
  * than an application takes between two receives of a bulk transfer. */
 #define INLINE_LEASE_MS 2
@@ -120,14 +102,16 @@ int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *i
     }
     tap->fd = fd;
     tap->wake_fd = wfd;
-    tap->tx = NULL;
+    tap->impair = NULL;
+    tap->impair_cfg = *impair;
+    tap->out_open = 1; /* the netif is not added yet: no linkoutput runs */
+    pthread_mutex_lock(&tap->stats_lock);
     memset(&tap->stats, 0, sizeof(tap->stats));
+    pthread_mutex_unlock(&tap->stats_lock);
     int rc = lwss_tap_tx_start(&tap->tx, fd);
-    if (rc != LWSS_OK) {
-        lwss_tap_stop_unstarted(tap);
-        return rc;
+    if (rc == LWSS_OK && lwss_impair_configured(impair)) {
+        rc = lwss_impair_start(&tap->impair, impair, input_frame, write_frame, tap);
     }
-    rc = lwss_impair_start(&tap->impair, impair, input_frame, write_frame, tap);
     if (rc != LWSS_OK) {
         lwss_tap_stop_unstarted(tap);
     }
@@ -136,13 +120,30 @@ int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *i
 
 static void count(lwss_tap *tap, uint64_t *frames, uint64_t *bytes, size_t len)
 {
-    pthread_mutex_lock(&stats_lock);
+    pthread_mutex_lock(&tap->stats_lock);
     (*frames)++;
     if (bytes != NULL) {
         *bytes += len;
     }
-    pthread_mutex_unlock(&stats_lock);
-    (void)tap;
+    pthread_mutex_unlock(&tap->stats_lock);
+}
+
+/* Towards the kernel: the frame crosses the TAP here (or joins a GSO frame
+ * that will).  Only lwIP's own output, in linkoutput, may be held: there
+ * its producer holds the core lock (tap_tx.h). */
+static void to_kernel(lwss_tap *tap, const uint8_t *frame, size_t len, lwss_tx_from from)
+{
+    if (tap->cap != NULL) {
+        lwss_capture_frame(tap->cap, frame, len);
+    }
+    lwss_tap_tx_frame(&tap->tx, frame, len, from);
+}
+
+/* Impairment sink towards the kernel: @p deferred frames come from the
+ * delay thread, the others from linkoutput through the filter. */
+static void write_frame(void *ctx, const uint8_t *frame, size_t len, int deferred)
+{
+    to_kernel(ctx, frame, len, deferred ? LWSS_TX_FROM_OTHER : LWSS_TX_FROM_LWIP);
 }
 
 /* Called by lwIP with the core lock held. */
@@ -154,45 +155,26 @@ static err_t tap_linkoutput(struct netif *netif, struct pbuf *p)
         count(tap, &tap->stats.tx_errors, NULL, 0);
         return ERR_BUF;
     }
-    if (tap->impair == NULL) {
+    if (!tap->out_open) {
         return ERR_IF; /* going down */
     }
     uint16_t len = pbuf_copy_partial(p, frame, p->tot_len, 0);
-    in_linkoutput = 1;
-    lwss_impair_frame(tap->impair, 0, frame, len);
-    in_linkoutput = 0;
+    if (tap->impair != NULL) {
+        lwss_impair_frame(tap->impair, 0, frame, len);
+    } else {
+        to_kernel(tap, frame, len, LWSS_TX_FROM_LWIP);
+    }
     return ERR_OK;
-}
-
-/* Impairment sink towards the kernel: the frame crosses the TAP here (or
- * joins a GSO frame that will).  Only frames coming straight from
- * linkoutput may be held: there the core lock is held by their producer. */
-static void write_frame(void *ctx, const uint8_t *frame, size_t len)
-{
-    lwss_tap *tap = ctx;
-    if (tap->cap != NULL) {
-        lwss_capture_frame(tap->cap, frame, len);
-    }
-    lwss_tx_hold hold = LWSS_TX_NOW;
-    if (in_linkoutput) {
-        hold = in_input || in_caller ? LWSS_TX_HOLD_CALLER : LWSS_TX_HOLD_FLUSHER;
-        caller_held |= in_caller;
-    }
-    lwss_tap_tx_frame(tap->tx, frame, len, hold);
 }
 
 void lwss_port_tx_begin(void)
 {
-    in_caller = 1;
+    lwss_tap_tx_begin(&lwss_port_tap()->tx);
 }
 
 void lwss_port_tx_end(void)
 {
-    in_caller = 0;
-    if (caller_held) {
-        caller_held = 0;
-        lwss_tap_tx_flush_any();
-    }
+    lwss_tap_tx_end(&lwss_port_tap()->tx);
 }
 
 err_t lwss_tap_netif_init(struct netif *netif)
@@ -210,9 +192,11 @@ err_t lwss_tap_netif_init(struct netif *netif)
     return ERR_OK;
 }
 
-/* Impairment sink towards lwIP. */
-static void input_frame(void *ctx, const uint8_t *frame, size_t len)
+/* Towards lwIP (also the impairment sink that way; @p deferred unused:
+ * every frame fed to lwIP is fed the same way). */
+static void input_frame(void *ctx, const uint8_t *frame, size_t len, int deferred)
 {
+    (void)deferred;
     lwss_tap *tap = ctx;
     struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
     if (p == NULL) {
@@ -223,11 +207,10 @@ static void input_frame(void *ctx, const uint8_t *frame, size_t len)
     /* Straight into lwIP under the core lock: a tcpip_input() message per
      * frame would wake the tcpip thread for every segment (liblwip is built
      * without LWIP_TCPIP_CORE_LOCKING_INPUT). */
+    lwss_tap_tx_begin(&tap->tx);
     LOCK_TCPIP_CORE();
-    in_input = 1;
-    err_t err = ethernet_input(p, rx_netif);
-    in_input = 0;
-    lwss_tap_tx_flush(tap->tx); /* what lwIP answered, before the lock goes */
+    err_t err = ethernet_input(p, tap->netif);
+    lwss_tap_tx_end(&tap->tx); /* what lwIP answered, before the lock goes */
     UNLOCK_TCPIP_CORE();
     if (err != ERR_OK) {
         pbuf_free(p);
@@ -235,33 +218,6 @@ static void input_frame(void *ctx, const uint8_t *frame, size_t len)
         return;
     }
     count(tap, &tap->stats.rx_frames, &tap->stats.rx_bytes, len);
-}
-
-/* Ones' complement sum of @p n bytes in network order, folded to 16 bits.
- * Summing native-order 32-bit words and swapping at the end gives the same
- * result (RFC 1071, byte order independence) four bytes per step: this runs
- * over every byte of every super-frame the kernel hands us. */
-static uint16_t net_sum(const uint8_t *p, size_t n)
-{
-    uint64_t sum = 0;
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        uint32_t w;
-        memcpy(&w, p + i, 4);
-        sum += w;
-    }
-    uint8_t tail[4] = {0, 0, 0, 0};
-    memcpy(tail, p + i, n - i);
-    uint32_t w;
-    memcpy(&w, tail, 4);
-    sum += w;
-    while (sum >> 16) {
-        sum = (sum & 0xffffu) + (sum >> 16);
-    }
-    uint16_t folded = (uint16_t)sum;
-    uint8_t b[2];
-    memcpy(b, &folded, 2); /* the native-order word, as bytes in memory */
-    return (uint16_t)(b[0] << 8 | b[1]);
 }
 
 /* The kernel left the TCP/UDP checksum to us (VIRTIO_NET_HDR_F_NEEDS_CSUM):
@@ -272,20 +228,20 @@ static int complete_checksum(uint8_t *f, size_t len, const struct virtio_net_hdr
     if (start >= len || at + 2 > len) {
         return -1;
     }
-    uint16_t c = (uint16_t)~net_sum(f + start, len - start);
+    uint16_t c = (uint16_t)~lwss_inet_sum(f + start, len - start, 0);
     f[at] = (uint8_t)(c >> 8);
     f[at + 1] = (uint8_t)c;
     return 0;
 }
 
-/* Read and feed what the TAP holds (up to 64 frames); rx_reader held.
+/* Read and feed what the TAP holds (up to 64 frames); tap->reader held.
  * @return -1 when the TAP went away, else the number of frames read. */
 static int drain(lwss_tap *tap, int inline_reader)
 {
     const size_t vh = sizeof(struct virtio_net_hdr);
     int frames = 0;
     for (int i = 0; i < 64; i++) {
-        ssize_t got = read(tap->fd, rx_buf, sizeof(rx_buf));
+        ssize_t got = read(tap->fd, tap->rx_buf, sizeof(tap->rx_buf));
         if (got <= 0) {
             return got < 0 && errno != EAGAIN && errno != EINTR ? -1 : frames;
         }
@@ -297,8 +253,8 @@ static int drain(lwss_tap *tap, int inline_reader)
             continue;
         }
         struct virtio_net_hdr h;
-        memcpy(&h, rx_buf, vh);
-        uint8_t *frame = rx_buf + vh;
+        memcpy(&h, tap->rx_buf, vh);
+        uint8_t *frame = tap->rx_buf + vh;
         size_t len = (size_t)got - vh;
         if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0 && complete_checksum(frame, len, &h) != 0) {
             count(tap, &tap->stats.rx_dropped, NULL, 0);
@@ -308,17 +264,21 @@ static int drain(lwss_tap *tap, int inline_reader)
         if (tap->cap != NULL) {
             lwss_capture_frame(tap->cap, frame, len);
         }
-        lwss_impair_frame(tap->impair, 1, frame, len);
+        if (tap->impair != NULL) {
+            lwss_impair_frame(tap->impair, 1, frame, len);
+        } else {
+            input_frame(tap, frame, len, 0);
+        }
     }
     return frames;
 }
 
 /* 1 while an inline waiter reads the TAP or its lease runs; *left_ms: how
  * long to sleep before looking again. */
-static int stand_aside(int *left_ms)
+static int stand_aside(lwss_tap *tap, int *left_ms)
 {
-    uint64_t now = lwss_now_ms(), end = atomic_load(&inline_lease_end);
-    if (atomic_load(&inline_waiters) > 0) {
+    uint64_t now = lwss_now_ms(), end = atomic_load(&tap->inline_lease_end);
+    if (atomic_load(&tap->inline_waiters) > 0) {
         *left_ms = INLINE_LEASE_MS;
         return 1;
     }
@@ -332,10 +292,11 @@ static int stand_aside(int *left_ms)
 static void *rx_main(void *arg)
 {
     lwss_tap *tap = arg;
+    pthread_setname_np(pthread_self(), "lwss-tap-rx");
     struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN}, {.fd = tap->wake_fd, .events = POLLIN}};
     for (;;) {
         int left = TICK_MS;
-        int aside = stand_aside(&left);
+        int aside = stand_aside(tap, &left);
         pfd[0].fd = aside ? -1 : tap->fd; /* poll skips a negative descriptor */
         int n = poll(pfd, 2, left < TICK_MS ? left : TICK_MS);
         if (n < 0 && errno != EINTR) {
@@ -344,10 +305,10 @@ static void *rx_main(void *arg)
         if (pfd[1].revents != 0) {
             break;
         }
-        if (n > 0 && (pfd[0].revents & POLLIN) != 0 && !stand_aside(&left)) {
-            pthread_mutex_lock(&rx_reader);
+        if (n > 0 && (pfd[0].revents & POLLIN) != 0 && !stand_aside(tap, &left)) {
+            pthread_mutex_lock(&tap->reader);
             int r = drain(tap, 0);
-            pthread_mutex_unlock(&rx_reader);
+            pthread_mutex_unlock(&tap->reader);
             if (r < 0) {
                 break;
             }
@@ -365,18 +326,18 @@ static void *rx_main(void *arg)
  * nobody else does.  @return 1 when it read (or waited on the TAP), 0 when
  * another reader has it or the port is going down (the caller then waits
  * on lwIP). */
-static int inline_read(struct pollfd *p, int ms)
+static int inline_read(lwss_tap *tap, struct pollfd *p, int ms)
 {
-    if (pthread_mutex_trylock(&rx_reader) != 0) {
+    if (pthread_mutex_trylock(&tap->reader) != 0) {
         return 0;
     }
-    lwss_tap *tap = rx_tap;
+    int reading = tap->reading;
     int done = 0;
     /* Whoever read before us may have fed what we wait for: look again now
      * that nobody else can, or we would sleep on the TAP with it ready. */
-    if (tap != NULL && lwip_poll(p, 1, 0) != 0) {
+    if (reading && lwip_poll(p, 1, 0) != 0) {
         done = 1;
-    } else if (tap != NULL) {
+    } else if (reading) {
         struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN},
                                 {.fd = tap->wake_fd, .events = POLLIN}};
         /* Bounded: lwIP's timers and the impairment thread can make the
@@ -389,15 +350,16 @@ static int inline_read(struct pollfd *p, int ms)
             }
         }
     }
-    pthread_mutex_unlock(&rx_reader);
+    pthread_mutex_unlock(&tap->reader);
     return done;
 }
 
 int lwss_port_wait(int fd, short events, int timeout_ms)
 {
+    lwss_tap *tap = lwss_port_tap();
     struct pollfd p = {.fd = fd, .events = events, .revents = 0};
     uint64_t deadline = lwss_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
-    atomic_fetch_add(&inline_waiters, 1);
+    atomic_fetch_add(&tap->inline_waiters, 1);
     int n;
     for (;;) {
         n = lwip_poll(&p, 1, 0);
@@ -409,7 +371,7 @@ int lwss_port_wait(int fd, short events, int timeout_ms)
             break;
         }
         int left = (int)(deadline - now);
-        if (!inline_read(&p, left)) {
+        if (!inline_read(tap, &p, left)) {
             /* Someone else reads the TAP: wait on lwIP, in short slices so
              * that this thread takes over when the reader leaves. */
             n = lwip_poll(&p, 1, left < INLINE_LEASE_MS ? left : INLINE_LEASE_MS);
@@ -418,22 +380,22 @@ int lwss_port_wait(int fd, short events, int timeout_ms)
             }
         }
     }
-    atomic_store(&inline_lease_end, lwss_now_ms() + INLINE_LEASE_MS);
-    atomic_fetch_sub(&inline_waiters, 1);
+    atomic_store(&tap->inline_lease_end, lwss_now_ms() + INLINE_LEASE_MS);
+    atomic_fetch_sub(&tap->inline_waiters, 1);
     return n;
 }
 
 int lwss_tap_start(lwss_tap *tap, struct netif *netif)
 {
-    rx_netif = netif;
-    pthread_mutex_lock(&rx_reader);
-    rx_tap = tap;
-    pthread_mutex_unlock(&rx_reader);
-    int e = pthread_create(&rx_thread, NULL, rx_main, tap);
+    tap->netif = netif;
+    pthread_mutex_lock(&tap->reader);
+    tap->reading = 1;
+    pthread_mutex_unlock(&tap->reader);
+    int e = pthread_create(&tap->rx_thread, NULL, rx_main, tap);
     if (e != 0) {
-        pthread_mutex_lock(&rx_reader);
-        rx_tap = NULL;
-        pthread_mutex_unlock(&rx_reader);
+        pthread_mutex_lock(&tap->reader);
+        tap->reading = 0;
+        pthread_mutex_unlock(&tap->reader);
         return lwss_set_error(LWSS_ERR_NOMEM, "cannot start the TAP receive thread: %s",
                               strerror(e));
     }
@@ -446,19 +408,19 @@ void lwss_tap_stop(lwss_tap *tap)
     if (write(tap->wake_fd, &one, sizeof(one)) != sizeof(one)) {
         /* eventfd write cannot fail short of overflow; join anyway */
     }
-    pthread_join(rx_thread, NULL);
-    pthread_mutex_lock(&rx_reader); /* an inline reader finishes its frames first */
-    rx_tap = NULL;
-    pthread_mutex_unlock(&rx_reader);
-    /* linkoutput runs under the core lock: unhook the engine under it,
-     * then stop it (its queued frames are dropped). */
+    pthread_join(tap->rx_thread, NULL);
+    pthread_mutex_lock(&tap->reader); /* an inline reader finishes its frames first */
+    tap->reading = 0;
+    pthread_mutex_unlock(&tap->reader);
+    /* linkoutput runs under the core lock: close it and unhook the filter
+     * under it, then stop the filter (its queued frames are dropped). */
     LOCK_TCPIP_CORE();
+    tap->out_open = 0;
     lwss_impair *im = tap->impair;
     tap->impair = NULL;
     UNLOCK_TCPIP_CORE();
     lwss_impair_stop(im);
-    lwss_tap_tx_stop(tap->tx);
-    tap->tx = NULL;
+    lwss_tap_tx_stop(&tap->tx);
 }
 
 void lwss_tap_close(lwss_tap *tap)
@@ -472,8 +434,7 @@ void lwss_tap_stop_unstarted(lwss_tap *tap)
 {
     lwss_impair_stop(tap->impair);
     tap->impair = NULL;
-    lwss_tap_tx_stop(tap->tx);
-    tap->tx = NULL;
+    lwss_tap_tx_stop(&tap->tx);
     if (tap->wake_fd >= 0) {
         close(tap->wake_fd);
     }
@@ -485,18 +446,34 @@ void lwss_tap_stop_unstarted(lwss_tap *tap)
 
 void lwss_tap_stats(lwss_tap *tap, lwss_port_stats *out)
 {
-    pthread_mutex_lock(&stats_lock);
+    pthread_mutex_lock(&tap->stats_lock);
     *out = tap->stats;
-    pthread_mutex_unlock(&stats_lock);
-    if (tap->tx != NULL) {
-        lwss_tap_tx_stats tx;
-        lwss_tap_tx_get_stats(tap->tx, &tx);
-        out->tx_frames = tx.frames;
-        out->tx_bytes = tx.bytes;
-        out->tx_errors += tx.errors; /* plus oversized frames refused in linkoutput */
-        out->tx_writes = tx.writes;
-    }
+    pthread_mutex_unlock(&tap->stats_lock);
+    lwss_tap_tx_stats tx;
+    lwss_tap_tx_get_stats(&tap->tx, &tx);
+    out->tx_frames = tx.frames;
+    out->tx_bytes = tx.bytes;
+    out->tx_errors += tx.errors; /* plus oversized frames refused in linkoutput */
+    out->tx_writes = tx.writes;
     if (tap->impair != NULL) {
         out->impaired_drops = lwss_impair_drops(tap->impair);
     }
+}
+
+/* The reader and the core lock (in that order, as a reader feeding lwIP
+ * takes them) keep both directions off the filter pointer while it moves. */
+int lwss_tap_set_link(lwss_tap *tap, int up)
+{
+    int rc = LWSS_OK;
+    pthread_mutex_lock(&tap->reader);
+    LOCK_TCPIP_CORE();
+    if (tap->impair == NULL && !up) {
+        rc = lwss_impair_start(&tap->impair, &tap->impair_cfg, input_frame, write_frame, tap);
+    }
+    if (tap->impair != NULL) {
+        lwss_impair_set_link(tap->impair, up);
+    }
+    UNLOCK_TCPIP_CORE();
+    pthread_mutex_unlock(&tap->reader);
+    return rc;
 }

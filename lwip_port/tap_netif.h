@@ -5,25 +5,57 @@
 
 #include "lwip_port/capture.h"
 #include "lwip_port/impair.h"
+#include "lwip_port/tap_tx.h"
 #include "lwss/port.h"
 
 #include "lwip/netif.h"
 
-/** Driver state, one per netif. */
+#include <linux/virtio_net.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* Received frames may be TSO super-frames (up to 64 KiB of IP) behind a
+ * virtio header. */
+#define LWSS_TAP_RX_MAX (sizeof(struct virtio_net_hdr) + 65535u)
+
+/**
+ * Driver state, a part of the port object (one per process).  The locks and
+ * the transmit side are initialised once (LWSS_TAP_INIT) and outlive every
+ * lwss_port_down(); the rest is set by lwss_tap_open()/lwss_tap_start().
+ */
 typedef struct lwss_tap {
     int fd;                 /**< /dev/net/tun attached to the TAP */
     int wake_fd;            /**< eventfd that stops the receive thread */
     lwss_capture *cap;      /**< NULL: no capture */
-    lwss_impair *impair;    /**< loss/delay/link-down between the TAP and lwIP */
-    struct lwss_tap_tx *tx; /**< transmit path (GSO coalescing, writes) */
+    lwss_impair *impair;    /**< filter between the TAP and lwIP; NULL when no impairment
+                                 is configured (read under the core lock or reader) */
+    lwss_port_impairment impair_cfg; /**< what lwss_tap_open() was given */
+    int out_open;           /**< linkoutput may send (changed under the core lock) */
+    lwss_tap_tx tx;         /**< transmit path (GSO coalescing, writes, flusher) */
     uint16_t mtu;
     uint8_t mac[6];
-    lwss_port_stats stats;  /**< counters, updated under stats_lock */
+    struct netif *netif;    /**< fed by the reader */
+    pthread_t rx_thread;
+    pthread_mutex_t stats_lock; /**< guards stats */
+    lwss_port_stats stats;
+    /** The TAP reader (receive thread or an inline waiter) holds it while it
+     *  reads and feeds lwIP; reading is 0 while the port is down. */
+    pthread_mutex_t reader;
+    int reading;
+    atomic_int inline_waiters;      /**< threads in lwss_port_wait() now */
+    _Atomic uint64_t inline_lease_end; /**< receive thread stays aside until (ms) */
+    uint8_t rx_buf[LWSS_TAP_RX_MAX]; /**< the reader's buffer */
 } lwss_tap;
 
+/** Static initialiser of an lwss_tap. */
+#define LWSS_TAP_INIT                                                                  \
+    {.fd = -1, .wake_fd = -1, .tx = LWSS_TAP_TX_INIT,                                  \
+     .stats_lock = PTHREAD_MUTEX_INITIALIZER, .reader = PTHREAD_MUTEX_INITIALIZER}
+
 /**
- * Attach to the existing TAP device @p name and start the impairment
- * engine (frames can flow as soon as the netif is up).
+ * Attach to the existing TAP device @p name, start the transmit side and,
+ * when @p impair asks for any, the impairment filter (frames can flow as
+ * soon as the netif is up).
  * @return LWSS_OK, LWSS_ERR_NOTAP, LWSS_ERR_PERM, LWSS_ERR_BUSY, LWSS_ERR_IO.
  */
 int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *impair);
@@ -34,7 +66,7 @@ err_t lwss_tap_netif_init(struct netif *netif);
 /** Start the receive thread feeding @p netif.  @return LWSS_OK or LWSS_ERR_NOMEM. */
 int lwss_tap_start(lwss_tap *tap, struct netif *netif);
 
-/** Stop frames in both directions: receive thread joined, impairment stopped. */
+/** Stop frames in both directions: receive thread joined, filter and transmit side stopped. */
 void lwss_tap_stop(lwss_tap *tap);
 
 /** Close the descriptors (after lwss_tap_stop() and netif removal). */
@@ -45,5 +77,15 @@ void lwss_tap_stop_unstarted(lwss_tap *tap);
 
 /** Copy the counters. */
 void lwss_tap_stats(lwss_tap *tap, lwss_port_stats *out);
+
+/**
+ * Simulate the cable: 0 pulls it, 1 plugs it back.  Installs the
+ * impairment filter on first use when none is configured.
+ * @return LWSS_OK or LWSS_ERR_NOMEM.
+ */
+int lwss_tap_set_link(lwss_tap *tap, int up);
+
+/** The process's TAP driver, inside the port object (port.c). */
+lwss_tap *lwss_port_tap(void);
 
 #endif

@@ -2,7 +2,6 @@
  * the flusher thread that ends a held burst once its producer releases the
  * lwIP core lock. */
 #include "lwip_port/tap_tx.h"
-#include "lwip_port/gso.h"
 #include "lwip_port/internal.h"
 #include "lwss/port.h"
 
@@ -13,21 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-
-struct lwss_tap_tx {
-    int fd;                /* -1 while stopped: a late flush drops what is held */
-    pthread_mutex_t lock;  /* everything here; taken after the core lock, never before */
-    pthread_cond_t kick;
-    int kicked, stopping, running;
-    pthread_t flusher;
-    lwss_tap_tx_stats stats;
-    lwss_gso gso;
-};
-
-/* One port per process: the transmit side is never freed, so a thread that
- * flushes after lwss_port_down() (lwss_port_tx_end) finds it still there. */
-static lwss_tap_tx the_tx = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER,
-                             .kick = PTHREAD_COND_INITIALIZER};
 
 /* @p frames lwIP frames of @p bytes in all (their headers counted once each). */
 static void write_out(lwss_tap_tx *tx, const struct virtio_net_hdr *vh, const uint8_t *frame,
@@ -86,10 +70,8 @@ static void *flusher_main(void *arg)
     return NULL;
 }
 
-int lwss_tap_tx_start(lwss_tap_tx **out, int fd)
+int lwss_tap_tx_start(lwss_tap_tx *tx, int fd)
 {
-    *out = NULL;
-    lwss_tap_tx *tx = &the_tx;
     pthread_mutex_lock(&tx->lock);
     if (tx->running) {
         pthread_mutex_unlock(&tx->lock);
@@ -108,15 +90,24 @@ int lwss_tap_tx_start(lwss_tap_tx **out, int fd)
     }
     tx->running = 1;
     pthread_mutex_unlock(&tx->lock);
-    *out = tx;
     return LWSS_OK;
 }
 
-void lwss_tap_tx_frame(lwss_tap_tx *tx, const uint8_t *frame, size_t len, lwss_tx_hold hold)
+/* Under tx->lock: a frame was held; make sure somebody writes it.  An open
+ * bracket's end does (checked under the same lock, so it cannot slip by). */
+static void ensure_writer_locked(lwss_tap_tx *tx)
+{
+    if (tx->brackets == 0 && tx->gso.segs == 1) {
+        tx->kicked = 1;
+        pthread_cond_signal(&tx->kick);
+    }
+}
+
+void lwss_tap_tx_frame(lwss_tap_tx *tx, const uint8_t *frame, size_t len, lwss_tx_from from)
 {
     static const struct virtio_net_hdr none; /* a complete frame: no offload asked */
     pthread_mutex_lock(&tx->lock);
-    if (hold != LWSS_TX_NOW) {
+    if (from == LWSS_TX_FROM_LWIP) {
         int r = lwss_gso_add(&tx->gso, frame, len);
         if (r == LWSS_GSO_REFUSED && tx->gso.len != 0) {
             flush_locked(tx); /* order on the wire is lwIP's order */
@@ -124,9 +115,8 @@ void lwss_tap_tx_frame(lwss_tap_tx *tx, const uint8_t *frame, size_t len, lwss_t
         }
         if (r == LWSS_GSO_DONE) {
             flush_locked(tx);
-        } else if (r == LWSS_GSO_HELD && tx->gso.segs == 1 && hold == LWSS_TX_HOLD_FLUSHER) {
-            tx->kicked = 1;
-            pthread_cond_signal(&tx->kick);
+        } else if (r == LWSS_GSO_HELD) {
+            ensure_writer_locked(tx);
         }
         if (r != LWSS_GSO_REFUSED) {
             pthread_mutex_unlock(&tx->lock);
@@ -138,9 +128,17 @@ void lwss_tap_tx_frame(lwss_tap_tx *tx, const uint8_t *frame, size_t len, lwss_t
     pthread_mutex_unlock(&tx->lock);
 }
 
-void lwss_tap_tx_flush(lwss_tap_tx *tx)
+void lwss_tap_tx_begin(lwss_tap_tx *tx)
 {
     pthread_mutex_lock(&tx->lock);
+    tx->brackets++;
+    pthread_mutex_unlock(&tx->lock);
+}
+
+void lwss_tap_tx_end(lwss_tap_tx *tx)
+{
+    pthread_mutex_lock(&tx->lock);
+    tx->brackets--;
     flush_locked(tx);
     pthread_mutex_unlock(&tx->lock);
 }
@@ -154,10 +152,11 @@ void lwss_tap_tx_get_stats(lwss_tap_tx *tx, lwss_tap_tx_stats *out)
 
 void lwss_tap_tx_stop(lwss_tap_tx *tx)
 {
-    if (tx == NULL) {
+    pthread_mutex_lock(&tx->lock);
+    if (!tx->running) {
+        pthread_mutex_unlock(&tx->lock);
         return;
     }
-    pthread_mutex_lock(&tx->lock);
     tx->stopping = 1;
     pthread_cond_signal(&tx->kick);
     pthread_mutex_unlock(&tx->lock);
@@ -167,9 +166,4 @@ void lwss_tap_tx_stop(lwss_tap_tx *tx)
     tx->fd = -1;
     tx->running = 0;
     pthread_mutex_unlock(&tx->lock);
-}
-
-void lwss_tap_tx_flush_any(void)
-{
-    lwss_tap_tx_flush(&the_tx);
 }

@@ -4,6 +4,7 @@
  * (checksum completed over it) or cut it back into gso_size pieces, which
  * must be the original segments byte for byte. */
 #include "lwss_test.h"
+#include "lwip_port/csum.h"
 #include "lwip_port/gso.h"
 
 #include <stdlib.h>
@@ -18,26 +19,6 @@ typedef struct {
     uint8_t flags;
     size_t payload;
 } seg_spec;
-
-static uint32_t sum_bytes(const uint8_t *p, size_t n, uint32_t sum)
-{
-    size_t i = 0;
-    for (; i + 1 < n; i += 2) {
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    }
-    if (i < n) {
-        sum += (uint32_t)(p[i] << 8);
-    }
-    return sum;
-}
-
-static uint16_t fold16(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffffu) + (sum >> 16);
-    }
-    return (uint16_t)sum;
-}
 
 static void put16(uint8_t *p, uint32_t v)
 {
@@ -61,11 +42,11 @@ static void set_checksums(uint8_t *f, size_t len)
 {
     uint8_t *ip = f + 14, *tcp = f + 34;
     put16(ip + 10, 0);
-    put16(ip + 10, (uint16_t)~fold16(sum_bytes(ip, 20, 0)));
+    put16(ip + 10, (uint16_t)~lwss_inet_sum(ip, 20, 0));
     size_t tcp_len = len - 34;
     put16(tcp + 16, 0);
-    uint32_t s = sum_bytes(ip + 12, 8, 0) + 6u + (uint32_t)tcp_len;
-    put16(tcp + 16, (uint16_t)~fold16(sum_bytes(tcp, tcp_len, s)));
+    uint16_t pseudo = lwss_inet_sum(ip + 12, 8, (uint16_t)(6u + tcp_len));
+    put16(tcp + 16, (uint16_t)~lwss_inet_sum(tcp, tcp_len, pseudo));
 }
 
 /* One frame from 192.0.2.2:49152 to 192.0.2.1:7; payload byte i of the
@@ -167,16 +148,16 @@ START_TEST(burst_becomes_one_frame_that_splits_back)
     ck_assert_uint_eq(g->vh.csum_start, 34);
     ck_assert_uint_eq(g->vh.csum_offset, 16);
     ck_assert_uint_eq(g->frame[47] & 0x08u, 0x08u); /* PSH carried */
-    ck_assert_uint_eq(fold16(sum_bytes(g->frame + 14, 20, 0)), 0xffff); /* IP header ok */
+    ck_assert_uint_eq(lwss_inet_sum(g->frame + 14, 20, 0), 0xffff); /* IP header ok */
     /* Accepted whole (local delivery), the checksum the kernel completes
      * over the field and the segment verifies against the pseudo-header. */
     uint8_t *whole = malloc(g->len);
     memcpy(whole, g->frame, g->len);
     size_t tl = g->len - 34;
-    uint16_t done = (uint16_t)~fold16(sum_bytes(whole + 34, tl, 0));
+    uint16_t done = (uint16_t)~lwss_inet_sum(whole + 34, tl, 0);
     put16(whole + 50, done);
-    uint32_t pseudo = sum_bytes(whole + 26, 8, 0) + 6u + (uint32_t)tl;
-    ck_assert_uint_eq(fold16(sum_bytes(whole + 34, tl, pseudo)), 0xffff);
+    uint16_t pseudo = lwss_inet_sum(whole + 26, 8, (uint16_t)(6u + tl));
+    ck_assert_uint_eq(lwss_inet_sum(whole + 34, tl, pseudo), 0xffff);
     free(whole);
     kernel_segment_and_compare(g, orig, lens, 11);
     free(orig);
@@ -294,6 +275,49 @@ START_TEST(short_segment_completes_the_frame)
 }
 END_TEST
 
+/* RFC 1071 section 3's worked example, a real IPv4 header whose checksum
+ * field (0xb861) was computed by a host stack, and odd lengths (RFC 1071
+ * 4.1: an odd last byte is padded with zero on the right). */
+START_TEST(inet_sum_matches_known_values)
+{
+    static const uint8_t rfc1071[8] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+    ck_assert_uint_eq(lwss_inet_sum(rfc1071, 8, 0), 0xddf2);
+    static const uint8_t iphdr[20] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+                                      0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+    ck_assert_uint_eq(lwss_inet_sum(iphdr, 20, 0), 0xffff);
+    uint8_t zeroed[20];
+    memcpy(zeroed, iphdr, 20);
+    zeroed[10] = zeroed[11] = 0;
+    ck_assert_uint_eq((uint16_t)~lwss_inet_sum(zeroed, 20, 0), 0xb861);
+    static const uint8_t odd[3] = {0x12, 0x34, 0x56};
+    ck_assert_uint_eq(lwss_inet_sum(odd, 3, 0), 0x1234 + 0x5600);
+    ck_assert_uint_eq(lwss_inet_sum(odd, 1, 0x0001), 0x1201);
+    ck_assert_uint_eq(lwss_inet_sum(odd, 0, 0xfffe), 0xfffe);
+    static const uint8_t carry[4] = {0xff, 0xff, 0x00, 0x02};
+    ck_assert_uint_eq(lwss_inet_sum(carry, 4, 0), 0x0002); /* end-around carry */
+}
+END_TEST
+
+/* Any split at an even offset sums the same as the whole, at every
+ * alignment of the buffer: the word-at-a-time loop and its tail agree. */
+START_TEST(inet_sum_is_split_and_alignment_independent)
+{
+    uint8_t buf[3 + 97];
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        buf[i] = (uint8_t)(i * 37u + 11u);
+    }
+    for (size_t off = 0; off < 4; off++) {
+        for (size_t n = 0; n <= 97; n++) {
+            uint16_t whole = lwss_inet_sum(buf + off, n, 0);
+            for (size_t cut = 0; cut <= n; cut += 2) {
+                uint16_t head = lwss_inet_sum(buf + off, cut, 0);
+                ck_assert_uint_eq(lwss_inet_sum(buf + off + cut, n - cut, head), whole);
+            }
+        }
+    }
+}
+END_TEST
+
 Suite *port_gso_suite(void);
 Suite *port_gso_suite(void)
 {
@@ -305,6 +329,8 @@ Suite *port_gso_suite(void)
     tcase_add_loop_test(tc, non_continuation_is_refused, 0, N_ALTER);
     tcase_add_test(tc, only_plain_data_segments_start_a_frame);
     tcase_add_test(tc, short_segment_completes_the_frame);
+    tcase_add_test(tc, inet_sum_matches_known_values);
+    tcase_add_test(tc, inet_sum_is_split_and_alignment_independent);
     suite_add_tcase(s, tc);
     return s;
 }

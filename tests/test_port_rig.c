@@ -1,5 +1,6 @@
 /* Rig tests of the host port: lwIP on a real TAP inside the rig namespace. */
 #include "lwss_test.h"
+#include "port_rig_util.h"
 #include "lwss/port.h"
 #include "lwip_port/internal.h"
 
@@ -98,24 +99,10 @@ static void *kernel_server_main(void *arg)
     return NULL;
 }
 
-/* A kernel listening socket on the namespace side, on a free port. */
-static int kernel_listen(uint16_t *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("192.0.2.1")};
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t al = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &al);
-    *port = ntohs(a.sin_port);
-    ck_assert_int_eq(listen(fd, 4), 0);
-    return fd;
-}
-
 static void kernel_server_start(kernel_server *ks, pthread_t *th)
 {
     memset(ks, 0, sizeof(*ks));
-    ks->listen_fd = kernel_listen(&ks->port);
+    ks->listen_fd = lwss_pt_kernel_listen(&ks->port);
     ck_assert_int_eq(pthread_create(th, NULL, kernel_server_main, ks), 0);
 }
 
@@ -380,7 +367,7 @@ static void bulk_through_lwip(void (*mid)(void), size_t chunk_len)
 {
     sink_server ss;
     memset(&ss, 0, sizeof(ss));
-    ss.listen_fd = kernel_listen(&ss.port);
+    ss.listen_fd = lwss_pt_kernel_listen(&ss.port);
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, sink_main, &ss), 0);
 
@@ -459,7 +446,7 @@ START_TEST(tcp_sndbuf_sizes_a_raw_lwip_connection)
     static uint8_t big[65535];
     ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
     uint16_t port;
-    int lfd = kernel_listen(&port);
+    int lfd = lwss_pt_kernel_listen(&port);
     int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_ge(s, 0);
     ck_assert_int_eq(lwss_port_set_tcp_sndbuf(s, 8192), LWSS_ERR_STATE);
@@ -596,7 +583,7 @@ START_TEST(inline_wait_reads_the_tap_for_everyone)
 {
     ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
     echo_server es = {.conns = 2};
-    es.listen_fd = kernel_listen(&es.port);
+    es.listen_fd = lwss_pt_kernel_listen(&es.port);
     pthread_t srv;
     ck_assert_int_eq(pthread_create(&srv, NULL, echo_main, &es), 0);
     int s1 = lwip_connect_to(es.port), s2 = lwip_connect_to(es.port);
@@ -645,7 +632,7 @@ START_TEST(port_down_with_an_inline_waiter)
 {
     ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
     echo_server es = {.conns = 1};
-    es.listen_fd = kernel_listen(&es.port);
+    es.listen_fd = lwss_pt_kernel_listen(&es.port);
     pthread_t srv;
     ck_assert_int_eq(pthread_create(&srv, NULL, echo_main, &es), 0);
     int s1 = lwip_connect_to(es.port);

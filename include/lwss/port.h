@@ -96,8 +96,12 @@ LWSS_API int lwss_port_config_from_env(lwss_port_config *cfg);
 LWSS_API int lwss_port_up(const lwss_port_config *cfg);
 
 /**
- * Take the stack down: netif removed, receive thread joined, TAP closed,
- * capture flushed and closed.  Sockets still open stop working.
+ * Take the stack down: every thread lwss started joined (the wakeup-callback
+ * thread, the TAP receive, transmit and impairment threads; not liblwip's
+ * tcpip thread, which cannot stop), netif removed, TAP closed, capture
+ * flushed and closed.  Sockets still open stop working; wakeup callbacks
+ * stay registered but are not called until one is registered again.  Not
+ * from a wakeup callback (it would join its own thread).
  * @return LWSS_OK, or LWSS_ERR_STATE when not up.
  */
 LWSS_API int lwss_port_down(void);

@@ -7,6 +7,7 @@
  * Close removes the slot first and then waits for the references to drain,
  * so no lwIP call is ever in flight when the descriptor is closed. */
 #include "src/sockets/sock_internal.h"
+#include "lwip_port/internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -38,6 +39,8 @@ static uint32_t next_slot;
 
 static int event_running;
 static pthread_t event_thread;
+static int event_joinable; /* started and not joined yet */
+static int event_stop;     /* lwss_port_down() asks the event thread to end */
 static unsigned callbacks_registered;
 static struct lwss_sock *callback_running; /* socket whose callback runs now */
 static int event_polling;                  /* the event thread is inside lwip_poll */
@@ -270,13 +273,14 @@ static int poll_armed(unsigned n, int wake)
 static void *event_main(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "lwss-events");
     struct sockaddr_in self;
     int wake = open_wake_socket(&self);
     pthread_mutex_lock(&table_lock);
     wake_fd = wake;
     wake_addr = self;
     for (;;) {
-        if (callbacks_registered == 0) {
+        if (callbacks_registered == 0 || event_stop) {
             event_running = 0;
             wake_fd = -1;
             break;
@@ -308,22 +312,50 @@ static void *event_main(void *arg)
     return NULL;
 }
 
+/* Run by lwss_port_down() before the stack goes down: the event thread is
+ * one of the threads lwss started, and port.h promises they are all joined.
+ * Callbacks stay registered; registering one again starts a new thread. */
+static void stop_event_thread(void)
+{
+    pthread_mutex_lock(&table_lock);
+    if (!event_joinable) {
+        pthread_mutex_unlock(&table_lock);
+        return;
+    }
+    pthread_t t = event_thread; /* ours to join: a new start will not */
+    event_joinable = 0;
+    event_stop = 1;
+    notify_event_locked();
+    pthread_mutex_unlock(&table_lock);
+    pthread_join(t, NULL);
+    pthread_mutex_lock(&table_lock);
+    event_stop = 0;
+    pthread_mutex_unlock(&table_lock);
+}
+
 /* Table lock held. */
 static int start_event_thread_locked(void)
 {
+    static int stop_registered;
     if (event_running) {
         notify_event_locked();
         return 0;
     }
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&event_thread, &attr, event_main, NULL);
-    pthread_attr_destroy(&attr);
+    if (event_joinable) {
+        /* it left on its own (no callback left) and holds no lock now */
+        pthread_join(event_thread, NULL);
+        event_joinable = 0;
+    }
+    if (!stop_registered && lwss_port_on_down(stop_event_thread) != LWSS_OK) {
+        return -1;
+    }
+    stop_registered = 1;
+    int rc = pthread_create(&event_thread, NULL, event_main, NULL);
     if (rc != 0) {
         return -1;
     }
     event_running = 1;
+    event_joinable = 1;
     return 0;
 }
 
