@@ -147,6 +147,38 @@ void lwss_nvm_free_value(uint8_t *data, size_t len);
 int lwss_nvm_destroy(uint32_t handle);
 
 /**
+ * Open a transaction: the saves and destroys this thread makes until
+ * lwss_nvm_txn_commit() become durable all together, or - after a power
+ * loss, a kill, lwss_nvm_txn_abort() or lwss_nvm_close() first - not at
+ * all, including when a collection runs in between.  Until then they are
+ * visible to this process (every thread) but not durable.  Calls nest: an
+ * inner begin/commit joins the outer transaction, an inner abort dooms it.
+ * Writes of other threads meanwhile are not part of it (they are durable
+ * when they return); another thread's begin waits for this one to end.
+ * @return 0, LWSS_ERR_STATE (not open, or opened before fork()),
+ *         LWSS_ERR_IO (an earlier write failed: reopen).
+ */
+int lwss_nvm_txn_begin(void);
+
+/**
+ * Commit the transaction this thread opened (the outermost level writes
+ * and syncs its commit mark; inner levels only return).
+ * @return 0; LWSS_ERR_STATE (none open in this thread, or an inner level
+ *         aborted it: rolled back), LWSS_NVM_ERR_FULL or LWSS_ERR_IO (the
+ *         commit mark could not be written: rolled back, nothing changed).
+ */
+int lwss_nvm_txn_commit(void);
+
+/**
+ * Abort the transaction this thread opened: at the outermost level its
+ * writes are forgotten at once (objects and handles return to their state
+ * before lwss_nvm_txn_begin()); at an inner level the outer commit will
+ * fail and roll back.
+ * @return 0, LWSS_ERR_STATE (none open in this thread).
+ */
+int lwss_nvm_txn_abort(void);
+
+/**
  * Status of the last lwss_nvm_* call of this thread that failed (handles of
  * 0 carry no status): LWSS_ERR_INVAL, LWSS_ERR_IO, LWSS_ERR_BUSY,
  * LWSS_ERR_NOMEM, LWSS_ERR_STATE (not open), LWSS_NVM_ERR_FULL; 0 after a
