@@ -263,8 +263,9 @@ static void classify_sector(lwss_store *st, uint32_t s)
                torn_prefix(base + LWSS_NVM_SHDR_SEQ_OFF, 8, 1, NULL) &&
                all_ff(base + LWSS_NVM_SHDR_OBSOLETE_OFF,
                       LWSS_NVM_SHDR_SIZE - LWSS_NVM_SHDR_OBSOLETE_OFF)) {
-        /* sequence cut while the sector joined the log: erased on reuse */
-        note_interrupted(st, s * st->ssize);
+        /* maybe a sequence cut while the sector joined the log (erased on
+         * reuse): settled by seq_cut_settle() once every sequence is known */
+        sec->seq_cut = 1;
     } else {
         /* sequence torn with data behind it, or data in a free sector */
         lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
@@ -413,6 +414,57 @@ static int by_seq(const void *a, const void *b, void *arg)
     return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
+/* 1 when the programmed prefix of the sequence at @p p (bytes up to the
+ * first 0xFF tail) is the start of the encoding of @p seq. */
+static int seq_prefix_of(const uint8_t *p, uint32_t seq)
+{
+    uint32_t k = 4;
+    while (k > 0 && p[k - 1] == 0xFF) {
+        k--;
+    }
+    /* programmed in order: CRC bytes only after the whole sequence */
+    if (k == 0 || (k < 4 && !all_ff(p + 4, 4))) {
+        return 0;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        if (p[i] != (uint8_t)(seq >> (8 * i))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A torn sector sequence is a cut only when its bytes start the sequence a
+ * sector was given then: one in use now, or the next one.  A flipped bit
+ * in an erased header is not. */
+static void seq_cut_settle(lwss_store *st)
+{
+    uint32_t max = 0;
+    for (uint32_t s = 0; s < st->nsec; s++) {
+        if (st->sec[s].state == LWSS_SEC_USED && st->sec[s].seq > max) {
+            max = st->sec[s].seq;
+        }
+    }
+    const uint8_t *img = lwss_flash_map(st->fl);
+    for (uint32_t s = 0; s < st->nsec; s++) {
+        if (!st->sec[s].seq_cut) {
+            continue;
+        }
+        st->sec[s].seq_cut = 0;
+        const uint8_t *p = img + (size_t)s * st->ssize + LWSS_NVM_SHDR_SEQ_OFF;
+        int cut = seq_prefix_of(p, max + 1u);
+        for (uint32_t o = 0; o < st->nsec && !cut; o++) {
+            cut = st->sec[o].state == LWSS_SEC_USED && seq_prefix_of(p, st->sec[o].seq);
+        }
+        if (cut) {
+            note_interrupted(st, s * st->ssize);
+        } else {
+            lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
+            st->sec[s].salvage = 1;
+        }
+    }
+}
+
 /* Replay USED sectors in log order; find the head and the next sequences. */
 static int replay(lwss_store *st)
 {
@@ -485,6 +537,7 @@ static int store_init(lwss_store *st, const lwss_nvm_geometry *want)
     for (uint32_t s = 0; s < st->nsec; s++) {
         classify_sector(st, s);
     }
+    seq_cut_settle(st);
     return replay(st);
 }
 

@@ -47,6 +47,7 @@ typedef struct lwss_store_sector {
     uint32_t live_bytes;  /**< bytes of live records */
     uint32_t records;     /**< valid records found by the scan or written since */
     uint8_t salvage;      /**< header damaged: records are recovered, then collected */
+    uint8_t seq_cut;      /**< scan only: sequence torn, maybe by a cut */
 } lwss_store_sector;
 
 /** One damaged place. */
