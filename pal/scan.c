@@ -51,6 +51,13 @@ static void torn_valid_seen(lwss_store *st, uint32_t seq)
 /* Reclassify the BODY damages that are interrupted writes. */
 static void torn_settle(lwss_store *st)
 {
+    /* A collection copies indexed records under their own sequence: a torn
+     * copy shares it with the original, wherever that was scanned. */
+    for (size_t i = 0; i < st->ntorn; i++) {
+        for (size_t e = 0; e < st->nent && !st->torn[i].superseded; e++) {
+            st->torn[i].superseded = st->ent[e].seq == st->torn[i].seq;
+        }
+    }
     for (size_t i = 0; i < st->ntorn; i++) {
         if (!st->torn[i].superseded && st->torn[i].seq <= st->max_valid_seq) {
             continue;
@@ -229,7 +236,16 @@ static void classify_sector(lwss_store *st, uint32_t s)
          * prefix of a static header cut while programmed on an empty
          * sector; anything else is damage, and the records behind it are
          * still worth recovering. */
-        if (empty && torn_prefix(base, LWSS_NVM_SHDR_STATIC, 1, "LWNV") &&
+        uint32_t erased = 0;
+        while (erased < LWSS_NVM_SHDR_SIZE && base[erased] == 0xFF) {
+            erased++;
+        }
+        if (erased > 0 && erased <= LWSS_NVM_SHDR_OBSOLETE_OFF &&
+            base[LWSS_NVM_SHDR_OBSOLETE_OFF] == 0x00) {
+            /* an erase of a collected (obsolete-marked) sector, cut: its
+             * records were copied first; erased on reuse */
+            note_interrupted(st, s * st->ssize);
+        } else if (empty && torn_prefix(base, LWSS_NVM_SHDR_STATIC, 1, "LWNV") &&
             all_ff(base + LWSS_NVM_SHDR_STATIC, LWSS_NVM_SHDR_SIZE - LWSS_NVM_SHDR_STATIC)) {
             note_interrupted(st, s * st->ssize);
         } else if (!all_ff(base, LWSS_NVM_SHDR_SIZE)) {
@@ -346,7 +362,7 @@ static int torn_header(const uint8_t *p, uint32_t len)
     while (k > 0 && p[k - 1] == 0xFF) {
         k--;
     }
-    return k < LWSS_NVM_RHDR_SIZE && torn_prefix(p, len, 1, "LWRC");
+    return k < LWSS_NVM_RHDR_SIZE && torn_prefix(p, len, 0, "LWRC");
 }
 
 /* Replay the records of one USED sector into the index. */
