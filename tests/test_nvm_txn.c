@@ -324,6 +324,69 @@ START_TEST(test_cut_header_across_page)
 }
 END_TEST
 
+/* tests/data/nvm-pre-txn.img: 8 x 512 bytes written by the code before
+ * transactions (main at 7a8a256, with a program that saved "churn" 40
+ * times (200 bytes), the two halves of "Device Priv TLS Key" (classes 3
+ * and 2), "Device Cert" twice, "gone" (destroyed), and collected).  Values
+ * are v*31 + i*7 + (i >> 8); ids are {0xAB, v}. */
+static int old_has(const char *label, uint32_t cls, size_t len, uint32_t v)
+{
+    uint32_t h = lwss_nvm_find((const uint8_t *)label, strlen(label), cls);
+    uint8_t *val = NULL;
+    size_t got = 0;
+    lwss_nvm_meta m;
+    if (h == 0 || lwss_nvm_get_meta(h, &m) != 0 || lwss_nvm_get_value(h, &val, &got) != 0) {
+        return 0;
+    }
+    int ok = got == len && m.id_len == 2 && m.id[0] == 0xAB && m.id[1] == (uint8_t)v;
+    for (size_t i = 0; ok && i < len; i++) {
+        ok = val[i] == (uint8_t)(v * 31u + i * 7u + (i >> 8));
+    }
+    lwss_nvm_free_value(val, got);
+    return ok;
+}
+
+static void check_old_image(void)
+{
+    ck_assert(old_has("churn", 0, 200, 40));
+    ck_assert(old_has("Device Priv TLS Key", CKO_PRIVATE_KEY, 121, 7));
+    ck_assert(old_has("Device Priv TLS Key", CKO_PUBLIC_KEY, 91, 8));
+    ck_assert(old_has("Device Cert", CKO_CERTIFICATE, 310, 11));
+    ck_assert_uint_eq(lwss_nvm_find((const uint8_t *)"gone", 4, 0), 0);
+    ck_assert_uint_eq(lwss_nvm_damage_count(), 0);
+}
+
+/* Images of the format before transactions open unchanged and keep every
+ * object through new transactions and collections. */
+START_TEST(test_pre_txn_image_migrates)
+{
+    size_t len = 0;
+    FILE *f = fopen("tests/data/nvm-pre-txn.img", "rb");
+    ck_assert_ptr_nonnull(f);
+    uint8_t img[4096];
+    len = fread(img, 1, sizeof(img), f);
+    fclose(f);
+    ck_assert_uint_eq(len, sizeof(img));
+    lwss_tnvm_write_image(img, len);
+    ck_assert_int_eq(lwss_nvm_open(NULL), 0);
+    check_old_image();
+    ck_assert_int_eq(lwss_nvm_txn_begin(), 0);
+    lwss_tnvm_put("new", 80, 1);
+    ck_assert_int_eq(lwss_nvm_txn_commit(), 0);
+    for (uint32_t v = 0; v < 20; v++) {
+        ck_assert_int_eq(lwss_nvm_txn_begin(), 0);
+        lwss_tnvm_put("spin", 150, v);
+        ck_assert_int_eq(lwss_nvm_txn_commit(), 0);
+    }
+    lwss_nvm_close();
+    ck_assert_int_eq(lwss_nvm_open(NULL), 0);
+    check_old_image();
+    ck_assert(lwss_tnvm_has("new", 80, 1));
+    ck_assert(lwss_tnvm_has("spin", 150, 19));
+    lwss_nvm_close();
+}
+END_TEST
+
 void lwss_tnvm_add_txn(Suite *s)
 {
     TCase *tc = tcase_create("txn");
@@ -334,5 +397,6 @@ void lwss_tnvm_add_txn(Suite *s)
     tcase_add_test(tc, test_txn_model_campaign);
     tcase_add_loop_test(tc, test_txn_cut_everywhere, 0, 2);
     tcase_add_test(tc, test_cut_header_across_page);
+    tcase_add_test(tc, test_pre_txn_image_migrates);
     suite_add_tcase(s, tc);
 }
