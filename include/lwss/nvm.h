@@ -18,6 +18,11 @@
  *
  * The image is locked (flock) from open to close: a second process waits up
  * to LWSS_NVM_LOCK_MS, then gets LWSS_ERR_BUSY.  Every call is thread-safe.
+ *
+ * What is refused (never waited on, never formatted): FIFOs, sockets,
+ * devices, directories (also behind symlinks), an image group or others may
+ * write, and any file that is neither an lwss image, nor empty, nor all
+ * 0xFF (erased flash).  Groups of writes: lwss_nvm_txn_begin().
  */
 #ifndef LWSS_NVM_H
 #define LWSS_NVM_H
@@ -82,7 +87,9 @@ const char *lwss_nvm_path(void);
  * image is read once here; finds and reads never touch the file afterwards.
  * Damaged records are skipped and counted (lwss_nvm_damage_count()).
  * @return 0; LWSS_ERR_INVAL (bad geometry, an image of another format
- *         version or geometry, not an lwss image: refused, left untouched),
+ *         version or geometry, not an lwss image, not a regular file:
+ *         refused, left untouched), LWSS_ERR_PERM (not permitted, or group or
+ *         others may write the image),
  *         LWSS_ERR_BUSY (locked by another process for LWSS_NVM_LOCK_MS),
  *         LWSS_ERR_PERM, LWSS_ERR_IO, LWSS_ERR_NOMEM, LWSS_ERR_STATE (the
  *         image was opened before fork(): close it in the child first);
