@@ -62,7 +62,7 @@ $(NVM_WRITER): $(call OBJ,tests/tools/nvm_writer.c) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(call OBJ,tests/tools/nvm_writer.c) $(LIB_A) $(PKG_LIBS)
 TEST_DEPS += $(NVM_WRITER)
-NVM_TXN_SCALE := $(if $(filter 0,$(SAN)),4,1)
+NVM_TXN_SCALE := $(if $(filter 0,$(SAN)),2,1)
 test-nvm-txn: $(NVM_WRITER) $(REL_KILL_AFTER) $(TOOLS) $(CERTS_STAMP) $(PKCS11_MODULE)
 	@echo "== nvm transactions across processes (issue 14)"
 	@timeout 600 scripts/nvm-txn-test.sh $(BUILD) $(NVM_TXN_SCALE) && echo "1 0" >> $(LWSS_TEST_SUMMARY) || \

@@ -223,6 +223,34 @@ static int pick_geometry(lwss_store *st, const lwss_nvm_geometry *want, int *bla
     return 0;
 }
 
+/* Sector @p s whose static header is not valid. */
+static void classify_unreadable(lwss_store *st, uint32_t s, const uint8_t *base,
+                                const lwss_shdr *h, int empty)
+{
+    lwss_store_sector *sec = &st->sec[s];
+    /* An erased header is normal (cut format or erase), and so is the
+     * prefix of a static header cut while programmed on an empty
+     * sector; anything else is damage, and the records behind it are
+     * still worth recovering. */
+    uint32_t erased = 0;
+    while (erased < LWSS_NVM_SHDR_SIZE && base[erased] == 0xFF) {
+        erased++;
+    }
+    if (erased > 0 && erased <= LWSS_NVM_SHDR_OBSOLETE_OFF &&
+        base[LWSS_NVM_SHDR_OBSOLETE_OFF] == 0x00) {
+        /* an erase of a collected (obsolete-marked) sector, cut: its
+         * records were copied first; erased on reuse */
+        note_interrupted(st, s * st->ssize);
+    } else if (empty && torn_prefix(base, LWSS_NVM_SHDR_STATIC, 1, "LWNV") &&
+        all_ff(base + LWSS_NVM_SHDR_STATIC, LWSS_NVM_SHDR_SIZE - LWSS_NVM_SHDR_STATIC)) {
+        note_interrupted(st, s * st->ssize);
+    } else if (!all_ff(base, LWSS_NVM_SHDR_SIZE)) {
+        lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
+        sec->salvage = base[LWSS_NVM_SHDR_OBSOLETE_OFF] != 0x00 &&
+                       !(h->magic_ok && h->version != LWSS_NVM_FMT_VERSION);
+    }
+}
+
 static void classify_sector(lwss_store *st, uint32_t s)
 {
     const uint8_t *base = lwss_flash_map(st->fl) + (size_t)s * st->ssize;
@@ -232,27 +260,7 @@ static void classify_sector(lwss_store *st, uint32_t s)
     sec->state = LWSS_SEC_DIRTY;
     int empty = all_ff(base + LWSS_NVM_SHDR_SIZE, st->ssize - LWSS_NVM_SHDR_SIZE);
     if (!h.static_ok) {
-        /* An erased header is normal (cut format or erase), and so is the
-         * prefix of a static header cut while programmed on an empty
-         * sector; anything else is damage, and the records behind it are
-         * still worth recovering. */
-        uint32_t erased = 0;
-        while (erased < LWSS_NVM_SHDR_SIZE && base[erased] == 0xFF) {
-            erased++;
-        }
-        if (erased > 0 && erased <= LWSS_NVM_SHDR_OBSOLETE_OFF &&
-            base[LWSS_NVM_SHDR_OBSOLETE_OFF] == 0x00) {
-            /* an erase of a collected (obsolete-marked) sector, cut: its
-             * records were copied first; erased on reuse */
-            note_interrupted(st, s * st->ssize);
-        } else if (empty && torn_prefix(base, LWSS_NVM_SHDR_STATIC, 1, "LWNV") &&
-            all_ff(base + LWSS_NVM_SHDR_STATIC, LWSS_NVM_SHDR_SIZE - LWSS_NVM_SHDR_STATIC)) {
-            note_interrupted(st, s * st->ssize);
-        } else if (!all_ff(base, LWSS_NVM_SHDR_SIZE)) {
-            lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
-            sec->salvage = base[LWSS_NVM_SHDR_OBSOLETE_OFF] != 0x00 &&
-                           !(h.magic_ok && h.version != LWSS_NVM_FMT_VERSION);
-        }
+        classify_unreadable(st, s, base, &h, empty);
         return;
     }
     if (h.version != LWSS_NVM_FMT_VERSION || h.image_size != st->size ||
