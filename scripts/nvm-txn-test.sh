@@ -81,10 +81,16 @@ prov_loop() { # prov_loop ID: alternate sets; log "ack SET" per success
         fi
     done > "$T/prov$1.log"
 }
+# pkcs11-tool loading a sanitizer build of the module needs the runtimes first
+P11_ENV=()
+if ldd "$MODULE" | grep -q libasan; then
+    P11_ENV=("LD_PRELOAD=$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so)"
+             "ASAN_OPTIONS=detect_leaks=0:intercept_strcmp=0:replace_intrin=0:intercept_memcmp=0")
+fi
 p11_loop() { # p11_loop ID: pkcs11-tool writes data object pID = "ID:v"
     for v in $(seq "$N"); do
         printf 'p%s:%s' "$1" "$v" > "$T/p$1.val"
-        if LWSS_NVM=$IMG timeout 60 pkcs11-tool --module "$MODULE" --login --pin 0000 \
+        if env "${P11_ENV[@]}" LWSS_NVM="$IMG" timeout 60 pkcs11-tool --module "$MODULE" --login --pin 0000 \
             --write-object "$T/p$1.val" --type data --label "p$1" >/dev/null 2>&1; then
             echo "ack p$1 $v"
         fi
