@@ -166,10 +166,12 @@ static int lock_bounded(int fd, int exclusive, unsigned lock_ms, const char *pat
     }
 }
 
-/* Give a fresh (empty) file its size, all 0xFF like erased flash. */
-static int create_blank(lwss_flash *fl, uint32_t size)
+/* Give a fresh (empty or cut short while created) file its size, all 0xFF
+ * like erased flash.  Written front to back without sizing first: a cut
+ * leaves a shorter all-0xFF file, which the next open extends. */
+static int create_blank(lwss_flash *fl, uint32_t have, uint32_t size)
 {
-    if (size == 0 || size > LWSS_FLASH_MAX_SIZE) {
+    if (size == 0 || size > LWSS_FLASH_MAX_SIZE || have > size) {
         return lwss_set_error(LWSS_ERR_INVAL, "nvm: image size %u out of range", size);
     }
     fl->size = size;
@@ -179,12 +181,41 @@ static int create_blank(lwss_flash *fl, uint32_t size)
     }
     memset(fl->mem, 0xFF, size);
     fl->created = 1;
-    /* Sized first: a creation cut half-way leaves a file of the right size
-     * holding only 0x00 and 0xFF, which the next open formats again. */
-    if (ftruncate(fl->fd, (off_t)size) != 0) {
-        return lwss_set_error(LWSS_ERR_IO, "nvm: cannot size the image: %s", strerror(errno));
+    return write_all(fl, have, size - have);
+}
+
+/* Refuse what is no image file before reading or waiting on it: FIFOs,
+ * sockets, devices, directories (also behind symlinks), and files that
+ * group or others may write (anyone could plant a key, as ssh says). */
+static int check_file(const struct stat *st, const char *path)
+{
+    const char *kind = S_ISFIFO(st->st_mode)   ? "a FIFO"
+                       : S_ISSOCK(st->st_mode) ? "a socket"
+                       : S_ISDIR(st->st_mode)  ? "a directory"
+                       : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device"
+                       : !S_ISREG(st->st_mode) ? "not a regular file"
+                                               : NULL;
+    if (kind != NULL) {
+        return lwss_set_error(LWSS_ERR_INVAL, "nvm: %s is %s, not an image file: refused", path,
+                              kind);
     }
-    return write_all(fl, 0, size);
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        return lwss_set_error(LWSS_ERR_PERM,
+                              "nvm: %s: permissions %04o are too open: group or others may "
+                              "write the credential image; refused (chmod go-w %s)",
+                              path, (unsigned)(st->st_mode & 07777), path);
+    }
+    return 0;
+}
+
+static int all_erased(const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != 0xFF) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static int env_sync(void)
@@ -197,21 +228,30 @@ static int flash_attach(lwss_flash *fl, const char *path, unsigned flags, uint32
                         unsigned lock_ms)
 {
     int writable = (flags & LWSS_FLASH_WRITE) != 0;
-    int oflags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int oflags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK;
     if (writable && (flags & LWSS_FLASH_CREATE)) {
         oflags |= O_CREAT;
     }
-    /* A tool may replace the image by rename while we wait for the lock
-     * (lwss-provision does): then the locked inode is no longer the image,
-     * so open the path again. */
     struct stat st, now;
+    int ret = stat(path, &st) == 0 ? check_file(&st, path) : 0;
+    if (ret != 0) {
+        return ret;
+    }
+    /* Another tool may replace the image by rename while we wait for the
+     * lock: then the locked inode is no longer the image, so open again. */
     for (int tries = 0;; tries++) {
         fl->fd = open(path, oflags, 0600);
         if (fl->fd < 0) {
             return lwss_set_error(errno == EACCES ? LWSS_ERR_PERM : LWSS_ERR_IO,
                                   "nvm: cannot open %s: %s", path, strerror(errno));
         }
-        int ret = lock_bounded(fl->fd, writable, lock_ms, path);
+        ret = fstat(fl->fd, &st) != 0 ? lwss_set_error(LWSS_ERR_IO, "nvm: fstat %s: %s", path,
+                                                       strerror(errno))
+                                      : check_file(&st, path);
+        if (ret == 0) {
+            ret = lock_bounded(fl->fd, writable, lock_ms, path);
+        }
         if (ret != 0) {
             return ret;
         }
@@ -225,8 +265,9 @@ static int flash_attach(lwss_flash *fl, const char *path, unsigned flags, uint32
     if (fstat(fl->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         return lwss_set_error(LWSS_ERR_INVAL, "nvm: %s is not a regular file", path);
     }
-    if (st.st_size == 0 && writable && (flags & LWSS_FLASH_CREATE)) {
-        return create_blank(fl, create_size);
+    int create = writable && (flags & LWSS_FLASH_CREATE);
+    if (st.st_size == 0 && create) {
+        return create_blank(fl, 0, create_size);
     }
     if (st.st_size <= 0 || (uint64_t)st.st_size > LWSS_FLASH_MAX_SIZE) {
         return lwss_set_error(LWSS_ERR_INVAL, "nvm: %s: size %lld is not a valid image size",
@@ -237,7 +278,15 @@ static int flash_attach(lwss_flash *fl, const char *path, unsigned flags, uint32
     if (fl->mem == NULL) {
         return lwss_set_error(LWSS_ERR_NOMEM, "nvm: no memory for a %u-byte image", fl->size);
     }
-    return read_all(fl);
+    ret = read_all(fl);
+    if (ret == 0 && create && fl->size < create_size && all_erased(fl->mem, fl->size)) {
+        uint32_t have = fl->size; /* a creation that was cut: finish it */
+        mbedtls_platform_zeroize(fl->mem, fl->size);
+        free(fl->mem);
+        fl->mem = NULL;
+        ret = create_blank(fl, have, create_size);
+    }
+    return ret;
 }
 
 int lwss_flash_open(lwss_flash **out, const char *path, unsigned flags, uint32_t create_size,

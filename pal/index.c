@@ -17,7 +17,7 @@ static int key_equal(const lwss_nvm_meta *m, const uint8_t *label, size_t label_
 }
 
 /* Slot of exactly (label, cls) whether live or not; -1 when never seen. */
-static long slot_of(const lwss_store *st, const uint8_t *label, size_t label_len, uint32_t cls)
+long lwss_store_slot(const lwss_store *st, const uint8_t *label, size_t label_len, uint32_t cls)
 {
     for (size_t i = 0; i < st->nent; i++) {
         const lwss_nvm_meta *m = &st->ent[i].meta;
@@ -97,7 +97,7 @@ int lwss_store_apply(lwss_store *st, uint32_t rec_off, const uint8_t *rec)
         return LWSS_ERR_INVAL;
     }
     const uint8_t *label = rec + LWSS_NVM_RHDR_SIZE;
-    long i = slot_of(st, label, h.label_len, h.cls);
+    long i = lwss_store_slot(st, label, h.label_len, h.cls);
     lwss_store_entry *e;
     if (i >= 0) {
         e = &st->ent[i];

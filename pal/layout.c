@@ -95,11 +95,14 @@ int lwss_rhdr_decode(const uint8_t *in, lwss_rhdr *out)
     out->body_crc = lwss_le32(in + 24);
     /* A header can be intact and still nonsensical (bit flips that happen
      * to match, or a hostile image): refuse what no writer produces. */
-    if ((out->type != LWSS_NVM_REC_PUT && out->type != LWSS_NVM_REC_DEL) ||
+    int commit = out->type == LWSS_NVM_REC_COMMIT;
+    if ((out->type != LWSS_NVM_REC_PUT && out->type != LWSS_NVM_REC_DEL && !commit) ||
         out->label_len == 0 || out->label_len > LWSS_NVM_LABEL_MAX ||
         out->id_len > LWSS_NVM_ID_MAX || out->data_len > LWSS_NVM_MAX_SECTOR ||
-        (out->flags & ~LWSS_NVM_FLAG_PRIVATE) != 0 || out->cls == LWSS_NVM_ANY_CLASS ||
-        (out->type == LWSS_NVM_REC_DEL && out->data_len != 0)) {
+        (out->flags & ~(LWSS_NVM_FLAG_PRIVATE | LWSS_NVM_FLAG_TXN)) != 0 ||
+        out->cls == LWSS_NVM_ANY_CLASS ||
+        (out->type != LWSS_NVM_REC_PUT && out->data_len != 0) ||
+        (commit && (out->flags != 0 || out->id_len != 0 || out->key_type >= out->seq))) {
         return 0;
     }
     return 1;

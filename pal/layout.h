@@ -12,10 +12,22 @@
  * (24..31) when the sector joins the log, the obsolete mark before its erase.
  *
  * Records follow, 4-byte aligned, never rewritten:
- *   0 "LWRC"  4 u32 sequence  8 u8 type ('P' put, 'D' delete)  9 u8 label len
- *  10 u8 id len  11 u8 flags (1 = private)  12 u32 class  16 u32 key type
- *  20 u32 value len  24 u32 CRC of the body  28 u32 CRC of bytes 0..27
+ *   0 "LWRC"  4 u32 sequence  8 u8 type ('P' put, 'D' delete, 'C' commit)
+ *   9 u8 label len  10 u8 id len  11 u8 flags (1 = private, 2 = transaction)
+ *  12 u32 class  16 u32 key type  20 u32 value len  24 u32 CRC of the body
+ *  28 u32 CRC of bytes 0..27
  * then the body: label, id, value (padding stays 0xFF).
+ *
+ * Transactions (added without a version change: images written before them
+ * hold neither flag 2 nor 'C' records and read unchanged): a put or delete
+ * with flag 2 counts only when a commit record covers its sequence.  A
+ * commit record ('C', label "txn", class 0, no id, no value) with sequence
+ * S and key-type field F covers the sequences F..S-1.  It is written (and
+ * synced) after every record of its transaction.  The collector copies a
+ * committed record with flag 2 cleared (same sequence, same body), and
+ * keeps commit records whenever it collects a sector that is not the
+ * oldest, so a commit never disappears before the records it covers.
+ * Builds older than transactions skip flag-2 and 'C' records as damage.
  */
 #ifndef LWSS_PAL_LAYOUT_H
 #define LWSS_PAL_LAYOUT_H
@@ -32,6 +44,12 @@
 #define LWSS_NVM_REC_PUT 'P'
 #define LWSS_NVM_REC_DEL 'D'
 #define LWSS_NVM_FLAG_PRIVATE 1u
+#define LWSS_NVM_FLAG_TXN 2u
+#define LWSS_NVM_REC_COMMIT 'C'
+/** Label of commit records. */
+#define LWSS_NVM_COMMIT_LABEL "txn"
+/** Whole size of a commit record. */
+#define LWSS_NVM_COMMIT_EXTENT (LWSS_NVM_RHDR_SIZE + 4u)
 /** Smallest and largest sector the format accepts. */
 #define LWSS_NVM_MIN_SECTOR 512u
 #define LWSS_NVM_MAX_SECTOR (1024u * 1024u)

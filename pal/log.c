@@ -181,8 +181,10 @@ static int must_copy(const lwss_store_entry *e, int keep_dels)
 static lwss_store_entry *next_to_copy(lwss_store *st, uint32_t lo, uint32_t hi, int keep_dels)
 {
     lwss_store_entry *best = NULL;
-    for (size_t i = 0; i < st->nent; i++) {
-        lwss_store_entry *e = &st->ent[i];
+    /* The committed states an open transaction replaced must survive too:
+     * a cut before its commit brings them back. */
+    for (size_t i = 0; i < st->nent + st->nundo; i++) {
+        lwss_store_entry *e = i < st->nent ? &st->ent[i] : &st->undo[i - st->nent].saved;
         if (must_copy(e, keep_dels) && e->rec_off >= lo && e->rec_off < hi &&
             (best == NULL || e->rec_off < best->rec_off)) {
             best = e;
@@ -191,12 +193,54 @@ static lwss_store_entry *next_to_copy(lwss_store *st, uint32_t lo, uint32_t hi, 
     return best;
 }
 
+/* Calls @p fn for each valid commit record of sector @p v (in order). */
+static int each_commit(lwss_store *st, uint32_t v, int (*fn)(lwss_store *, uint32_t, uint32_t),
+                       uint32_t *bytes)
+{
+    const uint8_t *img = lwss_flash_map(st->fl);
+    uint32_t base = v * st->ssize, off = LWSS_NVM_SHDR_SIZE;
+    while (off + LWSS_NVM_RHDR_SIZE <= st->ssize) {
+        lwss_rhdr h;
+        if (!lwss_rhdr_decode(img + base + off, &h) || lwss_rec_extent(&h) > st->ssize - off) {
+            off += 4;
+            continue;
+        }
+        uint32_t ext = lwss_rec_extent(&h);
+        if (h.type == LWSS_NVM_REC_COMMIT &&
+            lwss_crc32(0, img + base + off + LWSS_NVM_RHDR_SIZE, lwss_rec_body_len(&h)) ==
+                h.body_crc) {
+            *bytes += ext;
+            int ret = fn != NULL ? fn(st, base + off, ext) : 0;
+            if (ret != 0) {
+                return ret;
+            }
+        }
+        off += ext;
+    }
+    return 0;
+}
+
 /* Would the copies out of sector @p v fit, placed as copy_record() will? */
 static int copies_fit(lwss_store *st, uint32_t v, int keep_dels)
 {
     uint32_t lo = v * st->ssize, hi = lo + st->ssize, at = lo;
     uint32_t room = st->head >= 0 ? st->ssize - st->sec[st->head].write_off : 0;
     uint32_t spare = free_sectors(st);
+    uint32_t commits = 0;
+    if (keep_dels) {
+        (void)each_commit(st, v, NULL, &commits);
+    }
+    if (commits > 0) {
+        /* kept commit records go last; count them as one more record */
+        if (commits > room) {
+            if (spare == 0) {
+                return 0;
+            }
+            spare--;
+            room = payload(st);
+        }
+        room -= commits;
+    }
     for (;;) {
         const lwss_store_entry *e = next_to_copy(st, at, hi, keep_dels);
         if (e == NULL) {
@@ -259,14 +303,54 @@ static int copy_record(lwss_store *st, lwss_store_entry *e)
     const uint8_t *img = lwss_flash_map(st->fl);
     lwss_store_sector *head = &st->sec[st->head];
     uint32_t dst = (uint32_t)st->head * st->ssize + head->write_off;
-    uint32_t len = LWSS_NVM_RHDR_SIZE + e->meta.label_len + e->meta.id_len + e->data_len;
-    ret = lwss_flash_program(st->fl, dst, img + e->rec_off, len);
+    lwss_rhdr h;
+    if (!lwss_rhdr_decode(img + e->rec_off, &h)) {
+        return broken(st, lwss_set_error(LWSS_ERR_IO, "nvm: indexed record at %u unreadable",
+                                         e->rec_off));
+    }
+    /* A committed transaction record is copied as a plain one: the commit
+     * record covering it may be collected before the copy. */
+    if ((h.flags & LWSS_NVM_FLAG_TXN) && !(st->txn_active && h.seq >= st->txn_first)) {
+        h.flags &= (uint8_t)~LWSS_NVM_FLAG_TXN;
+    }
+    uint8_t hdr[LWSS_NVM_RHDR_SIZE];
+    lwss_rhdr_encode(hdr, &h);
+    ret = lwss_flash_program(st->fl, dst, hdr, sizeof(hdr));
+    if (ret == 0) {
+        ret = lwss_flash_program(st->fl, dst + LWSS_NVM_RHDR_SIZE,
+                                 img + e->rec_off + LWSS_NVM_RHDR_SIZE, lwss_rec_body_len(&h));
+    }
     if (ret != 0) {
         return broken(st, ret);
     }
     head->write_off += e->extent;
     head->records++;
+    uintptr_t at = (uintptr_t)e, first = (uintptr_t)st->undo;
+    int undo = st->nundo > 0 && at >= first && at < first + st->nundo * sizeof(*st->undo);
+    if (undo) {
+        e->rec_off = dst; /* the index holds a newer (pending) version */
+        return 0;
+    }
     return lwss_store_apply(st, dst, img + dst);
+}
+
+/* Copy the commit record at @p off (@p ext bytes) to the head as it is. */
+static int copy_commit(lwss_store *st, uint32_t off, uint32_t ext)
+{
+    int ret = ensure_room(st, ext, 1);
+    if (ret != 0) {
+        return ret;
+    }
+    lwss_store_sector *head = &st->sec[st->head];
+    uint32_t dst = (uint32_t)st->head * st->ssize + head->write_off;
+    const uint8_t *img = lwss_flash_map(st->fl);
+    ret = lwss_flash_program(st->fl, dst, img + off, ext); /* padding is 0xFF: no-op */
+    if (ret != 0) {
+        return broken(st, ret);
+    }
+    head->write_off += ext;
+    head->records++;
+    return 0;
 }
 
 /* Collect a sector: copy what must survive, make it durable, mark the
@@ -285,6 +369,11 @@ static int collect(lwss_store *st)
     int ret = 0;
     while (ret == 0 && (e = next_to_copy(st, lo, hi, keep_dels)) != NULL) {
         ret = copy_record(st, e);
+    }
+    uint32_t commits = 0;
+    if (ret == 0 && keep_dels) {
+        /* Older sectors may still hold records these commits cover. */
+        ret = each_commit(st, (uint32_t)v, copy_commit, &commits);
     }
     if (ret != 0) {
         return ret;
@@ -320,8 +409,10 @@ size_t lwss_store_max_value(const lwss_store *st, size_t label_len, size_t id_le
     return room > label_len + id_len ? room - label_len - id_len : 0;
 }
 
-/* Append one record (header, label, id, value) at the head and index it. */
-static int append(lwss_store *st, lwss_rhdr *h, const lwss_nvm_meta *meta, const uint8_t *data)
+/* Append one record (header, label, id, value) at the head and index it.
+ * Records of a transaction are synced by its commit, not one by one. */
+int lwss_store_append(lwss_store *st, lwss_rhdr *h, const lwss_nvm_meta *meta,
+                      const uint8_t *data, int in_txn)
 {
     uint32_t extent = lwss_rec_extent(h);
     int ret = ensure_room(st, extent, 0);
@@ -329,6 +420,9 @@ static int append(lwss_store *st, lwss_rhdr *h, const lwss_nvm_meta *meta, const
         return ret;
     }
     h->seq = st->next_seq++;
+    if (in_txn) {
+        h->flags |= LWSS_NVM_FLAG_TXN;
+    }
     uint32_t crc = lwss_crc32(0, meta->label, h->label_len);
     crc = lwss_crc32(crc, meta->id, h->id_len);
     h->body_crc = lwss_crc32(crc, data, h->data_len);
@@ -350,7 +444,7 @@ static int append(lwss_store *st, lwss_rhdr *h, const lwss_nvm_meta *meta, const
     if (ret == 0 && h->data_len > 0) {
         ret = lwss_flash_program(st->fl, at, data, h->data_len);
     }
-    if (ret == 0) {
+    if (ret == 0 && !in_txn) {
         ret = lwss_flash_sync(st->fl);
     }
     if (ret != 0) {
@@ -358,7 +452,20 @@ static int append(lwss_store *st, lwss_rhdr *h, const lwss_nvm_meta *meta, const
     }
     head->write_off += extent;
     head->records++;
-    return lwss_store_apply(st, off, lwss_flash_map(st->fl) + off);
+    if (h->type == LWSS_NVM_REC_COMMIT) {
+        return 0;
+    }
+    long before = lwss_store_slot(st, meta->label, meta->label_len, meta->cls);
+    lwss_store_entry pre;
+    memset(&pre, 0, sizeof(pre));
+    if (before >= 0) {
+        pre = st->ent[before];
+    }
+    ret = lwss_store_apply(st, off, lwss_flash_map(st->fl) + off);
+    if (ret == 0) {
+        lwss_store_txn_note(st, before >= 0 ? (size_t)before : st->nent - 1u, &pre, in_txn);
+    }
+    return ret;
 }
 
 static void fill_header(lwss_rhdr *h, uint8_t type, const lwss_nvm_meta *meta, size_t len)
@@ -373,11 +480,18 @@ static void fill_header(lwss_rhdr *h, uint8_t type, const lwss_nvm_meta *meta, s
     h->data_len = (uint32_t)len;
 }
 
+int lwss_store_broken(lwss_store *st)
+{
+    return st->broken
+               ? lwss_set_error(LWSS_ERR_IO, "nvm: a write failed earlier; reopen the image")
+               : 0;
+}
+
 int64_t lwss_store_put(lwss_store *st, const lwss_nvm_meta *meta, const uint8_t *data,
-                       size_t len)
+                       size_t len, int in_txn)
 {
     if (st->broken) {
-        return lwss_set_error(LWSS_ERR_IO, "nvm: a write failed earlier; reopen the image");
+        return lwss_store_broken(st);
     }
     if (len > lwss_store_max_value(st, meta->label_len, meta->id_len)) {
         return lwss_set_error(LWSS_ERR_INVAL,
@@ -396,19 +510,22 @@ int64_t lwss_store_put(lwss_store *st, const lwss_nvm_meta *meta, const uint8_t 
     }
     lwss_rhdr h;
     fill_header(&h, LWSS_NVM_REC_PUT, meta, len);
-    /* The old version stays live until the new one is complete. */
-    if (st->live_total + lwss_rec_extent(&h) > (uint64_t)(st->nsec - 1u) * payload(st)) {
+    /* The old version stays live until the new one is complete (until the
+     * commit, with its commit record, in a transaction). */
+    uint64_t need = st->live_total + lwss_rec_extent(&h) +
+                    (st->txn_active ? lwss_store_undo_bytes(st) + LWSS_NVM_COMMIT_EXTENT : 0u);
+    if (need > (uint64_t)(st->nsec - 1u) * payload(st)) {
         return lwss_set_error(LWSS_NVM_ERR_FULL, "nvm: image full (%llu bytes live)",
                               (unsigned long long)st->live_total);
     }
-    int ret = append(st, &h, meta, data);
+    int ret = lwss_store_append(st, &h, meta, data, in_txn);
     if (ret != 0) {
         return ret;
     }
     return lwss_store_find(st, meta->label, meta->label_len, meta->cls);
 }
 
-int lwss_store_del(lwss_store *st, uint32_t handle)
+int lwss_store_del(lwss_store *st, uint32_t handle, int in_txn)
 {
     if (st->broken) {
         return lwss_set_error(LWSS_ERR_IO, "nvm: a write failed earlier; reopen the image");
@@ -423,5 +540,5 @@ int lwss_store_del(lwss_store *st, uint32_t handle)
     meta.id_len = 0;
     lwss_rhdr h;
     fill_header(&h, LWSS_NVM_REC_DEL, &meta, 0);
-    return append(st, &h, &meta, NULL);
+    return lwss_store_append(st, &h, &meta, NULL, in_txn);
 }

@@ -55,3 +55,21 @@ $(NVM_BENCH): $(call OBJ,tests/bench/bench_nvm.c) $(LIB_A)
 # `make test` also runs the nvm suite under valgrind and ThreadSanitizer.
 VALGRIND_SUITES += nvm
 TSAN_SUITES     += nvm
+
+# Cross-process tests of issue 14 (scripts/nvm-txn-test.sh): provisioning
+# loops, token writers and pkcs11-tool writers on one image, every
+# acknowledged write checked; SIGKILLs of C_GenerateKeyPair and of
+# provisioning on small images (collections all the time).  Counts are
+# smaller under SAN=1.
+NVM_WRITER := $(BUILD)/tests/lwss-nvm-writer
+$(NVM_WRITER): $(call OBJ,tests/tools/nvm_writer.c) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call OBJ,tests/tools/nvm_writer.c) $(LIB_A) $(PKG_LIBS)
+TEST_DEPS += $(NVM_WRITER)
+NVM_TXN_SCALE := $(if $(filter 0,$(SAN)),2,1)
+test-nvm-txn: $(NVM_WRITER) $(REL_KILL_AFTER) $(TOOLS) $(CERTS_STAMP) $(PKCS11_MODULE)
+	@echo "== nvm transactions across processes (issue 14)"
+	@timeout 600 scripts/nvm-txn-test.sh $(BUILD) $(NVM_TXN_SCALE) && echo "1 0" >> $(LWSS_TEST_SUMMARY) || \
+	  { echo "0 1" >> $(LWSS_TEST_SUMMARY); exit 1; }
+TEST_TARGETS += test-nvm-txn
+.PHONY: test-nvm-txn

@@ -21,6 +21,13 @@ static size_t nvm_damage;
 static int nvm_inherited;               /* open in the parent of a fork(): unusable here */
 static pthread_once_t nvm_atfork_once = PTHREAD_ONCE_INIT;
 static _Thread_local int nvm_status;
+/* The open transaction: its thread, nesting depth, and whether an inner
+ * level aborted it.  Other threads' writes stay plain (committed at once);
+ * another thread's begin waits for the end. */
+static pthread_cond_t txn_done = PTHREAD_COND_INITIALIZER;
+static pthread_t txn_owner;
+static unsigned txn_depth;
+static int txn_doomed;
 
 static int status(int st)
 {
@@ -192,9 +199,29 @@ int lwss_nvm_open(const lwss_nvm_geometry *geo)
     return status(ret);
 }
 
+/* 1 when the calling thread writes inside its open transaction. */
+static int in_my_txn(void)
+{
+    return txn_depth > 0 && pthread_equal(txn_owner, pthread_self());
+}
+
+static void txn_finish(void)
+{
+    txn_depth = 0;
+    txn_doomed = 0;
+    pthread_cond_broadcast(&txn_done);
+}
+
 void lwss_nvm_close(void)
 {
     pthread_mutex_lock(&nvm_lock);
+    if (txn_depth > 0) {
+        /* what the transaction wrote stays uncommitted: invisible from now on */
+        if (nvm_store != NULL && !nvm_inherited) {
+            lwss_store_txn_abort(nvm_store);
+        }
+        txn_finish();
+    }
     lwss_store_close(nvm_store);
     nvm_store = NULL;
     nvm_damage = 0;
@@ -230,7 +257,7 @@ uint32_t lwss_nvm_save(const lwss_nvm_meta *meta, const uint8_t *data, size_t le
     if (ret == 0) {
         int st_ret = 0;
         lwss_store *st = usable(&st_ret);
-        ret = st == NULL ? st_ret : lwss_store_put(st, meta, data, len);
+        ret = st == NULL ? st_ret : lwss_store_put(st, meta, data, len, in_my_txn());
     }
     pthread_mutex_unlock(&nvm_lock);
     status(ret < 0 ? (int)ret : 0);
@@ -341,7 +368,7 @@ int lwss_nvm_destroy(uint32_t handle)
     if (st != NULL) {
         ret = handle == 0 || handle > st->nent
                   ? lwss_set_error(LWSS_ERR_INVAL, "nvm: no object with handle %u", handle)
-                  : lwss_store_del(st, handle);
+                  : lwss_store_del(st, handle, in_my_txn());
     }
     pthread_mutex_unlock(&nvm_lock);
     return status(ret);
@@ -381,4 +408,62 @@ int lwss_nvm_sector_info(lwss_store_sector *out, uint32_t max, uint32_t *nsec)
     }
     pthread_mutex_unlock(&nvm_lock);
     return status(ret);
+}
+
+int lwss_nvm_txn_begin(void)
+{
+    int ret = 0;
+    pthread_mutex_lock(&nvm_lock);
+    while (txn_depth > 0 && !in_my_txn() && nvm_store != NULL) {
+        pthread_cond_wait(&txn_done, &nvm_lock);
+    }
+    lwss_store *st = usable(&ret);
+    if (st != NULL && txn_depth > 0) {
+        txn_depth++; /* nested: joins the open one */
+    } else if (st != NULL) {
+        ret = lwss_store_txn_begin(st);
+        if (ret == 0) {
+            txn_owner = pthread_self();
+            txn_depth = 1;
+            txn_doomed = 0;
+        }
+    }
+    pthread_mutex_unlock(&nvm_lock);
+    return status(ret);
+}
+
+/* Ends one level of the calling thread's transaction: @p commit, or abort. */
+static int txn_end_level(int commit)
+{
+    int ret = 0;
+    pthread_mutex_lock(&nvm_lock);
+    lwss_store *st = usable(&ret);
+    if (st != NULL && !in_my_txn()) {
+        ret = lwss_set_error(LWSS_ERR_STATE, "nvm: no transaction open in this thread");
+    } else if (st != NULL) {
+        txn_doomed |= !commit;
+        if (--txn_depth == 0) {
+            if (txn_doomed) {
+                lwss_store_txn_abort(st);
+                ret = commit ? lwss_set_error(LWSS_ERR_STATE,
+                                              "nvm: transaction aborted by an inner level")
+                             : 0;
+            } else {
+                ret = lwss_store_txn_commit(st);
+            }
+            txn_finish();
+        }
+    }
+    pthread_mutex_unlock(&nvm_lock);
+    return status(ret);
+}
+
+int lwss_nvm_txn_commit(void)
+{
+    return txn_end_level(1);
+}
+
+int lwss_nvm_txn_abort(void)
+{
+    return txn_end_level(0);
 }

@@ -51,6 +51,13 @@ static void torn_valid_seen(lwss_store *st, uint32_t seq)
 /* Reclassify the BODY damages that are interrupted writes. */
 static void torn_settle(lwss_store *st)
 {
+    /* A collection copies indexed records under their own sequence: a torn
+     * copy shares it with the original, wherever that was scanned. */
+    for (size_t i = 0; i < st->ntorn; i++) {
+        for (size_t e = 0; e < st->nent && !st->torn[i].superseded; e++) {
+            st->torn[i].superseded = st->ent[e].seq == st->torn[i].seq;
+        }
+    }
     for (size_t i = 0; i < st->ntorn; i++) {
         if (!st->torn[i].superseded && st->torn[i].seq <= st->max_valid_seq) {
             continue;
@@ -77,6 +84,28 @@ static int all_ff(const uint8_t *p, size_t len)
         }
     }
     return 1;
+}
+
+static void note_interrupted(lwss_store *st, uint32_t off)
+{
+    lwss_store_note_damage(st, off, LWSS_DMG_INTERRUPTED);
+    st->dmg_total--;
+    st->interrupted++;
+}
+
+/* @p len bytes that are a program operation cut short: some bytes, then
+ * only 0xFF (at least @p min_tail of them), starting with the first bytes
+ * of @p magic when given. */
+static int torn_prefix(const uint8_t *p, uint32_t len, uint32_t min_tail, const char *magic)
+{
+    uint32_t k = len;
+    while (k > 0 && p[k - 1] == 0xFF) {
+        k--;
+    }
+    if (k == 0 || len - k < min_tail) {
+        return 0;
+    }
+    return magic == NULL || memcmp(p, magic, k < 4 ? k : 4) == 0;
 }
 
 static int geometry_sane(uint32_t size, uint32_t sector)
@@ -149,18 +178,6 @@ static int interrupted_format(const uint8_t *img, uint32_t size, uint32_t sector
     return 1;
 }
 
-/* Nothing but 0x00 and 0xFF: a creation that was cut (the file is sized
- * before it is filled) or a wiped file; either way nothing to lose. */
-static int only_fill_bytes(const uint8_t *img, uint32_t size)
-{
-    for (uint32_t i = 0; i < size; i++) {
-        if (img[i] != 0x00 && img[i] != 0xFF) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int pick_geometry(lwss_store *st, const lwss_nvm_geometry *want, int *blank)
 {
     const uint8_t *img = lwss_flash_map(st->fl);
@@ -174,10 +191,12 @@ static int pick_geometry(lwss_store *st, const lwss_nvm_geometry *want, int *bla
     }
     if (found == 0) {
         uint32_t sector = want != NULL ? want->sector : LWSS_NVM_DEFAULT_SECTOR;
-        if (!all_ff(img, size) && !interrupted_format(img, size, sector) &&
-            !only_fill_bytes(img, size)) {
+        /* Erased flash (all 0xFF) or a cut format is formatted; anything
+         * else - zeros, garbage - may be someone's data: refused. */
+        if (!all_ff(img, size) && !interrupted_format(img, size, sector)) {
             return lwss_set_error(LWSS_ERR_INVAL,
-                                  "nvm: not an lwss NVM image (no valid sector header)");
+                                  "nvm: not an lwss NVM image (no valid sector header; neither "
+                                  "erased nor an lwss image: refused, left untouched)");
         }
         if (!lwss_flash_writable(st->fl)) {
             return lwss_set_error(LWSS_ERR_INVAL, "nvm: image is blank (not formatted)");
@@ -204,6 +223,34 @@ static int pick_geometry(lwss_store *st, const lwss_nvm_geometry *want, int *bla
     return 0;
 }
 
+/* Sector @p s whose static header is not valid. */
+static void classify_unreadable(lwss_store *st, uint32_t s, const uint8_t *base,
+                                const lwss_shdr *h, int empty)
+{
+    lwss_store_sector *sec = &st->sec[s];
+    /* An erased header is normal (cut format or erase), and so is the
+     * prefix of a static header cut while programmed on an empty
+     * sector; anything else is damage, and the records behind it are
+     * still worth recovering. */
+    uint32_t erased = 0;
+    while (erased < LWSS_NVM_SHDR_SIZE && base[erased] == 0xFF) {
+        erased++;
+    }
+    if (erased > 0 && erased <= LWSS_NVM_SHDR_OBSOLETE_OFF &&
+        base[LWSS_NVM_SHDR_OBSOLETE_OFF] == 0x00) {
+        /* an erase of a collected (obsolete-marked) sector, cut: its
+         * records were copied first; erased on reuse */
+        note_interrupted(st, s * st->ssize);
+    } else if (empty && torn_prefix(base, LWSS_NVM_SHDR_STATIC, 1, "LWNV") &&
+        all_ff(base + LWSS_NVM_SHDR_STATIC, LWSS_NVM_SHDR_SIZE - LWSS_NVM_SHDR_STATIC)) {
+        note_interrupted(st, s * st->ssize);
+    } else if (!all_ff(base, LWSS_NVM_SHDR_SIZE)) {
+        lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
+        sec->salvage = base[LWSS_NVM_SHDR_OBSOLETE_OFF] != 0x00 &&
+                       !(h->magic_ok && h->version != LWSS_NVM_FMT_VERSION);
+    }
+}
+
 static void classify_sector(lwss_store *st, uint32_t s)
 {
     const uint8_t *base = lwss_flash_map(st->fl) + (size_t)s * st->ssize;
@@ -211,14 +258,9 @@ static void classify_sector(lwss_store *st, uint32_t s)
     lwss_shdr h;
     lwss_shdr_decode(base, &h);
     sec->state = LWSS_SEC_DIRTY;
+    int empty = all_ff(base + LWSS_NVM_SHDR_SIZE, st->ssize - LWSS_NVM_SHDR_SIZE);
     if (!h.static_ok) {
-        /* An erased header is normal (cut format or erase); anything else is
-         * damage, and the records behind it are still worth recovering. */
-        if (!all_ff(base, LWSS_NVM_SHDR_SIZE)) {
-            lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
-            sec->salvage = base[LWSS_NVM_SHDR_OBSOLETE_OFF] != 0x00 &&
-                           !(h.magic_ok && h.version != LWSS_NVM_FMT_VERSION);
-        }
+        classify_unreadable(st, s, base, &h, empty);
         return;
     }
     if (h.version != LWSS_NVM_FMT_VERSION || h.image_size != st->size ||
@@ -241,11 +283,94 @@ static void classify_sector(lwss_store *st, uint32_t s)
     } else if (h.seq_state == 1) {
         sec->state = LWSS_SEC_USED;
         sec->seq = h.seq;
+    } else if (empty && h.seq_state == -1 &&
+               torn_prefix(base + LWSS_NVM_SHDR_SEQ_OFF, 8, 1, NULL) &&
+               all_ff(base + LWSS_NVM_SHDR_OBSOLETE_OFF,
+                      LWSS_NVM_SHDR_SIZE - LWSS_NVM_SHDR_OBSOLETE_OFF)) {
+        /* maybe a sequence cut while the sector joined the log (erased on
+         * reuse): settled by seq_cut_settle() once every sequence is known */
+        sec->seq_cut = 1;
     } else {
-        /* sequence torn (cut while joining the log) or data in a free sector */
+        /* sequence torn with data behind it, or data in a free sector */
         lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
         sec->salvage = 1;
     }
+}
+
+/* First pass over a sector: commit ranges and the newest sequence of any
+ * valid record (uncommitted ones too: their sequences are never reused, or
+ * a later commit would cover them). */
+static int prescan_sector(lwss_store *st, uint32_t s)
+{
+    const uint8_t *img = lwss_flash_map(st->fl);
+    const uint32_t base = s * st->ssize;
+    uint32_t off = LWSS_NVM_SHDR_SIZE;
+    while (off + LWSS_NVM_RHDR_SIZE <= st->ssize) {
+        lwss_rhdr h;
+        if (!lwss_rhdr_decode(img + base + off, &h) || lwss_rec_extent(&h) > st->ssize - off) {
+            off += 4;
+            continue;
+        }
+        if (lwss_crc32(0, img + base + off + LWSS_NVM_RHDR_SIZE, lwss_rec_body_len(&h)) ==
+            h.body_crc) {
+            if (h.seq > st->max_any_seq) {
+                st->max_any_seq = h.seq;
+            }
+            if (h.type == LWSS_NVM_REC_COMMIT) {
+                if (st->ncmt == st->cmt_cap) {
+                    size_t cap = st->cmt_cap ? st->cmt_cap * 2 : 16;
+                    lwss_store_range *grown = realloc(st->cmt, cap * sizeof(*grown));
+                    if (grown == NULL) {
+                        return lwss_set_error(LWSS_ERR_NOMEM, "nvm: out of memory");
+                    }
+                    st->cmt = grown;
+                    st->cmt_cap = cap;
+                }
+                st->cmt[st->ncmt++] = (lwss_store_range){.first = h.key_type, .end = h.seq};
+            }
+        }
+        off += lwss_rec_extent(&h);
+    }
+    return 0;
+}
+
+static int committed(const lwss_store *st, uint32_t seq)
+{
+    for (size_t i = 0; i < st->ncmt; i++) {
+        if (seq >= st->cmt[i].first && seq < st->cmt[i].end) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A valid record: commit marks and uncommitted transaction records (a cut
+ * or abort before the commit: not damage) do not enter the index. */
+static int replay_record(lwss_store *st, uint32_t s, uint32_t off, const lwss_rhdr *h)
+{
+    st->sec[s].records++;
+    torn_valid_seen(st, h->seq);
+    if (h->type == LWSS_NVM_REC_COMMIT) {
+        return 0;
+    }
+    if ((h->flags & LWSS_NVM_FLAG_TXN) && !committed(st, h->seq)) {
+        st->interrupted++;
+        return 0;
+    }
+    return lwss_store_apply(st, off, lwss_flash_map(st->fl) + off);
+}
+
+/* Bytes at @p off that no header decodes: the prefix of a record header cut
+ * while it was programmed (the magic's first bytes, then 0xFF up to the
+ * next record or the end) is an interrupted write; anything else is damage.
+ * @p next is where the next record starts (or the sector end). */
+static int torn_header(const uint8_t *p, uint32_t len)
+{
+    uint32_t k = len;
+    while (k > 0 && p[k - 1] == 0xFF) {
+        k--;
+    }
+    return k < LWSS_NVM_RHDR_SIZE && torn_prefix(p, len, 0, "LWRC");
 }
 
 /* Replay the records of one USED sector into the index. */
@@ -266,12 +391,10 @@ static int scan_records(lwss_store *st, uint32_t s)
             in_garbage = 0;
             uint32_t body = lwss_rec_body_len(&h);
             if (lwss_crc32(0, img + base + off + LWSS_NVM_RHDR_SIZE, body) == h.body_crc) {
-                int ret = lwss_store_apply(st, base + off, img + base + off);
+                int ret = replay_record(st, s, base + off, &h);
                 if (ret != 0) {
                     return ret;
                 }
-                torn_valid_seen(st, h.seq);
-                st->sec[s].records++;
                 uint32_t pad = lwss_rec_extent(&h) - LWSS_NVM_RHDR_SIZE - body;
                 if (!all_ff(img + base + off + lwss_rec_extent(&h) - pad, pad)) {
                     lwss_store_note_damage(st, base + off, LWSS_DMG_GARBAGE);
@@ -284,6 +407,18 @@ static int scan_records(lwss_store *st, uint32_t s)
             continue;
         }
         if (!in_garbage) {
+            uint32_t next = off + 4;
+            lwss_rhdr n;
+            while (next < end && !(next + LWSS_NVM_RHDR_SIZE <= st->ssize &&
+                                   lwss_rhdr_decode(img + base + next, &n))) {
+                next += 4;
+            }
+            next = next < st->ssize ? next : st->ssize;
+            if (torn_header(img + base + off, next - off)) {
+                note_interrupted(st, base + off);
+                off = next;
+                continue;
+            }
             lwss_store_note_damage(st, base + off, LWSS_DMG_GARBAGE);
             in_garbage = 1;
         }
@@ -301,6 +436,57 @@ static int by_seq(const void *a, const void *b, void *arg)
         return sa < sb ? -1 : 1;
     }
     return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+/* 1 when the programmed prefix of the sequence at @p p (bytes up to the
+ * first 0xFF tail) is the start of the encoding of @p seq. */
+static int seq_prefix_of(const uint8_t *p, uint32_t seq)
+{
+    uint32_t k = 4;
+    while (k > 0 && p[k - 1] == 0xFF) {
+        k--;
+    }
+    /* programmed in order: CRC bytes only after the whole sequence */
+    if (k == 0 || (k < 4 && !all_ff(p + 4, 4))) {
+        return 0;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        if (p[i] != (uint8_t)(seq >> (8 * i))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A torn sector sequence is a cut only when its bytes start the sequence a
+ * sector was given then: one in use now, or the next one.  A flipped bit
+ * in an erased header is not. */
+static void seq_cut_settle(lwss_store *st)
+{
+    uint32_t max = 0;
+    for (uint32_t s = 0; s < st->nsec; s++) {
+        if (st->sec[s].state == LWSS_SEC_USED && st->sec[s].seq > max) {
+            max = st->sec[s].seq;
+        }
+    }
+    const uint8_t *img = lwss_flash_map(st->fl);
+    for (uint32_t s = 0; s < st->nsec; s++) {
+        if (!st->sec[s].seq_cut) {
+            continue;
+        }
+        st->sec[s].seq_cut = 0;
+        const uint8_t *p = img + (size_t)s * st->ssize + LWSS_NVM_SHDR_SEQ_OFF;
+        int cut = seq_prefix_of(p, max + 1u);
+        for (uint32_t o = 0; o < st->nsec && !cut; o++) {
+            cut = st->sec[o].state == LWSS_SEC_USED && seq_prefix_of(p, st->sec[o].seq);
+        }
+        if (cut) {
+            note_interrupted(st, s * st->ssize);
+        } else {
+            lwss_store_note_damage(st, s * st->ssize, LWSS_DMG_SECTOR);
+            st->sec[s].salvage = 1;
+        }
+    }
 }
 
 /* Replay USED sectors in log order; find the head and the next sequences. */
@@ -321,6 +507,11 @@ static int replay(lwss_store *st)
      * appends, collected (live records copied out) before any erase. */
     int ret = 0;
     for (uint32_t s = 0; s < st->nsec && ret == 0; s++) {
+        if (st->sec[s].state == LWSS_SEC_USED || st->sec[s].salvage) {
+            ret = prescan_sector(st, s);
+        }
+    }
+    for (uint32_t s = 0; s < st->nsec && ret == 0; s++) {
         if (st->sec[s].salvage) {
             ret = scan_records(st, s);
             if (st->sec[s].records > 0) {
@@ -339,7 +530,10 @@ static int replay(lwss_store *st)
     st->head = n > 0 ? (int)order[n - 1] : -1;
     st->next_sector_seq = n > 0 ? st->sec[order[n - 1]].seq + 1u : 1u;
     free(order);
-    st->next_seq = 1;
+    st->next_seq = st->max_any_seq + 1u;
+    free(st->cmt);
+    st->cmt = NULL;
+    st->ncmt = st->cmt_cap = 0;
     for (size_t i = 0; i < st->nent; i++) {
         if (st->ent[i].seq >= st->next_seq) {
             st->next_seq = st->ent[i].seq + 1u;
@@ -367,6 +561,7 @@ static int store_init(lwss_store *st, const lwss_nvm_geometry *want)
     for (uint32_t s = 0; s < st->nsec; s++) {
         classify_sector(st, s);
     }
+    seq_cut_settle(st);
     return replay(st);
 }
 
@@ -399,6 +594,11 @@ void lwss_store_close(lwss_store *st)
     lwss_flash_close(st->fl);
     free(st->sec);
     free(st->dmg);
+    free(st->cmt);
+    if (st->undo != NULL) {
+        memset(st->undo, 0, st->undo_cap * sizeof(*st->undo));
+        free(st->undo);
+    }
     if (st->ent != NULL) {
         memset(st->ent, 0, st->cap * sizeof(*st->ent)); /* ids and labels */
         free(st->ent);

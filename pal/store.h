@@ -10,6 +10,7 @@
 
 #include "lwss/nvm.h"
 #include "pal/flash.h"
+#include "pal/layout.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,7 @@ typedef struct lwss_store_sector {
     uint32_t live_bytes;  /**< bytes of live records */
     uint32_t records;     /**< valid records found by the scan or written since */
     uint8_t salvage;      /**< header damaged: records are recovered, then collected */
+    uint8_t seq_cut;      /**< scan only: sequence torn, maybe by a cut */
 } lwss_store_sector;
 
 /** One damaged place. */
@@ -53,6 +55,17 @@ typedef struct lwss_store_damage {
     uint32_t off;   /**< image offset */
     uint8_t kind;   /**< LWSS_DMG_* */
 } lwss_store_damage;
+
+/** A slot changed by the open transaction and its state before it. */
+typedef struct lwss_store_undo {
+    size_t slot;
+    lwss_store_entry saved; /**< committed state (its record must survive collections) */
+} lwss_store_undo;
+
+/** Sequences first..end-1 covered by one commit record (scan only). */
+typedef struct lwss_store_range {
+    uint32_t first, end;
+} lwss_store_range;
 
 /** A body-damaged record that may be a cut write (settled after the scan). */
 typedef struct lwss_store_torn {
@@ -78,6 +91,15 @@ typedef struct lwss_store {
     size_t ntorn;
     uint32_t max_valid_seq;      /**< scan only: newest valid record sequence */
     uint64_t bytes_programmed;   /**< by this open, for write amplification */
+    int txn_active;              /**< a transaction is open */
+    uint32_t txn_first;          /**< its first sequence */
+    size_t txn_records;          /**< records it wrote */
+    lwss_store_undo *undo;       /**< slots it changed (committed state kept) */
+    size_t nundo, undo_cap;
+    uint64_t undo_bytes;         /**< live bytes of the kept committed states */
+    lwss_store_range *cmt;       /**< scan only: commit ranges */
+    size_t ncmt, cmt_cap;
+    uint32_t max_any_seq;        /**< scan only: newest sequence of any valid record */
 } lwss_store;
 
 #define LWSS_STORE_DMG_KEEP 64u
@@ -101,11 +123,21 @@ uint32_t lwss_store_find(const lwss_store *st, const uint8_t *label, size_t labe
 /** Pointer to the value of @p e inside the RAM mirror. */
 const uint8_t *lwss_store_value(const lwss_store *st, const lwss_store_entry *e);
 
-/** Append a new version of (meta->label, meta->cls).  @return handle or negative. */
+/**
+ * Append a new version of (meta->label, meta->cls); with @p in_txn it is
+ * part of the open transaction (invisible after a cut until committed).
+ * @return handle or negative.
+ */
 int64_t lwss_store_put(lwss_store *st, const lwss_nvm_meta *meta, const uint8_t *data,
-                       size_t len);
-/** Append a delete record for @p handle.  @return 0 or negative. */
-int lwss_store_del(lwss_store *st, uint32_t handle);
+                       size_t len, int in_txn);
+/** Append a delete record for @p handle (@p in_txn: see put).  @return 0 or negative. */
+int lwss_store_del(lwss_store *st, uint32_t handle, int in_txn);
+/** Open a transaction.  @return 0, LWSS_ERR_STATE (one is open), LWSS_ERR_IO. */
+int lwss_store_txn_begin(lwss_store *st);
+/** Make the transaction's records durable and visible.  @return 0 or negative (aborted). */
+int lwss_store_txn_commit(lwss_store *st);
+/** Forget the transaction: the index returns to its committed state. */
+void lwss_store_txn_abort(lwss_store *st);
 /** Collect the oldest sector now (for tests and the CLI).  @return 0 or negative. */
 int lwss_store_gc(lwss_store *st);
 
@@ -115,6 +147,12 @@ size_t lwss_store_max_value(const lwss_store *st, size_t label_len, size_t id_le
 /* Internal to the store (scan.c <-> log.c). */
 void lwss_store_note_damage(lwss_store *st, uint32_t off, uint8_t kind);
 int lwss_store_apply(lwss_store *st, uint32_t rec_off, const uint8_t *rec);
+long lwss_store_slot(const lwss_store *st, const uint8_t *label, size_t label_len, uint32_t cls);
+int lwss_store_append(lwss_store *st, lwss_rhdr *h, const lwss_nvm_meta *meta,
+                      const uint8_t *data, int in_txn);
+void lwss_store_txn_note(lwss_store *st, size_t slot, const lwss_store_entry *pre, int in_txn);
+uint64_t lwss_store_undo_bytes(const lwss_store *st);
+int lwss_store_broken(lwss_store *st);
 int lwss_store_format(lwss_store *st);
 void lwss_store_recount(lwss_store *st);
 

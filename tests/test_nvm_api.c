@@ -343,10 +343,23 @@ START_TEST(test_geometry_and_version_refused)
     ck_assert_mem_eq(after, patched, len);
     free(after);
 
-    /* A creation cut after sizing the file (0x00 and 0xFF only): formatted again. */
+    /* All zeros (or zeros and 0xFF) is no image and no erased flash:
+     * refused, never formatted (issue 14). */
     memset(patched, 0x00, len);
     memset(patched, 0xFF, len / 3);
     lwss_tnvm_write_image(patched, len);
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), LWSS_ERR_INVAL);
+    ck_assert_ptr_nonnull(strstr(lwss_last_error(), "not an lwss NVM image"));
+    memset(patched, 0x00, len);
+    lwss_tnvm_write_image(patched, len);
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), LWSS_ERR_INVAL);
+    after = lwss_tnvm_read_image(&len2);
+    ck_assert_mem_eq(after, patched, len);
+    free(after);
+
+    /* A creation cut half-way (a shorter file of 0xFF): finished and formatted. */
+    memset(patched, 0xFF, len);
+    lwss_tnvm_write_image(patched, len / 3);
     ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), 0);
     lwss_tnvm_put("fresh", 40, 2);
     lwss_nvm_close();

@@ -9,7 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static char cli_out[16384];
 static char cert_der[512];
@@ -173,6 +177,84 @@ START_TEST(test_cli_create_usage_and_lock)
 }
 END_TEST
 
+/* One non-image path: the library, lwss-nvm and lwss-provision refuse it at
+ * once with a message naming what it is (issue 14: a FIFO blocked open()). */
+static void refuse_path(const char *path, const char *what)
+{
+    ck_assert_int_eq(lwss_nvm_set_path(path), 0);
+    int ret = lwss_nvm_open(&lwss_tnvm_small);
+    ck_assert_msg(ret == LWSS_ERR_INVAL, "%s: open gave %d", path, ret);
+    ck_assert_msg(strstr(lwss_last_error(), what) != NULL, "%s: %s", path, lwss_last_error());
+    cli_expect(1, what, "verify %s", path);
+    cli_expect(1, what, "list %s", path);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "timeout 20 %s/bin/lwss-provision --image %s set-pin --new-pin 12345678 2>&1",
+             lwss_test_build_dir(), path);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(cli_out, 1, sizeof(cli_out) - 1, p);
+    cli_out[n] = '\0';
+    int st = pclose(p);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 124,
+                  "lwss-provision on %s: status %d: %s", path, st, cli_out);
+    ck_assert_msg(strstr(cli_out, what) != NULL, "lwss-provision on %s: %s", path, cli_out);
+}
+
+START_TEST(test_cli_refuses_what_is_no_image)
+{
+    char dir[512], path[600], link[600];
+    snprintf(dir, sizeof(dir), "%s", lwss_tnvm_path());
+    *strrchr(dir, '/') = '\0';
+
+    snprintf(path, sizeof(path), "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    refuse_path(path, "FIFO");
+    snprintf(link, sizeof(link), "%s/to-fifo", dir);
+    ck_assert_int_eq(symlink(path, link), 0);
+    refuse_path(link, "FIFO");
+    unlink(link);
+    unlink(path);
+
+    snprintf(path, sizeof(path), "%s/sock", dir);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
+    strcpy(sa.sun_path, path);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    refuse_path(path, "socket");
+    close(fd);
+    unlink(path);
+
+    snprintf(path, sizeof(path), "%s/subdir", dir);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    refuse_path(path, "directory");
+    rmdir(path);
+
+    snprintf(link, sizeof(link), "%s/to-dev", dir);
+    ck_assert_int_eq(symlink("/dev/null", link), 0);
+    refuse_path(link, "device");
+    unlink(link);
+
+    /* group- or other-writable image: refused, saying why (as ssh does) */
+    ck_assert_int_eq(lwss_nvm_set_path(lwss_tnvm_path()), 0);
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), 0);
+    lwss_tnvm_put("x", 10, 1);
+    lwss_nvm_close();
+    struct stat st;
+    ck_assert_int_eq(stat(lwss_tnvm_path(), &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600); /* as created */
+    ck_assert_int_eq(chmod(lwss_tnvm_path(), 0620), 0);
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), LWSS_ERR_PERM);
+    ck_assert_ptr_nonnull(strstr(lwss_last_error(), "too open"));
+    cli_expect(1, "too open", "verify %s", lwss_tnvm_path());
+    ck_assert_int_eq(chmod(lwss_tnvm_path(), 0644), 0); /* readable by others is fine */
+    ck_assert_int_eq(lwss_nvm_open(&lwss_tnvm_small), 0);
+    ck_assert(lwss_tnvm_has("x", 10, 1));
+    lwss_nvm_close();
+}
+END_TEST
+
 void lwss_tnvm_add_cli(Suite *s)
 {
     TCase *tc = tcase_create("cli");
@@ -181,5 +263,6 @@ void lwss_tnvm_add_cli(Suite *s)
     tcase_add_test(tc, test_cli_list_sectors_export);
     tcase_add_test(tc, test_cli_verify_detects_damage);
     tcase_add_test(tc, test_cli_create_usage_and_lock);
+    tcase_add_test(tc, test_cli_refuses_what_is_no_image);
     suite_add_tcase(s, tc);
 }

@@ -148,5 +148,6 @@ Suite *nvm_suite(void)
     lwss_tnvm_add_fault(s);
     lwss_tnvm_add_stress(s);
     lwss_tnvm_add_cli(s);
+    lwss_tnvm_add_txn(s);
     return s;
 }

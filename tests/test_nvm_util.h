@@ -47,5 +47,7 @@ void lwss_tnvm_add_fault(Suite *s);
 void lwss_tnvm_add_stress(Suite *s);
 /** @see lwss_tnvm_add_api */
 void lwss_tnvm_add_cli(Suite *s);
+/** @see lwss_tnvm_add_api */
+void lwss_tnvm_add_txn(Suite *s);
 
 #endif

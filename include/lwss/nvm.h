@@ -18,6 +18,11 @@
  *
  * The image is locked (flock) from open to close: a second process waits up
  * to LWSS_NVM_LOCK_MS, then gets LWSS_ERR_BUSY.  Every call is thread-safe.
+ *
+ * What is refused (never waited on, never formatted): FIFOs, sockets,
+ * devices, directories (also behind symlinks), an image group or others may
+ * write, and any file that is neither an lwss image, nor empty, nor all
+ * 0xFF (erased flash).  Groups of writes: lwss_nvm_txn_begin().
  */
 #ifndef LWSS_NVM_H
 #define LWSS_NVM_H
@@ -83,7 +88,9 @@ LWSS_API const char *lwss_nvm_path(void);
  * image is read once here; finds and reads never touch the file afterwards.
  * Damaged records are skipped and counted (lwss_nvm_damage_count()).
  * @return 0; LWSS_ERR_INVAL (bad geometry, an image of another format
- *         version or geometry, not an lwss image: refused, left untouched),
+ *         version or geometry, not an lwss image, not a regular file:
+ *         refused, left untouched), LWSS_ERR_PERM (not permitted, or group or
+ *         others may write the image),
  *         LWSS_ERR_BUSY (locked by another process for LWSS_NVM_LOCK_MS),
  *         LWSS_ERR_PERM, LWSS_ERR_IO, LWSS_ERR_NOMEM, LWSS_ERR_STATE (the
  *         image was opened before fork(): close it in the child first);
@@ -146,6 +153,38 @@ LWSS_API void lwss_nvm_free_value(uint8_t *data, size_t len);
  *         record), LWSS_ERR_STATE (not open), LWSS_ERR_IO.
  */
 LWSS_API int lwss_nvm_destroy(uint32_t handle);
+
+/**
+ * Open a transaction: the saves and destroys this thread makes until
+ * lwss_nvm_txn_commit() become durable all together, or - after a power
+ * loss, a kill, lwss_nvm_txn_abort() or lwss_nvm_close() first - not at
+ * all, including when a collection runs in between.  Until then they are
+ * visible to this process (every thread) but not durable.  Calls nest: an
+ * inner begin/commit joins the outer transaction, an inner abort dooms it.
+ * Writes of other threads meanwhile are not part of it (they are durable
+ * when they return); another thread's begin waits for this one to end.
+ * @return 0, LWSS_ERR_STATE (not open, or opened before fork()),
+ *         LWSS_ERR_IO (an earlier write failed: reopen).
+ */
+int lwss_nvm_txn_begin(void);
+
+/**
+ * Commit the transaction this thread opened (the outermost level writes
+ * and syncs its commit mark; inner levels only return).
+ * @return 0; LWSS_ERR_STATE (none open in this thread, or an inner level
+ *         aborted it: rolled back), LWSS_NVM_ERR_FULL or LWSS_ERR_IO (the
+ *         commit mark could not be written: rolled back, nothing changed).
+ */
+int lwss_nvm_txn_commit(void);
+
+/**
+ * Abort the transaction this thread opened: at the outermost level its
+ * writes are forgotten at once (objects and handles return to their state
+ * before lwss_nvm_txn_begin()); at an inner level the outer commit will
+ * fail and roll back.
+ * @return 0, LWSS_ERR_STATE (none open in this thread).
+ */
+int lwss_nvm_txn_abort(void);
 
 /**
  * Status of the last lwss_nvm_* call of this thread that failed (handles of

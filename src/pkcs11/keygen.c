@@ -71,6 +71,10 @@ static CK_RV store_pair(mbedtls_pk_context *pk, const lwss_nvm_meta *pub_meta,
     if (rv != CKR_OK) {
         goto cleanup;
     }
+    if (lwss_nvm_txn_begin() != 0) { /* both halves or neither, also after a kill */
+        rv = CKR_DEVICE_ERROR;
+        goto cleanup;
+    }
     snapshot(priv_meta, &old);
     CK_OBJECT_HANDLE h_priv = CK_INVALID_HANDLE;
     rv = lwss_p11_obj_save(priv_meta, priv_der, priv_len, &h_priv);
@@ -83,7 +87,11 @@ static CK_RV store_pair(mbedtls_pk_context *pk, const lwss_nvm_meta *pub_meta,
         goto cleanup;
     }
     *ph_priv = h_priv;
+    rv = lwss_nvm_txn_commit() == 0 ? CKR_OK : CKR_DEVICE_ERROR;
 cleanup:
+    if (rv != CKR_OK) {
+        (void)lwss_nvm_txn_abort(); /* no-op when none is open */
+    }
     snapshot_free(&old);
     lwss_p11_new_obj_free(&pub_obj);
     lwss_p11_new_obj_free(&priv_obj);

@@ -155,9 +155,9 @@ static void write_and_rescan(lwss_store *st, int cut_op, uint32_t cut_byte)
     if (cut_op >= 0) {
         lwss_flash_fault_arm((uint64_t)cut_op, cut_byte);
     }
-    int64_t h = lwss_store_put(st, &m, value, sizeof(value));
+    int64_t h = lwss_store_put(st, &m, value, sizeof(value), 0);
     if (st->nent > 0) {
-        (void)lwss_store_del(st, 1);
+        (void)lwss_store_del(st, 1, 0);
     }
     (void)lwss_store_gc(st);
     int cut = lwss_flash_fault_tripped();

@@ -2,23 +2,20 @@
  * lwss-provision: put device credentials into an lwss NVM image through the
  * PKCS #11 token, the way a factory tool would.
  *
- * Every run that writes works on a copy of the image and renames it over
- * the original only when everything succeeded, so bad input or a failure
- * half-way leaves the image exactly as it was.
+ * Every run that writes opens the image itself, through the same store and
+ * under the same lock as any token process, after checking every input.
+ * All it writes is one NVM transaction: committed only when everything
+ * succeeded, so bad input, a failure half-way or a kill leaves the image's
+ * objects exactly as they were.
  */
 #include "src/pkcs11/cli/provision.h"
 #include "lwss/nvm.h"
 #include "lwss/pkcs11.h"
 #include "lwss/port.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
-#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct prov_args {
@@ -75,75 +72,6 @@ static int parse_args(int argc, char **argv, prov_args *a)
     return a->command == NULL ? usage() : 0;
 }
 
-/* Exclusive lock on an existing image, waiting as the store does
- * (LWSS_NVM_LOCK_MS).  Returns the descriptor, -1 when there is no image
- * yet, -2 after reporting an error. */
-static int lock_image(const char *image)
-{
-    int fd = open(image, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        return errno == ENOENT ? -1 : (prov_fail("%s: cannot open: %s", image, strerror(errno)), -2);
-    }
-    const char *ms = getenv("LWSS_NVM_LOCK_MS");
-    long wait_ms = ms != NULL ? strtol(ms, NULL, 10) : LWSS_NVM_DEFAULT_LOCK_MS;
-    for (long waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += 5) {
-        if (waited >= wait_ms) {
-            close(fd);
-            prov_fail("%s: the image is locked by another process", image);
-            return -2;
-        }
-        usleep(5000);
-    }
-    return fd;
-}
-
-/* Staged copies left by a run that was killed: they hold every key of the
- * image.  Called with the image lock held, so no live run owns them. */
-static void remove_stale_copies(const char *image)
-{
-    char pattern[4200];
-    if (snprintf(pattern, sizeof(pattern), "%s.provision-??????", image) >= (int)sizeof(pattern)) {
-        return;
-    }
-    glob_t g;
-    if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
-        for (size_t i = 0; i < g.gl_pathc; i++) {
-            unlink(g.gl_pathv[i]);
-        }
-    }
-    globfree(&g);
-}
-
-/* Copy the image (if any) to a temp file beside it, mode 0600. */
-static int stage_copy(const char *image, char *tmp, size_t tmp_size)
-{
-    snprintf(tmp, tmp_size, "%s.provision-XXXXXX", image);
-    int out = mkstemp(tmp);
-    if (out < 0) {
-        return prov_fail("%s: cannot create a temporary image beside it", image);
-    }
-    int in = open(image, O_RDONLY);
-    int bad = in < 0 && errno != ENOENT;
-    if (in >= 0) {
-        char buf[65536];
-        ssize_t n;
-        while (!bad && (n = read(in, buf, sizeof(buf))) > 0) {
-            bad = write(out, buf, (size_t)n) != n;
-        }
-        bad |= n < 0;
-        close(in);
-    } else {
-        unlink(tmp); /* no image yet: the token creates a fresh one at tmp */
-    }
-    bad |= fsync(out) != 0 && in >= 0;
-    close(out);
-    if (bad) {
-        unlink(tmp);
-        return prov_fail("%s: cannot copy the image", image);
-    }
-    return 0;
-}
-
 static CK_RV open_token(const char *image, const char *pin, CK_SESSION_HANDLE *s)
 {
     if (lwss_nvm_set_path(image) != 0) {
@@ -184,8 +112,8 @@ static int run_command(CK_SESSION_HANDLE s, prov_args *a)
     return 0;
 }
 
-/* Check inputs, write into a staged copy, then rename it over the image. */
-static int write_staged(prov_args *a)
+/* Check inputs, then write everything in one transaction of the image. */
+static int write_txn(prov_args *a)
 {
     int importing = !strcmp(a->command, "import");
     if (importing && a->in.cert_path == NULL && a->in.root_path_count == 0 &&
@@ -195,32 +123,21 @@ static int write_staged(prov_args *a)
     if (importing && prov_load_inputs(&a->in) != 0) {
         return 1;
     }
-    /* Hold the image's lock from the copy to the rename, so that no other
-     * process writes to it in between (its writes would be lost). */
-    int lock_fd = lock_image(a->image);
-    if (lock_fd == -2) {
-        return 1;
-    }
-    remove_stale_copies(a->image);
-    char tmp[4096];
-    if (strlen(a->image) > sizeof(tmp) - 32 || stage_copy(a->image, tmp, sizeof(tmp)) != 0) {
-        if (lock_fd >= 0) {
-            close(lock_fd);
-        }
-        return prov_fail("%s: cannot stage the image", a->image);
-    }
     CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
-    int ret = open_token(tmp, a->pin, &s) == CKR_OK ? run_command(s, a) : 3;
-    (void)C_Finalize(NULL); /* closes the staged image (already done after a failed open) */
-    if (ret == 0 && rename(tmp, a->image) != 0) {
-        ret = prov_fail("%s: cannot replace the image", a->image);
+    int ret = open_token(a->image, a->pin, &s) == CKR_OK ? 0 : 3;
+    if (ret == 0 && lwss_nvm_txn_begin() != 0) {
+        ret = prov_fail("%s: cannot start a transaction: %s", a->image, lwss_last_error());
+    } else if (ret == 0) {
+        ret = run_command(s, a);
+        if (ret == 0 && lwss_nvm_txn_commit() != 0) {
+            ret = prov_fail("%s: cannot commit: %s", a->image, lwss_last_error());
+        } else if (ret != 0) {
+            (void)lwss_nvm_txn_abort();
+        }
     }
+    (void)C_Finalize(NULL); /* closes the image (already done after a failed open) */
     if (ret != 0) {
-        unlink(tmp);
         fprintf(stderr, "lwss-provision: nothing was changed in %s\n", a->image);
-    }
-    if (lock_fd >= 0) {
-        close(lock_fd); /* releases the lock */
     }
     return ret;
 }
@@ -251,7 +168,7 @@ int main(int argc, char **argv)
         if (!strcmp(a.command, "set-pin") && a.new_pin == NULL) {
             return prov_fail("set-pin needs --new-pin PIN");
         }
-        ret = write_staged(&a);
+        ret = write_txn(&a);
         prov_free_inputs(&a.in);
     } else {
         fprintf(stderr, "lwss-provision: unknown command '%s'\n", a.command);
