@@ -75,3 +75,18 @@ CK_RV lwss_token_store_destroy(uint32_t handle)
 {
     return to_ck(lwss_nvm_destroy(handle), CKR_OBJECT_HANDLE_INVALID);
 }
+
+CK_RV lwss_token_store_begin(void)
+{
+    return to_ck(lwss_nvm_txn_begin(), CKR_DEVICE_ERROR);
+}
+
+CK_RV lwss_token_store_commit(void)
+{
+    return to_ck(lwss_nvm_txn_commit(), CKR_DEVICE_ERROR);
+}
+
+void lwss_token_store_abort(void)
+{
+    (void)lwss_nvm_txn_abort();
+}

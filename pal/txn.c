@@ -6,8 +6,8 @@
 #include "pal/layout.h"
 #include "pal/store.h"
 
-#include "lwip_port/internal.h"
-#include "lwss/port.h"
+#include "src/core/core.h"
+#include "lwss/status.h"
 
 #include <stdlib.h>
 #include <string.h>

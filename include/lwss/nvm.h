@@ -166,7 +166,7 @@ LWSS_API int lwss_nvm_destroy(uint32_t handle);
  * @return 0, LWSS_ERR_STATE (not open, or opened before fork()),
  *         LWSS_ERR_IO (an earlier write failed: reopen).
  */
-int lwss_nvm_txn_begin(void);
+LWSS_API int lwss_nvm_txn_begin(void);
 
 /**
  * Commit the transaction this thread opened (the outermost level writes
@@ -175,7 +175,7 @@ int lwss_nvm_txn_begin(void);
  *         aborted it: rolled back), LWSS_NVM_ERR_FULL or LWSS_ERR_IO (the
  *         commit mark could not be written: rolled back, nothing changed).
  */
-int lwss_nvm_txn_commit(void);
+LWSS_API int lwss_nvm_txn_commit(void);
 
 /**
  * Abort the transaction this thread opened: at the outermost level its
@@ -184,7 +184,7 @@ int lwss_nvm_txn_commit(void);
  * fail and roll back.
  * @return 0, LWSS_ERR_STATE (none open in this thread).
  */
-int lwss_nvm_txn_abort(void);
+LWSS_API int lwss_nvm_txn_abort(void);
 
 /**
  * Status of the last lwss_nvm_* call of this thread that failed (handles of

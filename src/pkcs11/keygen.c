@@ -71,8 +71,8 @@ static CK_RV store_pair(mbedtls_pk_context *pk, const lwss_nvm_meta *pub_meta,
     if (rv != CKR_OK) {
         goto cleanup;
     }
-    if (lwss_nvm_txn_begin() != 0) { /* both halves or neither, also after a kill */
-        rv = CKR_DEVICE_ERROR;
+    rv = lwss_token_store_begin(); /* both halves or neither, also after a kill */
+    if (rv != CKR_OK) {
         goto cleanup;
     }
     snapshot(priv_meta, &old);
@@ -87,10 +87,10 @@ static CK_RV store_pair(mbedtls_pk_context *pk, const lwss_nvm_meta *pub_meta,
         goto cleanup;
     }
     *ph_priv = h_priv;
-    rv = lwss_nvm_txn_commit() == 0 ? CKR_OK : CKR_DEVICE_ERROR;
+    rv = lwss_token_store_commit();
 cleanup:
     if (rv != CKR_OK) {
-        (void)lwss_nvm_txn_abort(); /* no-op when none is open */
+        lwss_token_store_abort(); /* no-op when none is open */
     }
     snapshot_free(&old);
     lwss_p11_new_obj_free(&pub_obj);

@@ -284,8 +284,9 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
     if (rv != CKR_OK) {
         return rv;
     }
-    if (lwss_nvm_txn_begin() != 0) { /* every object goes, or none */
-        return CKR_DEVICE_ERROR;
+    rv = lwss_token_store_begin(); /* every object goes, or none */
+    if (rv != CKR_OK) {
+        return rv;
     }
     lwss_p11_store_lock();
     rv = erase_objects();
@@ -293,8 +294,11 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
         rv = internal_save(LABEL_TOKEN, pLabel, 32);
     }
     lwss_p11_store_unlock();
-    return rv != CKR_OK ? (lwss_nvm_txn_abort(), rv)
-                        : lwss_nvm_txn_commit() == 0 ? CKR_OK : CKR_DEVICE_ERROR;
+    if (rv != CKR_OK) {
+        lwss_token_store_abort();
+        return rv;
+    }
+    return lwss_token_store_commit();
 }
 
 CK_RV C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen)
@@ -331,12 +335,16 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulO
     } else {
         rv = pin_check(label, pOldPin, ulOldLen);
     }
-    if (rv == CKR_OK && lwss_nvm_txn_begin() != 0) {
-        rv = CKR_DEVICE_ERROR;
-    } else if (rv == CKR_OK) {
+    if (rv == CKR_OK) {
+        rv = lwss_token_store_begin(); /* the new PIN record lands whole, or not */
+    }
+    if (rv == CKR_OK) {
         rv = pin_set(label, pNewPin, ulNewLen);
-        rv = rv != CKR_OK ? (lwss_nvm_txn_abort(), rv)
-                          : lwss_nvm_txn_commit() == 0 ? CKR_OK : CKR_DEVICE_ERROR;
+        if (rv != CKR_OK) {
+            lwss_token_store_abort();
+        } else {
+            rv = lwss_token_store_commit();
+        }
     }
     lwss_p11_session_put(s);
     return rv;

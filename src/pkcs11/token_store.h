@@ -11,9 +11,9 @@
  * of its own between the token's threads.
  *
  * Groups of writes that must land together (a key pair, a PIN and its
- * record, an object and what it replaces) belong here as a begin / commit /
- * abort triple bracketing the calls below; the NVM transactions of pal/
- * are that group's implementation.
+ * record, a token wipe) are bracketed by lwss_token_store_begin() /
+ * commit() / abort(); pal/token_store.c implements them with the NVM
+ * transactions of lwss/nvm.h.
  *
  * An object record is described by an lwss_nvm_meta of lwss/nvm.h: label, class,
  * key type, flags.  Handles are non-zero and stay valid until the store closes.
@@ -69,6 +69,24 @@ void lwss_token_store_free_value(uint8_t *value, size_t len);
  */
 CK_RV lwss_token_store_save(const lwss_nvm_meta *meta, const uint8_t *value, size_t len,
                             uint32_t *handle);
+
+/**
+ * Begin a group: the saves and destroys up to lwss_token_store_commit() land
+ * together or - after abort, a power loss or a kill - not at all.  Groups
+ * nest (the outer commit decides).
+ * @return CKR_OK, CKR_DEVICE_ERROR.
+ */
+CK_RV lwss_token_store_begin(void);
+
+/**
+ * Make the open group durable, all of it.
+ * @return CKR_OK, CKR_DEVICE_MEMORY (no room for the commit), CKR_DEVICE_ERROR
+ *         (nothing of the group is visible).
+ */
+CK_RV lwss_token_store_commit(void);
+
+/** Drop the open group (nothing of it becomes visible); no-op when none is open. */
+void lwss_token_store_abort(void);
 
 /**
  * Remove record @p handle (CKR_OK also when already gone).
