@@ -101,9 +101,7 @@ static CK_RV check_keygen_args(CK_MECHANISM_PTR mech, CK_ATTRIBUTE_PTR pub, CK_U
     if (mech->mechanism != CKM_EC_KEY_PAIR_GEN) {
         return CKR_MECHANISM_INVALID;
     }
-    if (mech->pParameter != NULL || mech->ulParameterLen != 0) {
-        return CKR_MECHANISM_PARAM_INVALID;
-    }
+    /* no parameter: a stray pParameter is ignored, as corePKCS11 does */
     return CKR_OK;
 }
 

@@ -45,6 +45,13 @@ test-pkcs11-interop: $(PKCS11_MODULE) $(PROVISION_BIN) $(PKCS11_PROBE)
 	tests/pkcs11/interop.sh $(BUILD)
 .PHONY: test-pkcs11-interop
 
+# pkcs11-tool --test, --test-fork, --test-threads (issue 15): one summary line per stage.
+TEST_TARGETS += test-pkcs11-conformance
+test-pkcs11-conformance: $(PKCS11_MODULE) $(PROVISION_BIN)
+	@echo "== pkcs11 conformance (pkcs11-tool --test, --test-fork, --test-threads)"
+	tests/pkcs11/conformance.sh $(BUILD)
+.PHONY: test-pkcs11-conformance
+
 # Benchmark: C_Sign vs raw mbedtls ECDSA, finds + attribute reads.
 BENCH_PKCS11 := $(BUILD)/bench/bench_pkcs11
 BENCHES += $(BENCH_PKCS11)

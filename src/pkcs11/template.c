@@ -17,14 +17,14 @@
 
 const uint8_t lwss_p11_p256_oid[10] = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
 
-/* Attributes a template may carry whose value we accept and ignore: usage
- * flags are fixed by the key type, dates and subjects are informational. */
+/* Attributes a template may carry whose value we accept and ignore: dates
+ * and subjects are informational.  Key usage and policy attributes are
+ * passed through here and honoured (or refused) by keyattr.c. */
 static const CK_ATTRIBUTE_TYPE g_ignored[] = {
-    CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_MODIFIABLE, CKA_COPYABLE, CKA_DESTROYABLE, CKA_SIGN,
-    CKA_VERIFY, CKA_DERIVE, CKA_DECRYPT, CKA_ENCRYPT, CKA_WRAP, CKA_UNWRAP, CKA_SIGN_RECOVER,
+    CKA_MODIFIABLE, CKA_COPYABLE, CKA_DESTROYABLE, CKA_SIGN_RECOVER,
     CKA_VERIFY_RECOVER, CKA_START_DATE, CKA_END_DATE, CKA_SUBJECT, CKA_ISSUER,
     CKA_SERIAL_NUMBER, CKA_TRUSTED, CKA_CERTIFICATE_CATEGORY, CKA_APPLICATION, CKA_OBJECT_ID,
-    CKA_ALWAYS_AUTHENTICATE, CKA_MODULUS_BITS, CKA_VALUE_LEN, CKA_LOCAL,
+    CKA_ALWAYS_AUTHENTICATE, CKA_MODULUS_BITS, CKA_VALUE_LEN,
     CKA_WRAP_WITH_TRUSTED, CKA_CHECK_VALUE, CKA_URL, CKA_HASH_OF_SUBJECT_PUBLIC_KEY,
     CKA_HASH_OF_ISSUER_PUBLIC_KEY, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT,
 };
@@ -61,6 +61,9 @@ static const CK_ATTRIBUTE **view_slot(tmpl_view *v, CK_ATTRIBUTE_TYPE t, size_t 
 
 static int is_ignored(CK_ATTRIBUTE_TYPE t)
 {
+    if (lwss_p11_key_attr_known(t)) {
+        return 1;
+    }
     for (size_t i = 0; i < sizeof(g_ignored) / sizeof(g_ignored[0]); i++) {
         if (g_ignored[i] == t) {
             return 1;
@@ -386,6 +389,9 @@ CK_RV lwss_p11_template_create(const CK_ATTRIBUTE *tmpl, CK_ULONG n, lwss_p11_ne
     } else {
         rv = CKR_ATTRIBUTE_VALUE_INVALID;
     }
+    if (rv == CKR_OK) {
+        rv = lwss_p11_key_attrs_set(tmpl, n, 0, &out->meta);
+    }
     if (rv != CKR_OK) {
         lwss_p11_new_obj_free(out);
     }
@@ -426,6 +432,9 @@ CK_RV lwss_p11_template_keygen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_C
         }
     }
     rv = fill_meta(&v, cls, cls == CKO_PRIVATE_KEY, meta);
+    if (rv != CKR_OK) {
+        return rv;
+    }
     meta->key_type = CKK_EC;
-    return rv;
+    return lwss_p11_key_attrs_set(tmpl, n, 1, meta);
 }
