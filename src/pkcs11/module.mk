@@ -28,6 +28,7 @@ $(PROVISION_BIN): $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A)
 
 TEST_SRCS   += $(wildcard tests/test_pkcs11_*.c)
 UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision \
+               pkcs11_conformance \
                pkcs11_interop
 TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)
 VALGRIND_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads
