@@ -7,8 +7,11 @@
 #include "tests/test_pkcs11.h"
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <mbedtls/rsa.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,35 +61,38 @@ static CK_ULONG get_ulong(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_
     return v;
 }
 
+/* A failing *Update on single-part mechanism @p mech ends the operation:
+ * the next *Init is accepted. */
+static void update_ends(CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech, CK_OBJECT_HANDLE k, int sign)
+{
+    CK_MECHANISM m = {mech, NULL, 0};
+    CK_RV (*init)(CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) =
+        sign ? C_SignInit : C_VerifyInit;
+    ck_assert_int_eq(init(s, &m, k), CKR_OK);
+    CK_RV rv = sign ? C_SignUpdate(s, (CK_BYTE_PTR)hash32, 32)
+                    : C_VerifyUpdate(s, (CK_BYTE_PTR)hash32, 32);
+    ck_assert_int_ne(rv, CKR_OK);
+    ck_assert_int_eq(init(s, &m, k), CKR_OK);
+}
+
 /* v2.40 5.12 C_SignUpdate: "A call to C_SignUpdate which results in an
  * error terminates the current signature operation" (CKM_ECDSA: single-part). */
 static void row_sign_update_ends_ecdsa(CK_SESSION_HANDLE s)
 {
-    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
-    CK_OBJECT_HANDLE k = ec_priv(s);
-    ck_assert_int_eq(C_SignInit(s, &m, k), CKR_OK);
-    ck_assert_int_ne(C_SignUpdate(s, (CK_BYTE_PTR)hash32, 32), CKR_OK);
-    ck_assert_int_eq(C_SignInit(s, &m, k), CKR_OK);
+    update_ends(s, CKM_ECDSA, ec_priv(s), 1);
 }
 
 /* v2.40 5.12 C_SignUpdate, CKM_RSA_PKCS (single-part). */
 static void row_sign_update_ends_rsa(CK_SESSION_HANDLE s)
 {
-    CK_MECHANISM m = {CKM_RSA_PKCS, NULL, 0};
-    CK_OBJECT_HANDLE k = rsa_priv(s);
-    ck_assert_int_eq(C_SignInit(s, &m, k), CKR_OK);
-    ck_assert_int_ne(C_SignUpdate(s, (CK_BYTE_PTR)hash32, 32), CKR_OK);
-    ck_assert_int_eq(C_SignInit(s, &m, k), CKR_OK);
+    update_ends(s, CKM_RSA_PKCS, rsa_priv(s), 1);
 }
 
 /* v2.40 5.13 C_VerifyUpdate: an error terminates the verification operation. */
 static void row_verify_update_ends(CK_SESSION_HANDLE s)
 {
-    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
-    CK_OBJECT_HANDLE k = lwss_p11t_import_key(s, "p", lwss_p11t_ec_key_pem, LWSS_PKCS11_PUBLIC);
-    ck_assert_int_eq(C_VerifyInit(s, &m, k), CKR_OK);
-    ck_assert_int_ne(C_VerifyUpdate(s, (CK_BYTE_PTR)hash32, 32), CKR_OK);
-    ck_assert_int_eq(C_VerifyInit(s, &m, k), CKR_OK);
+    update_ends(s, CKM_ECDSA,
+                lwss_p11t_import_key(s, "p", lwss_p11t_ec_key_pem, LWSS_PKCS11_PUBLIC), 0);
 }
 
 /* v2.40 5.12 C_SignFinal: "always terminates the active signing operation
@@ -321,12 +327,69 @@ static void row_fork_child_initializes(CK_SESSION_HANDLE s)
     int st = 0;
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
+    /* the child closed its copy of the descriptor, never unlocked it */
+    int fd = open(lwss_p11t_image(), O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), -1);
+    ck_assert_int_eq(errno, EWOULDBLOCK);
+    close(fd);
     CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
     uint8_t sig[64];
     CK_ULONG len = sizeof(sig);
     ck_assert_int_eq(C_SignInit(s, &m, k), CKR_OK);
     ck_assert_int_eq(C_Sign(s, (CK_BYTE_PTR)hash32, 32, sig, &len), CKR_OK);
     (void)lwss_p11t_import_cert(s, "after-fork", lwss_p11t_ec_crt_pem);
+}
+
+/* In a forked child: wait for the parent to let go of the image, then
+ * use the token on its own.  Exit status 0 when everything worked. */
+static int child_on_its_own(int ready_fd)
+{
+    char c;
+    if (read(ready_fd, &c, 1) != 1 || C_Initialize(NULL) != CKR_OK) {
+        return 1;
+    }
+    CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+    CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
+    CK_ULONG n = 0;
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE t[] = {{CKA_LABEL, "ec", 2}, {CKA_CLASS, &cls, sizeof(cls)}};
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+    uint8_t sig[64];
+    CK_ULONG len = sizeof(sig);
+    int bad = C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK;
+    bad |= C_FindObjectsInit(s, t, 2) != CKR_OK || C_FindObjects(s, &k, 1, &n) != CKR_OK ||
+           n != 1 || C_FindObjectsFinal(s) != CKR_OK;
+    bad |= C_SignInit(s, &m, k) != CKR_OK ||
+           C_Sign(s, (CK_BYTE_PTR)hash32, 32, sig, &len) != CKR_OK;
+    bad |= C_Finalize(NULL) != CKR_OK;
+    return bad ? 2 : 0;
+}
+
+/* v2.40 5.4: the child works on its own once it has the image: here the
+ * parent finalises after fork(), and the child finds and signs with its key. */
+static void row_fork_child_works_alone(CK_SESSION_HANDLE s)
+{
+    (void)ec_priv(s);
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(p[1]);
+        _exit(child_on_its_own(p[0]));
+    }
+    close(p[0]);
+    ck_assert_int_eq(C_Finalize(NULL), CKR_OK);
+    ck_assert_int_eq(write(p[1], "g", 1), 1);
+    close(p[1]);
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
+    ck_assert_int_eq(C_Initialize(NULL), CKR_OK); /* the parent again, after the child */
+    s = lwss_p11t_session();
+    CK_OBJECT_HANDLE f[2];
+    ck_assert_uint_eq(lwss_p11t_find(s, "ec", CKO_PRIVATE_KEY, f, 2), 1);
 }
 
 /* v2.40 5.6 C_InitToken: a token already initialised (CKF_TOKEN_INITIALIZED)
@@ -413,7 +476,8 @@ static const row g_rows[] = {
     {"v2.40 4.7 CKA_LOCAL/KEY_GEN_MECHANISM on imported keys", row_local_on_imported},
     {"mech 2.1.2/2.3.3 public parts of private keys", row_private_public_parts},
     {"v2.40 3.3 no CKF_HW", row_no_ckf_hw},
-    {"v2.40 5.4 fork: child C_Initialize OK", row_fork_child_initializes},
+    {"v2.40 5.4 fork: child C_Initialize OK, parent's lock kept", row_fork_child_initializes},
+    {"v2.40 5.4 fork: child works on its own", row_fork_child_works_alone},
     {"v2.40 5.6 C_InitToken checks the SO PIN", row_init_token_needs_so_pin},
     {"mech 2.1.8 CKM_RSA_X_509", row_rsa_x509},
     {"corePKCS11: stray mechanism parameter ignored", row_stray_parameter_ignored},
