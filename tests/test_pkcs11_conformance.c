@@ -40,8 +40,12 @@ static void gen_ec(CK_SESSION_HANDLE s, const char *label, CK_ATTRIBUTE *pub_ext
                           {CKA_LABEL, (void *)label, strlen(label)}};
     CK_ATTRIBUTE qt[8] = {{CKA_LABEL, (void *)label, strlen(label)}};
     ck_assert(np <= 6 && nq <= 7);
-    memcpy(pt + 2, pub_extra, np * sizeof(*pt));
-    memcpy(qt + 1, priv_extra, nq * sizeof(*qt));
+    for (CK_ULONG i = 0; i < np; i++) {
+        pt[2 + i] = pub_extra[i];
+    }
+    for (CK_ULONG i = 0; i < nq; i++) {
+        qt[1 + i] = priv_extra[i];
+    }
     ck_assert_int_eq(C_GenerateKeyPair(s, &m, pt, 2 + np, qt, 1 + nq, pub, priv), CKR_OK);
 }
 
@@ -187,7 +191,9 @@ static CK_OBJECT_HANDLE create_ec_priv(CK_SESSION_HANDLE s, CK_ATTRIBUTE *extra,
                          {CKA_LABEL, "made", 4}, {CKA_EC_PARAMS, (void *)p256, sizeof(p256)},
                          {CKA_VALUE, d, sizeof(d)}};
     ck_assert(n <= 3);
-    memcpy(t + 5, extra, n * sizeof(*t));
+    for (CK_ULONG i = 0; i < n; i++) {
+        t[5 + i] = extra[i];
+    }
     CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
     ck_assert_int_eq(C_CreateObject(s, t, 5 + n, &h), want);
     return h;
