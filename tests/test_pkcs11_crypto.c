@@ -203,7 +203,11 @@ START_TEST(generate_ec_key_pair)
     ck_assert_int_eq(C_GenerateKeyPair(s, &gen, priv_t, 9, pub_t, 8, &pub, &priv),
                      CKR_TEMPLATE_INCONSISTENT);
     CK_MECHANISM rsa_gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+    /* RSA generation with templates that say CKK_EC */
     ck_assert_int_eq(C_GenerateKeyPair(s, &rsa_gen, pub_t, 8, priv_t, 9, &pub, &priv),
+                     CKR_TEMPLATE_INCONSISTENT);
+    CK_MECHANISM ec_derive = {CKM_ECDH1_DERIVE, NULL, 0};
+    ck_assert_int_eq(C_GenerateKeyPair(s, &ec_derive, pub_t, 8, priv_t, 9, &pub, &priv),
                      CKR_MECHANISM_INVALID);
     CK_SESSION_HANDLE ro = CK_INVALID_HANDLE;
     ck_assert_int_eq(C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &ro), CKR_OK);

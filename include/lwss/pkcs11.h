@@ -10,7 +10,9 @@
  *
  * Mechanisms: CKM_ECDSA (P-256, 32-byte hash in, raw r||s out),
  * CKM_RSA_PKCS (2048, DigestInfo in), CKM_RSA_X_509 (2048, raw),
- * CKM_EC_KEY_PAIR_GEN (P-256), CKM_SHA256, CKM_SHA256_HMAC, CKM_AES_CMAC.
+ * CKM_EC_KEY_PAIR_GEN (P-256), CKM_RSA_PKCS_KEY_PAIR_GEN (2048, 3072, 4096
+ * bits; CKM_RSA_PKCS / CKM_RSA_X_509 sign with those sizes too), CKM_SHA256,
+ * CKM_SHA256_HMAC, CKM_AES_CMAC.
  * None takes a parameter: pParameter / ulParameterLen are ignored.
  *
  * Login / PIN policy:

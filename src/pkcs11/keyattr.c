@@ -177,7 +177,10 @@ CK_RV lwss_p11_key_attr_get(const lwss_nvm_meta *meta, CK_ATTRIBUTE_TYPE type, C
     if (type == CKA_KEY_GEN_MECHANISM) {
         CK_KEY_TYPE kt = lwss_p11_key_type(meta);
         int local = (bits & bit_of(CKA_LOCAL)) != 0;
-        *out = local && kt == CKK_EC ? CKM_EC_KEY_PAIR_GEN : CK_UNAVAILABLE_INFORMATION;
+        *out = !local           ? CK_UNAVAILABLE_INFORMATION
+               : kt == CKK_EC  ? CKM_EC_KEY_PAIR_GEN
+               : kt == CKK_RSA ? CKM_RSA_PKCS_KEY_PAIR_GEN
+                               : CK_UNAVAILABLE_INFORMATION;
         *out_len = sizeof(CK_ULONG);
         return CKR_OK;
     }

@@ -409,7 +409,7 @@ void lwss_p11_new_obj_free(lwss_p11_new_obj *o)
 }
 
 CK_RV lwss_p11_template_keygen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_CLASS cls,
-                               int need_params, lwss_nvm_meta *meta)
+                               CK_KEY_TYPE kt, int need_params, lwss_nvm_meta *meta)
 {
     tmpl_view v;
     CK_RV rv = scan_template(tmpl, n, &v);
@@ -419,13 +419,16 @@ CK_RV lwss_p11_template_keygen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_C
     if (v.cls != NULL && attr_ulong(v.cls) != cls) {
         return CKR_TEMPLATE_INCONSISTENT;
     }
-    if (v.key_type != NULL && attr_ulong(v.key_type) != CKK_EC) {
+    if (v.key_type != NULL && attr_ulong(v.key_type) != kt) {
         return CKR_TEMPLATE_INCONSISTENT;
     }
     if (v.val != NULL || v.ec_point != NULL || v.modulus != NULL || v.priv_exp != NULL) {
         return CKR_TEMPLATE_INCONSISTENT; /* values are generated, not given */
     }
-    if (need_params || v.ec_params != NULL) {
+    if (kt == CKK_RSA ? v.ec_params != NULL : v.pub_exp != NULL) {
+        return CKR_TEMPLATE_INCONSISTENT;
+    }
+    if (kt == CKK_EC && (need_params || v.ec_params != NULL)) {
         rv = check_p256(v.ec_params);
         if (rv != CKR_OK) {
             return rv;
@@ -435,6 +438,37 @@ CK_RV lwss_p11_template_keygen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_C
     if (rv != CKR_OK) {
         return rv;
     }
-    meta->key_type = CKK_EC;
+    meta->key_type = (uint32_t)kt;
     return lwss_p11_key_attrs_set(tmpl, n, 1, meta);
+}
+
+CK_RV lwss_p11_template_rsa_gen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, unsigned *bits, int *exp)
+{
+    *bits = 0;
+    *exp = 65537; /* the usual default when the template names none */
+    for (CK_ULONG i = 0; i < n; i++) {
+        const CK_ATTRIBUTE *a = &tmpl[i];
+        if (a->type == CKA_MODULUS_BITS) {
+            if (a->ulValueLen != sizeof(CK_ULONG) || a->pValue == NULL) {
+                return CKR_ATTRIBUTE_VALUE_INVALID;
+            }
+            CK_ULONG b = attr_ulong(a);
+            if (b != 2048 && b != 3072 && b != 4096) {
+                return CKR_KEY_SIZE_RANGE;
+            }
+            *bits = (unsigned)b;
+        } else if (a->type == CKA_PUBLIC_EXPONENT) {
+            /* big-endian; odd, at least 65537, fits mbedtls' int exponent */
+            const uint8_t *p = a->pValue;
+            uint64_t e = 0;
+            for (CK_ULONG j = 0; p != NULL && j < a->ulValueLen && e <= 0x7FFFFFFFu; j++) {
+                e = (e << 8) | p[j];
+            }
+            if (p == NULL || e < 65537 || e > 0x7FFFFFFFu || (e & 1) == 0) {
+                return CKR_ATTRIBUTE_VALUE_INVALID;
+            }
+            *exp = (int)e;
+        }
+    }
+    return *bits != 0 ? CKR_OK : CKR_TEMPLATE_INCOMPLETE;
 }

@@ -218,11 +218,17 @@ CK_RV lwss_p11_template_create(const CK_ATTRIBUTE *tmpl, CK_ULONG n, lwss_p11_ne
 void lwss_p11_new_obj_free(lwss_p11_new_obj *o);
 /**
  * Common attributes of a key-generation template (label, id, token,
- * private; class and key type checked against @p cls / @p key_type).
- * The EC_PARAMS of a public template are checked when @p need_params.
+ * private; class and key type checked against @p cls / @p kt).
+ * The EC_PARAMS of an EC public template are checked when @p need_params.
  */
 CK_RV lwss_p11_template_keygen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_CLASS cls,
-                               int need_params, lwss_nvm_meta *meta);
+                               CK_KEY_TYPE kt, int need_params, lwss_nvm_meta *meta);
+/**
+ * CKA_MODULUS_BITS (2048, 3072 or 4096: else CKR_KEY_SIZE_RANGE; absent:
+ * CKR_TEMPLATE_INCOMPLETE) and CKA_PUBLIC_EXPONENT (odd, >= 65537; default
+ * 65537) of a CKM_RSA_PKCS_KEY_PAIR_GEN public template.
+ */
+CK_RV lwss_p11_template_rsa_gen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, unsigned *bits, int *exp);
 /** DER of the P-256 named-curve OID (CKA_EC_PARAMS). */
 extern const uint8_t lwss_p11_p256_oid[10];
 /** Build SEC1 private DER (with public key) from an EC keypair. */
