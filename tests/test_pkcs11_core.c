@@ -101,14 +101,15 @@ START_TEST(mechanisms_agree)
 {
     CK_ULONG n = 0;
     ck_assert_int_eq(C_GetMechanismList(0, NULL, &n), CKR_OK);
-    ck_assert_uint_eq(n, 6);
-    CK_MECHANISM_TYPE list[6];
+    ck_assert_uint_eq(n, 8);
+    CK_MECHANISM_TYPE list[8];
     CK_ULONG small = 2;
     ck_assert_int_eq(C_GetMechanismList(0, list, &small), CKR_BUFFER_TOO_SMALL);
     ck_assert_int_eq(C_GetMechanismList(0, list, &n), CKR_OK);
-    const CK_MECHANISM_TYPE want[] = {CKM_EC_KEY_PAIR_GEN, CKM_ECDSA, CKM_RSA_PKCS,
-                                      CKM_SHA256, CKM_SHA256_HMAC, CKM_AES_CMAC};
-    for (size_t i = 0; i < 6; i++) {
+    const CK_MECHANISM_TYPE want[] = {CKM_EC_KEY_PAIR_GEN, CKM_ECDSA,     CKM_RSA_PKCS_KEY_PAIR_GEN,
+                                      CKM_RSA_PKCS,        CKM_RSA_X_509, CKM_SHA256,
+                                      CKM_SHA256_HMAC,     CKM_AES_CMAC};
+    for (size_t i = 0; i < 8; i++) {
         int seen = 0;
         for (size_t j = 0; j < n; j++) {
             seen |= list[j] == want[i];
@@ -122,7 +123,7 @@ START_TEST(mechanisms_agree)
     ck_assert(mi.flags & CKF_SIGN && mi.flags & CKF_VERIFY);
     ck_assert_uint_eq(mi.ulMinKeySize, 256);
     ck_assert_int_eq(C_GetMechanismInfo(0, CKM_RSA_PKCS, &mi), CKR_OK);
-    ck_assert_uint_eq(mi.ulMaxKeySize, 2048);
+    ck_assert_uint_eq(mi.ulMaxKeySize, 4096); /* generated keys: 2048, 3072, 4096 */
     ck_assert_int_eq(C_GetMechanismInfo(0, CKM_EC_KEY_PAIR_GEN, &mi), CKR_OK);
     ck_assert(mi.flags & CKF_GENERATE_KEY_PAIR);
     ck_assert_int_eq(C_GetMechanismInfo(0, CKM_SHA256, &mi), CKR_OK);

@@ -87,8 +87,12 @@ START_TEST(init_token)
     CK_UTF8CHAR label[32];
     memset(label, ' ', sizeof(label));
     memcpy(label, "fresh", 5);
-    ck_assert_int_eq(C_InitToken(0, PIN("so-pin-1"), label), CKR_SESSION_EXISTS);
+    ck_assert_int_eq(C_InitToken(0, PIN("0000"), label), CKR_SESSION_EXISTS);
+    /* the SO PIN is "0000" until changed: C_InitToken checks it (v2.40 C_InitToken) */
+    ck_assert_int_eq(C_Login(s, CKU_SO, PIN("0000")), CKR_OK);
+    ck_assert_int_eq(C_SetPIN(s, PIN("0000"), PIN("so-pin-1")), CKR_OK);
     ck_assert_int_eq(C_CloseSession(s), CKR_OK);
+    ck_assert_int_eq(C_InitToken(0, PIN("0000"), label), CKR_PIN_INCORRECT);
     ck_assert_int_eq(C_InitToken(0, PIN("so-pin-1"), label), CKR_OK);
     CK_TOKEN_INFO ti;
     ck_assert_int_eq(C_GetTokenInfo(0, &ti), CKR_OK);

@@ -9,8 +9,11 @@
  * built as the loadable module lwss-pkcs11.so (exports C_GetFunctionList).
  *
  * Mechanisms: CKM_ECDSA (P-256, 32-byte hash in, raw r||s out),
- * CKM_RSA_PKCS (2048, DigestInfo in), CKM_EC_KEY_PAIR_GEN (P-256),
- * CKM_SHA256, CKM_SHA256_HMAC, CKM_AES_CMAC.
+ * CKM_RSA_PKCS (2048, DigestInfo in), CKM_RSA_X_509 (2048, raw),
+ * CKM_EC_KEY_PAIR_GEN (P-256), CKM_RSA_PKCS_KEY_PAIR_GEN (2048, 3072, 4096
+ * bits; CKM_RSA_PKCS / CKM_RSA_X_509 sign with those sizes too), CKM_SHA256,
+ * CKM_SHA256_HMAC, CKM_AES_CMAC.
+ * None takes a parameter: pParameter / ulParameterLen are ignored.
  *
  * Login / PIN policy:
  * - A fresh image has no PIN set: user and SO PIN are LWSS_PKCS11_DEFAULT_PIN
@@ -22,8 +25,10 @@
  *   C_Login(CKU_USER) with that PIN.  Wrong PIN: CKR_PIN_INCORRECT.
  * - PINs are 4..64 bytes, kept as salted PBKDF2-HMAC-SHA256 in the image.
  * - Login ends with C_Logout, the close of the last session, C_Finalize.
- * - C_InitToken erases every object and the user PIN; the first one sets the
- *   SO PIN, later ones must present it.
+ * - The token is initialised from the start (CKF_TOKEN_INITIALIZED) with SO
+ *   PIN "0000" until the SO changes it with C_SetPIN.  C_InitToken needs the
+ *   current SO PIN (else CKR_PIN_INCORRECT, nothing changes), erases every
+ *   object and the user PIN, and keeps the SO PIN.
  *
  * Objects are token objects only (CKA_TOKEN false is refused), not
  * modifiable; an object is named by (CKA_LABEL, CKA_CLASS) and creating one

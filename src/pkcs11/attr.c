@@ -38,7 +38,7 @@ static CK_RV out_bool(lwss_p11_attr_out *out, int b)
 int lwss_p11_attr_from_meta(CK_ATTRIBUTE_TYPE type)
 {
     return type == CKA_CLASS || type == CKA_LABEL || type == CKA_ID || type == CKA_TOKEN ||
-           type == CKA_PRIVATE || type == CKA_KEY_TYPE;
+           type == CKA_PRIVATE || type == CKA_KEY_TYPE || lwss_p11_key_attr_known(type);
 }
 
 static int is_key(const lwss_p11_obj *o)
@@ -63,7 +63,7 @@ static CK_RV meta_attr(const lwss_p11_obj *o, CK_ATTRIBUTE_TYPE type, lwss_p11_a
         return out_bytes(out, o->meta.id, o->meta.id_len);
     }
     if (type == CKA_KEY_TYPE && is_key(o)) {
-        return out_ulong(out, o->meta.key_type);
+        return out_ulong(out, lwss_p11_key_type(&o->meta));
     }
     return CKR_ATTRIBUTE_TYPE_INVALID;
 }
@@ -162,24 +162,24 @@ static int is_sensitive(const lwss_p11_obj *o, CK_ATTRIBUTE_TYPE type)
     }
 }
 
-/* Usage and policy flags: fixed by the class, since objects are not modifiable. */
+/* Usage and policy flags: as stored (keyattr.c); the recover and
+ * re-authentication ones are fixed, since no mechanism here uses them. */
 static CK_RV flag_attr(const lwss_p11_obj *o, CK_ATTRIBUTE_TYPE type, lwss_p11_attr_out *out)
 {
     int priv = o->meta.cls == CKO_PRIVATE_KEY;
     int pub = o->meta.cls == CKO_PUBLIC_KEY;
     int sec = o->meta.cls == CKO_SECRET_KEY;
+    CK_ULONG v = 0;
+    size_t len = 0;
+    if (lwss_p11_key_attr_known(type)) {
+        CK_RV rv = lwss_p11_key_attr_get(&o->meta, type, &v, &len);
+        return rv == CKR_OK ? out_bytes(out, &v, len) : rv;
+    }
     switch (type) {
-    case CKA_SIGN: return (priv || sec) ? out_bool(out, 1) : CKR_ATTRIBUTE_TYPE_INVALID;
-    case CKA_VERIFY: return (pub || sec) ? out_bool(out, 1) : CKR_ATTRIBUTE_TYPE_INVALID;
-    case CKA_SENSITIVE: case CKA_ALWAYS_SENSITIVE: case CKA_NEVER_EXTRACTABLE:
-        return (priv || sec) ? out_bool(out, 1) : CKR_ATTRIBUTE_TYPE_INVALID;
-    case CKA_EXTRACTABLE: case CKA_DECRYPT: case CKA_UNWRAP: case CKA_SIGN_RECOVER:
-    case CKA_ALWAYS_AUTHENTICATE: case CKA_WRAP_WITH_TRUSTED:
+    case CKA_SIGN_RECOVER: case CKA_ALWAYS_AUTHENTICATE: case CKA_WRAP_WITH_TRUSTED:
         return (priv || sec) ? out_bool(out, 0) : CKR_ATTRIBUTE_TYPE_INVALID;
-    case CKA_ENCRYPT: case CKA_WRAP: case CKA_VERIFY_RECOVER:
+    case CKA_VERIFY_RECOVER:
         return (pub || sec) ? out_bool(out, 0) : CKR_ATTRIBUTE_TYPE_INVALID;
-    case CKA_DERIVE:
-        return (priv || pub || sec) ? out_bool(out, 0) : CKR_ATTRIBUTE_TYPE_INVALID;
     case CKA_TRUSTED:
         return (pub || o->meta.cls == CKO_CERTIFICATE) ? out_bool(out, 0)
                                                         : CKR_ATTRIBUTE_TYPE_INVALID;
@@ -260,7 +260,8 @@ CK_RV lwss_p11_attr_get(lwss_p11_obj *o, CK_ATTRIBUTE_TYPE type, lwss_p11_attr_o
         if (type == CKA_START_DATE || type == CKA_END_DATE || type == CKA_SUBJECT) {
             return out_bytes(out, "", 0);
         }
-        return o->meta.key_type == CKK_EC ? ec_attr(o, type, out) : rsa_attr(o, type, out);
+        return lwss_p11_key_type(&o->meta) == CKK_EC ? ec_attr(o, type, out)
+                                                     : rsa_attr(o, type, out);
     default:
         return CKR_ATTRIBUTE_TYPE_INVALID;
     }

@@ -5,6 +5,13 @@
  * only through the storage seam (token_store.h).  The image
  * is opened by C_Initialize and closed by C_Finalize, so its path must be
  * set (lwss_nvm_set_path or $LWSS_NVM) before C_Initialize.
+ *
+ * fork() (v2.40 5.4): the child inherits an uninitialised library and must
+ * call C_Initialize, which succeeds.  It drops the parent's sessions and
+ * closes its copy of the image descriptor (close, never LOCK_UN: the flock
+ * belongs to the open file description the parent still uses), and opens
+ * the image itself at its first C_OpenSession, since the parent normally
+ * still holds the lock; that open waits at most LWSS_NVM_LOCK_MS.
  */
 #include "src/pkcs11/token.h"
 
@@ -14,19 +21,25 @@
 #include <string.h>
 
 static atomic_int g_initialized;
+static atomic_int g_inherited;     /* initialised in the parent of this forked child */
+static atomic_int g_store_pending; /* the image is opened at the first session */
 static pthread_mutex_t g_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_store_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
 
-/* Every mechanism the token really implements, with its CK_MECHANISM_INFO. */
+/* Every mechanism the token really implements, with its CK_MECHANISM_INFO
+ * (no CKF_HW: this is a software token). */
 static const struct {
     CK_MECHANISM_TYPE type;
     CK_MECHANISM_INFO info;
 } g_mechs[] = {
-    {CKM_EC_KEY_PAIR_GEN, {256, 256, CKF_HW | CKF_GENERATE_KEY_PAIR | CKF_EC_F_P |
-                                         CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS}},
-    {CKM_ECDSA, {256, 256, CKF_HW | CKF_SIGN | CKF_VERIFY | CKF_EC_F_P | CKF_EC_NAMEDCURVE |
-                               CKF_EC_UNCOMPRESS}},
-    {CKM_RSA_PKCS, {2048, 2048, CKF_HW | CKF_SIGN | CKF_VERIFY}},
+    {CKM_EC_KEY_PAIR_GEN,
+     {256, 256, CKF_GENERATE_KEY_PAIR | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS}},
+    {CKM_ECDSA,
+     {256, 256, CKF_SIGN | CKF_VERIFY | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS}},
+    {CKM_RSA_PKCS_KEY_PAIR_GEN, {2048, 4096, CKF_GENERATE_KEY_PAIR}},
+    {CKM_RSA_PKCS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_RSA_X_509, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
     {CKM_SHA256, {0, 0, CKF_DIGEST}},
     {CKM_SHA256_HMAC, {1, 64, CKF_SIGN | CKF_VERIFY}},
     {CKM_AES_CMAC, {16, 32, CKF_SIGN | CKF_VERIFY}},
@@ -46,6 +59,61 @@ void lwss_p11_store_lock(void)
 void lwss_p11_store_unlock(void)
 {
     pthread_mutex_unlock(&g_store_lock);
+}
+
+/* Held across fork() so that the child's copies are consistent (no
+ * thread was half-way through an NVM call or C_Initialize). */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&g_init_lock);
+    pthread_mutex_lock(&g_store_lock);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&g_store_lock);
+    pthread_mutex_unlock(&g_init_lock);
+}
+
+static void fork_child(void)
+{
+    atomic_store(&g_inherited, atomic_load(&g_initialized));
+    atomic_store(&g_initialized, 0);
+    pthread_mutex_unlock(&g_store_lock);
+    pthread_mutex_unlock(&g_init_lock);
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* In a forked child: forget what the parent's C_Initialize set up. */
+static void drop_inherited(void)
+{
+    lwss_p11_session_forget_all();
+    lwss_p11_key_cache_clear();
+    lwss_p11_logout_all();
+    lwss_p11_store_lock();
+    lwss_token_store_close(); /* closes our copy of the descriptor; the parent keeps its lock */
+    lwss_p11_store_unlock();
+    lwss_p11_random_free();
+    atomic_store(&g_inherited, 0);
+    atomic_store(&g_store_pending, 1);
+}
+
+CK_RV lwss_p11_store_ready(void)
+{
+    if (!atomic_load(&g_store_pending)) {
+        return CKR_OK;
+    }
+    lwss_p11_store_lock();
+    CK_RV ret = atomic_load(&g_store_pending) ? lwss_token_store_open() : CKR_OK;
+    if (ret == CKR_OK) {
+        atomic_store(&g_store_pending, 0);
+    }
+    lwss_p11_store_unlock();
+    return ret;
 }
 
 /* We always lock with pthreads: accept the OS-locking flag, or no mutex
@@ -77,17 +145,22 @@ CK_RV C_Initialize(CK_VOID_PTR pInitArgs)
     if (rv != CKR_OK) {
         return rv;
     }
+    pthread_once(&g_atfork_once, register_atfork);
     pthread_mutex_lock(&g_init_lock);
     if (atomic_load(&g_initialized)) {
         rv = CKR_CRYPTOKI_ALREADY_INITIALIZED;
         goto cleanup;
+    }
+    int child = atomic_load(&g_inherited);
+    if (child) {
+        drop_inherited();
     }
     rv = lwss_p11_random_init();
     if (rv != CKR_OK) {
         goto cleanup;
     }
     lwss_p11_store_lock();
-    CK_RV ret = lwss_token_store_open();
+    CK_RV ret = child ? CKR_OK : lwss_token_store_open();
     lwss_p11_store_unlock();
     if (ret != CKR_OK) {
         lwss_p11_random_free();
@@ -117,6 +190,7 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
     lwss_p11_logout_all();
     lwss_p11_store_lock();
     lwss_token_store_close();
+    atomic_store(&g_store_pending, 0);
     lwss_p11_store_unlock();
     lwss_p11_random_free();
     pthread_mutex_unlock(&g_init_lock);

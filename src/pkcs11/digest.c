@@ -1,7 +1,10 @@
 /*
  * CKM_SHA256 digests, single- and multi-part.  A length query (NULL
  * output) or CKR_BUFFER_TOO_SMALL leaves the operation active with its
- * state untouched; success or any other error ends it.
+ * state untouched; success or any other error ends it (v2.40 5.10).
+ * Single- and multi-part calls do not mix: C_Digest after C_DigestUpdate,
+ * or C_DigestUpdate/Final after a C_Digest length query, is
+ * CKR_OPERATION_ACTIVE and ends the operation.
  */
 #include "src/pkcs11/token.h"
 
@@ -26,15 +29,15 @@ CK_RV C_DigestInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism)
         rv = CKR_OPERATION_ACTIVE;
     } else if (pMechanism->mechanism != CKM_SHA256) {
         rv = CKR_MECHANISM_INVALID;
-    } else if (pMechanism->pParameter != NULL || pMechanism->ulParameterLen != 0) {
-        rv = CKR_MECHANISM_PARAM_INVALID;
     } else {
+        /* CKM_SHA256 takes no parameter: a stray one is ignored, as corePKCS11 does */
         mbedtls_sha256_init(&s->sha);
         if (mbedtls_sha256_starts_ret(&s->sha, 0) != 0) {
             mbedtls_sha256_free(&s->sha);
             rv = CKR_FUNCTION_FAILED;
         } else {
             s->digest_active = 1;
+            s->digest_mode = LWSS_P11_MODE_FRESH;
         }
     }
     lwss_p11_session_put(s);
@@ -61,9 +64,22 @@ static CK_RV digest_output_ok(CK_BYTE_PTR out, CK_ULONG_PTR out_len, int *ready)
     return CKR_OK;
 }
 
-static CK_RV digest_step(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data, CK_ULONG len,
-                         CK_BYTE_PTR out, CK_ULONG_PTR out_len, int final)
+/* C_Digest (single), C_DigestUpdate (update), C_DigestFinal (final). */
+enum { STEP_SINGLE, STEP_UPDATE, STEP_FINAL };
+
+/* CKR_OK when call @p step may continue the operation in mode @p mode. */
+static CK_RV digest_mode_ok(int mode, int step)
 {
+    if (step == STEP_SINGLE) {
+        return mode == LWSS_P11_MODE_MULTI ? CKR_OPERATION_ACTIVE : CKR_OK;
+    }
+    return mode == LWSS_P11_MODE_SINGLE ? CKR_OPERATION_ACTIVE : CKR_OK;
+}
+
+static CK_RV digest_step(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data, CK_ULONG len,
+                         CK_BYTE_PTR out, CK_ULONG_PTR out_len, int step)
+{
+    int final = step != STEP_UPDATE;
     lwss_p11_session *s = NULL;
     CK_RV rv = lwss_p11_session_get(hSession, &s);
     if (rv != CKR_OK) {
@@ -74,14 +90,21 @@ static CK_RV digest_step(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data, CK_ULONG 
         return CKR_OPERATION_NOT_INITIALIZED;
     }
     int ready = 0;
-    if (data == NULL && len > 0) {
+    rv = digest_mode_ok(s->digest_mode, step);
+    if (rv == CKR_OK && data == NULL && len > 0) {
         rv = CKR_ARGUMENTS_BAD;
-    } else if (final) {
+    } else if (rv == CKR_OK && final) {
         rv = digest_output_ok(out, out_len, &ready);
         if (rv == CKR_BUFFER_TOO_SMALL || (rv == CKR_OK && !ready)) {
+            if (step == STEP_SINGLE) {
+                s->digest_mode = LWSS_P11_MODE_SINGLE;
+            }
             lwss_p11_session_put(s);
             return rv;
         }
+    }
+    if (rv == CKR_OK && step == STEP_UPDATE) {
+        s->digest_mode = LWSS_P11_MODE_MULTI;
     }
     if (rv == CKR_OK && len > 0 && mbedtls_sha256_update_ret(&s->sha, data, len) != 0) {
         rv = CKR_FUNCTION_FAILED;
@@ -100,15 +123,15 @@ static CK_RV digest_step(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data, CK_ULONG 
 CK_RV C_Digest(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
                CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
 {
-    return digest_step(hSession, pData, ulDataLen, pDigest, pulDigestLen, 1);
+    return digest_step(hSession, pData, ulDataLen, pDigest, pulDigestLen, STEP_SINGLE);
 }
 
 CK_RV C_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
 {
-    return digest_step(hSession, pPart, ulPartLen, NULL, NULL, 0);
+    return digest_step(hSession, pPart, ulPartLen, NULL, NULL, STEP_UPDATE);
 }
 
 CK_RV C_DigestFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
 {
-    return digest_step(hSession, NULL, 0, pDigest, pulDigestLen, 1);
+    return digest_step(hSession, NULL, 0, pDigest, pulDigestLen, STEP_FINAL);
 }

@@ -1,11 +1,13 @@
 /*
- * C_GenerateKeyPair for CKM_EC_KEY_PAIR_GEN (P-256).  All or nothing on
+ * C_GenerateKeyPair for CKM_EC_KEY_PAIR_GEN (P-256) and
+ * CKM_RSA_PKCS_KEY_PAIR_GEN (2048, 3072, 4096 bits).  All or nothing on
  * the image: when the public half cannot be stored, the private half just
  * written is removed again, or the object it replaced is put back.
  */
 #include "src/pkcs11/token.h"
 
 #include <mbedtls/ecp.h>
+#include <mbedtls/rsa.h>
 #include <string.h>
 
 /* A copy of the object that a save is about to replace, to put it back. */
@@ -106,13 +108,32 @@ static CK_RV check_keygen_args(CK_MECHANISM_PTR mech, CK_ATTRIBUTE_PTR pub, CK_U
         (priv == NULL && priv_n > 0)) {
         return CKR_ARGUMENTS_BAD;
     }
-    if (mech->mechanism != CKM_EC_KEY_PAIR_GEN) {
+    if (mech->mechanism != CKM_EC_KEY_PAIR_GEN && mech->mechanism != CKM_RSA_PKCS_KEY_PAIR_GEN) {
         return CKR_MECHANISM_INVALID;
     }
-    if (mech->pParameter != NULL || mech->ulParameterLen != 0) {
-        return CKR_MECHANISM_PARAM_INVALID;
-    }
+    /* no parameter: a stray pParameter is ignored, as corePKCS11 does */
     return CKR_OK;
+}
+
+/* The key pair itself, into @p pk. */
+static CK_RV generate(mbedtls_pk_context *pk, int rsa, const CK_ATTRIBUTE *pub, CK_ULONG pub_n)
+{
+    if (!rsa) {
+        return mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
+                       mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
+                                           lwss_p11_random, NULL) != 0
+                   ? CKR_FUNCTION_FAILED
+                   : CKR_OK;
+    }
+    unsigned bits = 0;
+    int exp = 0;
+    CK_RV rv = lwss_p11_template_rsa_gen(pub, pub_n, &bits, &exp);
+    if (rv == CKR_OK &&
+        (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) != 0 ||
+         mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk), lwss_p11_random, NULL, bits, exp) != 0)) {
+        rv = CKR_FUNCTION_FAILED;
+    }
+    return rv;
 }
 
 CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
@@ -135,22 +156,21 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     if (rv == CKR_OK && !(s->flags & CKF_RW_SESSION)) {
         rv = CKR_SESSION_READ_ONLY;
     }
+    int rsa = rv == CKR_OK && pMechanism->mechanism == CKM_RSA_PKCS_KEY_PAIR_GEN;
+    CK_KEY_TYPE kt = rsa ? CKK_RSA : CKK_EC;
     if (rv == CKR_OK) {
         rv = lwss_p11_template_keygen(pPublicKeyTemplate, ulPublicKeyAttributeCount,
-                                      CKO_PUBLIC_KEY, 1, &pub_meta);
+                                      CKO_PUBLIC_KEY, kt, 1, &pub_meta);
     }
     if (rv == CKR_OK) {
         rv = lwss_p11_template_keygen(pPrivateKeyTemplate, ulPrivateKeyAttributeCount,
-                                      CKO_PRIVATE_KEY, 0, &priv_meta);
+                                      CKO_PRIVATE_KEY, kt, 0, &priv_meta);
     }
     if (rv == CKR_OK && !lwss_p11_private_ok()) {
         rv = CKR_USER_NOT_LOGGED_IN;
     }
-    if (rv == CKR_OK &&
-        (mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
-         mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk), lwss_p11_random,
-                             NULL) != 0)) {
-        rv = CKR_FUNCTION_FAILED;
+    if (rv == CKR_OK) {
+        rv = generate(&pk, rsa, pPublicKeyTemplate, ulPublicKeyAttributeCount);
     }
     if (rv == CKR_OK) {
         rv = store_pair(&pk, &pub_meta, &priv_meta, phPublicKey, phPrivateKey);

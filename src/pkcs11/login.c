@@ -16,8 +16,12 @@
  * - A wrong PIN gets CKR_PIN_INCORRECT (there is no lockout counter).
  * - Login is per process (all sessions share it) and ends with C_Logout, the
  *   close of the last session, or C_Finalize.
- * - C_InitToken erases every object and the user PIN.  The first
- *   C_InitToken on an image sets the SO PIN; later ones must present it.
+ * - The token is initialised from the start (CKF_TOKEN_INITIALIZED) with
+ *   SO PIN "0000" until the SO changes it (C_SetPIN logged in as SO).
+ *   C_InitToken is therefore always a re-initialisation (v2.40 C_InitToken:
+ *   "the pPin parameter is checked against the existing SO PIN"): it needs
+ *   the current SO PIN, else CKR_PIN_INCORRECT and nothing changes; it
+ *   erases every object and the user PIN and keeps the SO PIN.
  */
 #include "src/pkcs11/token.h"
 
@@ -277,10 +281,7 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
     if (all > 0) {
         return CKR_SESSION_EXISTS;
     }
-    lwss_p11_store_lock();
-    int have_so = internal_find(LABEL_SO_PIN) != 0;
-    lwss_p11_store_unlock();
-    rv = have_so ? pin_check(LABEL_SO_PIN, pPin, ulPinLen) : pin_set(LABEL_SO_PIN, pPin, ulPinLen);
+    rv = pin_check(LABEL_SO_PIN, pPin, ulPinLen); /* the default "0000" while none is set */
     if (rv != CKR_OK) {
         return rv;
     }

@@ -28,6 +28,7 @@ $(PROVISION_BIN): $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A)
 
 TEST_SRCS   += $(wildcard tests/test_pkcs11_*.c)
 UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision \
+               pkcs11_conformance \
                pkcs11_interop
 TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)
 VALGRIND_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads
@@ -44,6 +45,13 @@ test-pkcs11-interop: $(PKCS11_MODULE) $(PROVISION_BIN) $(PKCS11_PROBE)
 	@echo "== pkcs11 interop (pkcs11-tool, p11-kit, openssl)"
 	tests/pkcs11/interop.sh $(BUILD)
 .PHONY: test-pkcs11-interop
+
+# pkcs11-tool --test, --test-fork, --test-threads (issue 15): one summary line per stage.
+TEST_TARGETS += test-pkcs11-conformance
+test-pkcs11-conformance: $(PKCS11_MODULE) $(PROVISION_BIN)
+	@echo "== pkcs11 conformance (pkcs11-tool --test, --test-fork, --test-threads)"
+	tests/pkcs11/conformance.sh $(BUILD)
+.PHONY: test-pkcs11-conformance
 
 # Benchmark: C_Sign vs raw mbedtls ECDSA, finds + attribute reads.
 BENCH_PKCS11 := $(BUILD)/bench/bench_pkcs11

@@ -57,7 +57,7 @@ void lwss_p11_op_reset(lwss_p11_op *op)
         mbedtls_cipher_free(&op->cmac);
     }
     op->active = 0;
-    op->multipart = 0;
+    op->mode = LWSS_P11_MODE_FRESH;
     op->mech = 0;
 }
 
@@ -108,6 +108,10 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
     }
     if (!(flags & CKF_SERIAL_SESSION)) {
         return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
+    }
+    rv = lwss_p11_store_ready();
+    if (rv != CKR_OK) {
+        return rv;
     }
     if (!(flags & CKF_RW_SESSION) && lwss_p11_login_state() == CKU_SO) {
         return CKR_SESSION_READ_WRITE_SO_EXISTS; /* the SO works in R/W sessions only */
@@ -176,6 +180,26 @@ void lwss_p11_session_close_all(void)
         }
         pthread_mutex_unlock(&s->lock);
     }
+}
+
+void lwss_p11_session_forget_all(void)
+{
+    pthread_once(&g_sessions_once, sessions_init_once);
+    for (size_t i = 0; i < LWSS_P11_MAX_SESSIONS; i++) {
+        lwss_p11_session *s = &g_sessions[i];
+        if (pthread_mutex_trylock(&s->lock) != 0) {
+            /* held by a thread of the parent, which does not exist here */
+            pthread_mutex_init(&s->lock, NULL);
+            pthread_mutex_lock(&s->lock);
+        }
+        if (s->open) {
+            session_release(s);
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    pthread_mutex_init(&g_table_lock, NULL);
+    g_open_count = 0;
+    g_rw_count = 0;
 }
 
 CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)

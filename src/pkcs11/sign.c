@@ -1,8 +1,12 @@
 /*
  * Sign and verify: CKM_ECDSA (P-256, raw r||s), CKM_RSA_PKCS (2048,
- * caller-supplied DigestInfo), CKM_SHA256_HMAC and CKM_AES_CMAC (these two
- * also multi-part).  The key is loaded and parsed once, at *Init; a length
- * query or CKR_BUFFER_TOO_SMALL keeps the operation; anything else ends it.
+ * caller-supplied DigestInfo), CKM_RSA_X_509 (raw RSA), CKM_SHA256_HMAC and
+ * CKM_AES_CMAC (these two also multi-part).  The key is loaded and parsed
+ * once, at *Init, which also enforces CKA_SIGN / CKA_VERIFY.
+ * v2.40 5.2 / 5.12: a call that finishes an operation (C_Sign, C_SignFinal,
+ * C_Verify, C_VerifyFinal, or a failing Update) ends it on every outcome but
+ * CKR_BUFFER_TOO_SMALL and a successful length query, and single- and
+ * multi-part calls do not mix (CKR_OPERATION_ACTIVE, which ends it too).
  * Verification always really verifies (the reference's RSA C_Verify did not).
  */
 #include "src/pkcs11/token.h"
@@ -21,7 +25,7 @@ static size_t op_sig_len(const lwss_p11_op *op)
 {
     switch (op->mech) {
     case CKM_ECDSA: return EC_SIG_LEN;
-    case CKM_RSA_PKCS: return mbedtls_pk_get_len(&op->pk);
+    case CKM_RSA_PKCS: case CKM_RSA_X_509: return mbedtls_pk_get_len(&op->pk);
     case CKM_SHA256_HMAC: return 32;
     default: return 16; /* CKM_AES_CMAC */
     }
@@ -69,8 +73,12 @@ static CK_RV init_asym(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
         cls = CKO_PRIVATE_KEY; /* a private key carries its public half */
     }
     CK_KEY_TYPE want = op->mech == CKM_ECDSA ? CKK_EC : CKK_RSA;
-    if (meta.cls != cls || meta.key_type != want) {
+    if (meta.cls != cls || lwss_p11_key_type(&meta) != want) {
         return CKR_KEY_TYPE_INCONSISTENT;
+    }
+    if (sign ? !lwss_p11_key_allows(&meta, CKA_SIGN)
+             : (cls == CKO_PUBLIC_KEY && !lwss_p11_key_allows(&meta, CKA_VERIFY))) {
+        return CKR_KEY_FUNCTION_NOT_PERMITTED;
     }
     uint8_t *der = NULL;
     size_t len = 0;
@@ -83,7 +91,7 @@ static CK_RV init_asym(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
     return rv;
 }
 
-static CK_RV init_mac(lwss_p11_op *op, CK_OBJECT_HANDLE key)
+static CK_RV init_mac(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
 {
     lwss_nvm_meta meta;
     uint8_t *val = NULL;
@@ -92,14 +100,16 @@ static CK_RV init_mac(lwss_p11_op *op, CK_OBJECT_HANDLE key)
     if (rv != CKR_OK) {
         return rv;
     }
+    CK_KEY_TYPE kt = lwss_p11_key_type(&meta);
     rv = CKR_KEY_TYPE_INCONSISTENT;
-    if (op->mech == CKM_SHA256_HMAC &&
-        (meta.key_type == CKK_GENERIC_SECRET || meta.key_type == CKK_SHA256_HMAC)) {
+    if (!lwss_p11_key_allows(&meta, sign ? CKA_SIGN : CKA_VERIFY)) {
+        rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
+    } else if (op->mech == CKM_SHA256_HMAC && (kt == CKK_GENERIC_SECRET || kt == CKK_SHA256_HMAC)) {
         rv = mbedtls_md_setup(&op->hmac, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1) == 0 &&
                      mbedtls_md_hmac_starts(&op->hmac, val, len) == 0
                  ? CKR_OK
                  : CKR_FUNCTION_FAILED;
-    } else if (op->mech == CKM_AES_CMAC && meta.key_type == CKK_AES) {
+    } else if (op->mech == CKM_AES_CMAC && kt == CKK_AES) {
         mbedtls_cipher_type_t t = len == 16   ? MBEDTLS_CIPHER_AES_128_ECB
                                   : len == 24 ? MBEDTLS_CIPHER_AES_192_ECB
                                               : MBEDTLS_CIPHER_AES_256_ECB;
@@ -126,19 +136,20 @@ static CK_RV op_init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR mech, CK_OBJEC
     } else if (op->active) {
         rv = CKR_OPERATION_ACTIVE;
     } else if (mech->mechanism != CKM_ECDSA && mech->mechanism != CKM_RSA_PKCS &&
-               mech->mechanism != CKM_SHA256_HMAC && mech->mechanism != CKM_AES_CMAC) {
+               mech->mechanism != CKM_RSA_X_509 && mech->mechanism != CKM_SHA256_HMAC &&
+               mech->mechanism != CKM_AES_CMAC) {
         rv = CKR_MECHANISM_INVALID;
-    } else if (mech->pParameter != NULL || mech->ulParameterLen != 0) {
-        rv = CKR_MECHANISM_PARAM_INVALID;
     }
+    /* None of these takes a parameter: pParameter / ulParameterLen are
+     * ignored, as corePKCS11 does (firmware written for it leaves them unset). */
     if (rv == CKR_OK) {
         op->active = 1; /* so that op_reset frees whatever init set up */
-        op->multipart = 0;
+        op->mode = LWSS_P11_MODE_FRESH;
         op->mech = mech->mechanism;
         mbedtls_md_init(&op->hmac);
         mbedtls_cipher_init(&op->cmac);
-        int asym = op->mech == CKM_ECDSA || op->mech == CKM_RSA_PKCS;
-        rv = asym ? init_asym(op, key, sign) : init_mac(op, key);
+        int asym = op->mech == CKM_ECDSA || op->mech == CKM_RSA_PKCS || op->mech == CKM_RSA_X_509;
+        rv = asym ? init_asym(op, key, sign) : init_mac(op, key, sign);
         if (rv != CKR_OK) {
             lwss_p11_op_reset(op);
         }
@@ -192,6 +203,32 @@ static CK_RV ecdsa_verify(lwss_p11_op *op, const uint8_t *hash, size_t len, cons
     return rv;
 }
 
+/* CKM_RSA_X_509 (v2.40 mechanisms 2.1.8): the input, left-padded with
+ * zeros to the modulus length, through the private (sign) or public
+ * (verify: @p out gets the recovered block) RSA operation. */
+static CK_RV rsa_raw(lwss_p11_op *op, const uint8_t *data, size_t len, uint8_t *out, int sign)
+{
+    mbedtls_rsa_context *rsa = mbedtls_pk_rsa(op->pk);
+    size_t k = mbedtls_pk_get_len(&op->pk);
+    uint8_t block[512];
+    if (len == 0 || len > k || k > sizeof(block)) {
+        return CKR_DATA_LEN_RANGE;
+    }
+    memset(block, 0, k - len);
+    memcpy(block + (k - len), data, len);
+    mbedtls_mpi m;
+    mbedtls_mpi_init(&m);
+    CK_RV rv = CKR_DATA_INVALID; /* not below the modulus */
+    if (mbedtls_mpi_read_binary(&m, block, k) == 0 && mbedtls_mpi_cmp_mpi(&m, &rsa->N) < 0) {
+        int ret = sign ? mbedtls_rsa_private(rsa, lwss_p11_random, NULL, block, out)
+                       : mbedtls_rsa_public(rsa, block, out);
+        rv = ret == 0 ? CKR_OK : CKR_FUNCTION_FAILED;
+    }
+    mbedtls_mpi_free(&m);
+    mbedtls_platform_zeroize(block, sizeof(block));
+    return rv;
+}
+
 /* Feed data to a MAC operation. */
 static CK_RV mac_update(lwss_p11_op *op, const uint8_t *data, size_t len)
 {
@@ -225,6 +262,7 @@ static CK_RV produce(lwss_p11_op *op, const uint8_t *data, size_t len, uint8_t *
                                       data, sig) == 0
                    ? CKR_OK
                    : CKR_FUNCTION_FAILED;
+    case CKM_RSA_X_509: return rsa_raw(op, data, len, sig, 1);
     default: {
         CK_RV rv = len > 0 ? mac_update(op, data, len) : CKR_OK;
         return rv == CKR_OK ? mac_finish(op, sig) : rv;
@@ -234,7 +272,20 @@ static CK_RV produce(lwss_p11_op *op, const uint8_t *data, size_t len, uint8_t *
 
 static int is_asym(const lwss_p11_op *op)
 {
-    return op->mech == CKM_ECDSA || op->mech == CKM_RSA_PKCS;
+    return op->mech == CKM_ECDSA || op->mech == CKM_RSA_PKCS || op->mech == CKM_RSA_X_509;
+}
+
+/* CKR_OK when @p final (C_*Final) or not (single-part) may continue @p op;
+ * any other answer ends the operation. */
+static CK_RV mode_ok(const lwss_p11_op *op, int final)
+{
+    if (final) {
+        if (is_asym(op)) {
+            return CKR_FUNCTION_NOT_SUPPORTED; /* single-part only: no Final */
+        }
+        return op->mode == LWSS_P11_MODE_SINGLE ? CKR_OPERATION_ACTIVE : CKR_OK;
+    }
+    return op->mode == LWSS_P11_MODE_MULTI ? CKR_OPERATION_ACTIVE : CKR_OK;
 }
 
 /* C_Sign (final = 0) and C_SignFinal (final = 1). */
@@ -252,9 +303,9 @@ static CK_RV sign_step(CK_SESSION_HANDLE hSession, const uint8_t *data, CK_ULONG
         rv = CKR_OPERATION_NOT_INITIALIZED;
         goto keep;
     }
-    if (final ? is_asym(op) : op->multipart) {
-        rv = final ? CKR_FUNCTION_NOT_SUPPORTED : CKR_OPERATION_ACTIVE;
-        goto keep;
+    rv = mode_ok(op, final);
+    if (rv != CKR_OK) {
+        goto end;
     }
     if (sig_len == NULL || (data == NULL && len > 0)) {
         rv = CKR_ARGUMENTS_BAD;
@@ -263,6 +314,9 @@ static CK_RV sign_step(CK_SESSION_HANDLE hSession, const uint8_t *data, CK_ULONG
     if (sig == NULL || *sig_len < need) {
         rv = sig == NULL ? CKR_OK : CKR_BUFFER_TOO_SMALL;
         *sig_len = need; /* the operation stays active for the real call */
+        if (!final) {
+            op->mode = LWSS_P11_MODE_SINGLE;
+        }
         goto keep;
     }
     rv = produce(op, data, len, sig);
@@ -300,16 +354,17 @@ static CK_RV update_step(CK_SESSION_HANDLE hSession, const uint8_t *part, CK_ULO
     if (!op->active) {
         rv = CKR_OPERATION_NOT_INITIALIZED;
     } else if (is_asym(op)) {
-        rv = CKR_FUNCTION_NOT_SUPPORTED; /* CKM_ECDSA / CKM_RSA_PKCS are single-part */
+        rv = CKR_FUNCTION_NOT_SUPPORTED; /* CKM_ECDSA / CKM_RSA_*: single-part */
+    } else if (op->mode == LWSS_P11_MODE_SINGLE) {
+        rv = CKR_OPERATION_ACTIVE;
     } else if (part == NULL && len > 0) {
         rv = CKR_ARGUMENTS_BAD;
-        lwss_p11_op_reset(op);
     } else {
-        op->multipart = 1;
+        op->mode = LWSS_P11_MODE_MULTI;
         rv = mac_update(op, part, len);
-        if (rv != CKR_OK) {
-            lwss_p11_op_reset(op);
-        }
+    }
+    if (rv != CKR_OK && op->active) {
+        lwss_p11_op_reset(op); /* a failed Update ends the operation */
     }
     lwss_p11_session_put(s);
     return rv;
@@ -325,10 +380,34 @@ CK_RV C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulP
     return update_step(hSession, pPart, ulPartLen, 0);
 }
 
+/* CKM_RSA_X_509 verify: the signature's public operation must give the
+ * data, left-padded with zeros. */
+static CK_RV verify_raw(lwss_p11_op *op, const uint8_t *data, size_t len, const uint8_t *sig)
+{
+    size_t k = mbedtls_pk_get_len(&op->pk);
+    uint8_t got[512];
+    uint8_t want[512];
+    if (len == 0 || len > k || k > sizeof(got)) {
+        return CKR_DATA_LEN_RANGE;
+    }
+    CK_RV rv = rsa_raw(op, sig, k, got, 0);
+    if (rv == CKR_OK) {
+        memset(want, 0, k - len);
+        memcpy(want + (k - len), data, len);
+        rv = memcmp(got, want, k) == 0 ? CKR_OK : CKR_SIGNATURE_INVALID;
+    } else if (rv == CKR_DATA_INVALID) {
+        rv = CKR_SIGNATURE_INVALID; /* the signature is not below the modulus */
+    }
+    return rv;
+}
+
 static CK_RV check_signature(lwss_p11_op *op, const uint8_t *data, size_t len, const uint8_t *sig)
 {
     if (op->mech == CKM_ECDSA) {
         return (len == 0 || len > 64) ? CKR_DATA_LEN_RANGE : ecdsa_verify(op, data, len, sig);
+    }
+    if (op->mech == CKM_RSA_X_509) {
+        return verify_raw(op, data, len, sig);
     }
     if (op->mech == CKM_RSA_PKCS) {
         if (len == 0 || len + 11 > mbedtls_pk_get_len(&op->pk)) {
@@ -366,15 +445,12 @@ static CK_RV verify_step(CK_SESSION_HANDLE hSession, const uint8_t *data, CK_ULO
         lwss_p11_session_put(s);
         return CKR_OPERATION_NOT_INITIALIZED;
     }
-    if (final ? is_asym(op) : op->multipart) {
-        lwss_p11_session_put(s);
-        return final ? CKR_FUNCTION_NOT_SUPPORTED : CKR_OPERATION_ACTIVE;
-    }
-    if (sig == NULL || (data == NULL && len > 0)) {
+    rv = mode_ok(op, final);
+    if (rv == CKR_OK && (sig == NULL || (data == NULL && len > 0))) {
         rv = CKR_ARGUMENTS_BAD;
-    } else if (sig_len != op_sig_len(op)) {
+    } else if (rv == CKR_OK && sig_len != op_sig_len(op)) {
         rv = CKR_SIGNATURE_LEN_RANGE;
-    } else {
+    } else if (rv == CKR_OK) {
         rv = check_signature(op, data, len, sig);
     }
     lwss_p11_op_reset(op);

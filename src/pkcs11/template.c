@@ -17,14 +17,14 @@
 
 const uint8_t lwss_p11_p256_oid[10] = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
 
-/* Attributes a template may carry whose value we accept and ignore: usage
- * flags are fixed by the key type, dates and subjects are informational. */
+/* Attributes a template may carry whose value we accept and ignore: dates
+ * and subjects are informational.  Key usage and policy attributes are
+ * passed through here and honoured (or refused) by keyattr.c. */
 static const CK_ATTRIBUTE_TYPE g_ignored[] = {
-    CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_MODIFIABLE, CKA_COPYABLE, CKA_DESTROYABLE, CKA_SIGN,
-    CKA_VERIFY, CKA_DERIVE, CKA_DECRYPT, CKA_ENCRYPT, CKA_WRAP, CKA_UNWRAP, CKA_SIGN_RECOVER,
+    CKA_MODIFIABLE, CKA_COPYABLE, CKA_DESTROYABLE, CKA_SIGN_RECOVER,
     CKA_VERIFY_RECOVER, CKA_START_DATE, CKA_END_DATE, CKA_SUBJECT, CKA_ISSUER,
     CKA_SERIAL_NUMBER, CKA_TRUSTED, CKA_CERTIFICATE_CATEGORY, CKA_APPLICATION, CKA_OBJECT_ID,
-    CKA_ALWAYS_AUTHENTICATE, CKA_MODULUS_BITS, CKA_VALUE_LEN, CKA_LOCAL,
+    CKA_ALWAYS_AUTHENTICATE, CKA_MODULUS_BITS, CKA_VALUE_LEN,
     CKA_WRAP_WITH_TRUSTED, CKA_CHECK_VALUE, CKA_URL, CKA_HASH_OF_SUBJECT_PUBLIC_KEY,
     CKA_HASH_OF_ISSUER_PUBLIC_KEY, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT,
 };
@@ -61,6 +61,9 @@ static const CK_ATTRIBUTE **view_slot(tmpl_view *v, CK_ATTRIBUTE_TYPE t, size_t 
 
 static int is_ignored(CK_ATTRIBUTE_TYPE t)
 {
+    if (lwss_p11_key_attr_known(t)) {
+        return 1;
+    }
     for (size_t i = 0; i < sizeof(g_ignored) / sizeof(g_ignored[0]); i++) {
         if (g_ignored[i] == t) {
             return 1;
@@ -386,6 +389,9 @@ CK_RV lwss_p11_template_create(const CK_ATTRIBUTE *tmpl, CK_ULONG n, lwss_p11_ne
     } else {
         rv = CKR_ATTRIBUTE_VALUE_INVALID;
     }
+    if (rv == CKR_OK) {
+        rv = lwss_p11_key_attrs_set(tmpl, n, 0, &out->meta);
+    }
     if (rv != CKR_OK) {
         lwss_p11_new_obj_free(out);
     }
@@ -403,7 +409,7 @@ void lwss_p11_new_obj_free(lwss_p11_new_obj *o)
 }
 
 CK_RV lwss_p11_template_keygen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_CLASS cls,
-                               int need_params, lwss_nvm_meta *meta)
+                               CK_KEY_TYPE kt, int need_params, lwss_nvm_meta *meta)
 {
     tmpl_view v;
     CK_RV rv = scan_template(tmpl, n, &v);
@@ -413,19 +419,56 @@ CK_RV lwss_p11_template_keygen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_C
     if (v.cls != NULL && attr_ulong(v.cls) != cls) {
         return CKR_TEMPLATE_INCONSISTENT;
     }
-    if (v.key_type != NULL && attr_ulong(v.key_type) != CKK_EC) {
+    if (v.key_type != NULL && attr_ulong(v.key_type) != kt) {
         return CKR_TEMPLATE_INCONSISTENT;
     }
     if (v.val != NULL || v.ec_point != NULL || v.modulus != NULL || v.priv_exp != NULL) {
         return CKR_TEMPLATE_INCONSISTENT; /* values are generated, not given */
     }
-    if (need_params || v.ec_params != NULL) {
+    if (kt == CKK_RSA ? v.ec_params != NULL : v.pub_exp != NULL) {
+        return CKR_TEMPLATE_INCONSISTENT;
+    }
+    if (kt == CKK_EC && (need_params || v.ec_params != NULL)) {
         rv = check_p256(v.ec_params);
         if (rv != CKR_OK) {
             return rv;
         }
     }
     rv = fill_meta(&v, cls, cls == CKO_PRIVATE_KEY, meta);
-    meta->key_type = CKK_EC;
-    return rv;
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    meta->key_type = (uint32_t)kt;
+    return lwss_p11_key_attrs_set(tmpl, n, 1, meta);
+}
+
+CK_RV lwss_p11_template_rsa_gen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, unsigned *bits, int *exp)
+{
+    *bits = 0;
+    *exp = 65537; /* the usual default when the template names none */
+    for (CK_ULONG i = 0; i < n; i++) {
+        const CK_ATTRIBUTE *a = &tmpl[i];
+        if (a->type == CKA_MODULUS_BITS) {
+            if (a->ulValueLen != sizeof(CK_ULONG) || a->pValue == NULL) {
+                return CKR_ATTRIBUTE_VALUE_INVALID;
+            }
+            CK_ULONG b = attr_ulong(a);
+            if (b != 2048 && b != 3072 && b != 4096) {
+                return CKR_KEY_SIZE_RANGE;
+            }
+            *bits = (unsigned)b;
+        } else if (a->type == CKA_PUBLIC_EXPONENT) {
+            /* big-endian; odd, at least 65537, fits mbedtls' int exponent */
+            const uint8_t *p = a->pValue;
+            uint64_t e = 0;
+            for (CK_ULONG j = 0; p != NULL && j < a->ulValueLen && e <= 0x7FFFFFFFu; j++) {
+                e = (e << 8) | p[j];
+            }
+            if (p == NULL || e < 65537 || e > 0x7FFFFFFFu || (e & 1) == 0) {
+                return CKR_ATTRIBUTE_VALUE_INVALID;
+            }
+            *exp = (int)e;
+        }
+    }
+    return *bits != 0 ? CKR_OK : CKR_TEMPLATE_INCOMPLETE;
 }

@@ -31,11 +31,18 @@
 /** Class of the token's own records (PIN hashes, token label): never visible to clients. */
 #define LWSS_P11_CKO_INTERNAL 0xC1550000u
 
+/** Fresh operation: single- or multi-part may follow. */
+#define LWSS_P11_MODE_FRESH 0
+/** An Update was called: only Update and Final may follow (v2.40 5.2). */
+#define LWSS_P11_MODE_MULTI 1
+/** A single-part call answered a length query: only that call may follow. */
+#define LWSS_P11_MODE_SINGLE 2
+
 /** A sign or verify operation in progress. */
 typedef struct lwss_p11_op {
     int active;
     CK_MECHANISM_TYPE mech;
-    int multipart;                 /* an Update was called: only Final may follow */
+    int mode;                      /* LWSS_P11_MODE_*: which calls may continue it */
     mbedtls_pk_context pk;         /* CKM_ECDSA, CKM_RSA_PKCS: kept after the operation */
     uint8_t *key_der;              /* stored form of the key in pk (NULL: none) */
     size_t key_der_len;
@@ -50,6 +57,7 @@ typedef struct lwss_p11_session {
     CK_SESSION_HANDLE handle;
     CK_FLAGS flags;
     int digest_active;
+    int digest_mode;               /* LWSS_P11_MODE_* */
     mbedtls_sha256_context sha;
     int find_active;
     CK_OBJECT_HANDLE *found;
@@ -66,6 +74,11 @@ CK_RV lwss_p11_check_init(void);
 void lwss_p11_store_lock(void);
 /** @see lwss_p11_store_lock */
 void lwss_p11_store_unlock(void);
+/**
+ * Open the image if C_Initialize left that for later (a forked child,
+ * whose parent may hold the image lock).  @return CKR_OK or CKR_DEVICE_ERROR.
+ */
+CK_RV lwss_p11_store_ready(void);
 
 /* random.c ---------------------------------------------------------- */
 /** Seed the DRBG from lwss_entropy_poll().  @return CKR_OK or CKR_FUNCTION_FAILED. */
@@ -80,6 +93,11 @@ int lwss_p11_random(void *ctx, unsigned char *out, size_t len);
 CK_RV lwss_p11_session_get(CK_SESSION_HANDLE handle, lwss_p11_session **out);
 /** Unlock a session from lwss_p11_session_get(). */
 void lwss_p11_session_put(lwss_p11_session *s);
+/**
+ * In a forked child: free the sessions copied from the parent without
+ * waiting on locks that threads of the parent held at fork().
+ */
+void lwss_p11_session_forget_all(void);
 /** Close every session (C_Finalize, C_CloseAllSessions). */
 void lwss_p11_session_close_all(void);
 /** Sessions open now, and the read/write ones among them. */
@@ -162,6 +180,31 @@ CK_RV lwss_p11_attr_get(lwss_p11_obj *o, CK_ATTRIBUTE_TYPE type, lwss_p11_attr_o
 /** 1 when the attribute can be answered from the metadata alone. */
 int lwss_p11_attr_from_meta(CK_ATTRIBUTE_TYPE type);
 
+/* keyattr.c --------------------------------------------------------- */
+/** The CKK_* of a stored record (its key type field also carries attribute bits). */
+CK_KEY_TYPE lwss_p11_key_type(const lwss_nvm_meta *meta);
+/**
+ * Usage and policy attributes of a key template (CKA_SIGN ... CKA_UNWRAP,
+ * CKA_SENSITIVE, CKA_EXTRACTABLE), checked for class @p cls and packed into
+ * the high half of @p meta->key_type, with CKA_LOCAL, CKA_ALWAYS_SENSITIVE
+ * and CKA_NEVER_EXTRACTABLE derived (@p generated: made inside the token).
+ * @return CKR_OK, CKR_ATTRIBUTE_VALUE_INVALID, CKR_ATTRIBUTE_TYPE_INVALID,
+ *         CKR_ATTRIBUTE_READ_ONLY.
+ */
+CK_RV lwss_p11_key_attrs_set(const CK_ATTRIBUTE *tmpl, CK_ULONG n, int generated,
+                             lwss_nvm_meta *meta);
+/** 1 when an attribute type is one lwss_p11_key_attrs_set() handles for keys. */
+int lwss_p11_key_attr_known(CK_ATTRIBUTE_TYPE type);
+/**
+ * Value of a usage/policy attribute or CKA_KEY_GEN_MECHANISM of a key
+ * record into @p out (CK_BBOOL or CK_ULONG, @p out_len set).
+ * @return CKR_OK, or CKR_ATTRIBUTE_TYPE_INVALID (not such an attribute of this class).
+ */
+CK_RV lwss_p11_key_attr_get(const lwss_nvm_meta *meta, CK_ATTRIBUTE_TYPE type, CK_ULONG *out,
+                            size_t *out_len);
+/** 1 when the key record allows @p usage (CKA_SIGN, CKA_VERIFY, ...). */
+int lwss_p11_key_allows(const lwss_nvm_meta *meta, CK_ATTRIBUTE_TYPE usage);
+
 /* template.c -------------------------------------------------------- */
 /** What C_CreateObject / C_GenerateKeyPair make of a template. */
 typedef struct lwss_p11_new_obj {
@@ -175,11 +218,17 @@ CK_RV lwss_p11_template_create(const CK_ATTRIBUTE *tmpl, CK_ULONG n, lwss_p11_ne
 void lwss_p11_new_obj_free(lwss_p11_new_obj *o);
 /**
  * Common attributes of a key-generation template (label, id, token,
- * private; class and key type checked against @p cls / @p key_type).
- * The EC_PARAMS of a public template are checked when @p need_params.
+ * private; class and key type checked against @p cls / @p kt).
+ * The EC_PARAMS of an EC public template are checked when @p need_params.
  */
 CK_RV lwss_p11_template_keygen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_CLASS cls,
-                               int need_params, lwss_nvm_meta *meta);
+                               CK_KEY_TYPE kt, int need_params, lwss_nvm_meta *meta);
+/**
+ * CKA_MODULUS_BITS (2048, 3072 or 4096: else CKR_KEY_SIZE_RANGE; absent:
+ * CKR_TEMPLATE_INCOMPLETE) and CKA_PUBLIC_EXPONENT (odd, >= 65537; default
+ * 65537) of a CKM_RSA_PKCS_KEY_PAIR_GEN public template.
+ */
+CK_RV lwss_p11_template_rsa_gen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, unsigned *bits, int *exp);
 /** DER of the P-256 named-curve OID (CKA_EC_PARAMS). */
 extern const uint8_t lwss_p11_p256_oid[10];
 /** Build SEC1 private DER (with public key) from an EC keypair. */

@@ -30,7 +30,7 @@ grep -q "lwss PKCS#11 software token" info.txt || fail "library description"; ok
 p11 -L > slots.txt 2>&1 || fail "pkcs11-tool -L"
 grep -q "token label *: lwss" slots.txt || fail "token label"; ok "slots and token"
 p11 -M > mechs.txt 2>&1 || fail "pkcs11-tool -M"
-for m in ECDSA-KEY-PAIR-GEN ECDSA RSA-PKCS SHA256 SHA256-HMAC AES-CMAC; do
+for m in ECDSA-KEY-PAIR-GEN ECDSA RSA-PKCS-KEY-PAIR-GEN RSA-PKCS RSA-X-509 SHA256 SHA256-HMAC AES-CMAC; do
     grep -q "^  $m," mechs.txt || fail "mechanism $m"
 done; ok "mechanisms"
 
@@ -92,11 +92,14 @@ openssl x509 -in rsa.crt -pubkey -noout > rsa.pub
 openssl dgst -sha256 -verify rsa.pub -signature rsa.sig data > /dev/null || fail "RSA verify"
 ok "RSA-PKCS signature verified by openssl"
 
-# PIN policy through a standard client: init token (sets the SO PIN), init the
-# user PIN; from then on private objects need that PIN
+# PIN policy through a standard client: init token (needs the current SO PIN,
+# "0000" on a fresh image), init the user PIN; from then on private objects
+# need that PIN
 export LWSS_NVM=$T/pin.img
-p11 --init-token --label "lwss pin test" --so-pin 87654321 > it.txt 2>&1 || fail "init-token"
-p11 --init-pin --login --so-pin 87654321 --pin 246810 > ip.txt 2>&1 || fail "init-pin"
+p11 --init-token --label "lwss pin test" --so-pin 87654321 > it0.txt 2>&1 \
+    && fail "init-token with a wrong SO PIN"
+p11 --init-token --label "lwss pin test" --so-pin 0000 > it.txt 2>&1 || fail "init-token"
+p11 --init-pin --login --so-pin 0000 --pin 246810 > ip.txt 2>&1 || fail "init-pin"
 p11 -L 2>&1 | grep -q "token label *: lwss pin test" || fail "token label after init-token"
 p11 -L 2>&1 | grep -q "login required" || fail "login required flag"
 p11 --login --pin 246810 --keypairgen --key-type EC:prime256v1 --id 05 > k.txt 2>&1 \
@@ -107,6 +110,6 @@ p11 --login --pin 0000 -O > w2.txt 2>&1 && fail "the old default PIN still works
 ok "init-token / init-pin / login-required policy"
 
 "$PROBE" "$MODULE" > probe.txt 2>&1 || { cat probe.txt; fail "p11-kit load"; }
-grep -q "token: lwss" probe.txt && grep -q "mechanisms: 6" probe.txt || fail "p11-kit answers"
+grep -q "token: lwss" probe.txt && grep -q "mechanisms: 8" probe.txt || fail "p11-kit answers"
 ok "loaded through p11-kit ($(grep objects: probe.txt))"
 echo "pkcs11 interop: $steps steps passed"
