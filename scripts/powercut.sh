@@ -41,6 +41,10 @@ done
 export LWSS_NVM_SYNC=0
 T=$(mktemp -d /tmp/lwss-powercut-XXXXXX)
 trap 'rm -rf "$T"' EXIT
+# A bound (make's `timeout`) ends the loop with SIGTERM: say how far it got.
+i=0 t0=$(date +%s)
+trap 'echo "powercut: stopped by SIGTERM at run $i of $ITER after $(( $(date +%s) - t0 )) s" \
+      "(each run: one import cut, verify, fingerprint); this build is too slow for the bound" >&2; exit 124' TERM
 IMG=$T/nvm.img
 
 fail() {

@@ -38,6 +38,12 @@ void lwss_leak_teardown_fds(void);
 /** 1 when the runner was started inside the rig (scripts/rig.sh). */
 int lwss_test_in_rig(void);
 
+/**
+ * Record that the calling test cannot run here (@p why: what it needs) and
+ * let it return: the runner counts it as not run, never as passed.
+ */
+void lwss_test_not_run(const char *why);
+
 /** Environment variable or @p dflt. */
 const char *lwss_test_env(const char *name, const char *dflt);
 
