@@ -108,10 +108,11 @@ $LWIP_IP device.lwss.test
 HOSTS
         dnsmasq "${fg[@]}" --no-resolv --no-hosts --addn-hosts="$RUNDIR/hosts" \
             --listen-address="$PEER_IP" --bind-interfaces --port=53 \
-            --local=/lwss.test/ --domain-needed --user=root --pid-file="$RUNDIR/dnsmasq.pid" \
+            --local=/lwss.test/ --domain-needed --pid-file="$RUNDIR/dnsmasq.pid" \
             --log-facility="$RUNDIR/dnsmasq.log" >"$RUNDIR/dnsmasq.out" 2>&1 &
         pids+=($!)
-        wait_for 100 sh -c "ss -Hlun 'sport = :53' | grep -q ." || die "dnsmasq did not come up"
+        wait_for 100 sh -c "ss -Hlun 'sport = :53' | grep -q ." ||
+            { cat "$RUNDIR/dnsmasq.out" >&2; die "dnsmasq did not come up"; }
         export LWSS_DNS=$PEER_IP
     fi
     if [ "$WANT_ECHO" = 1 ]; then

@@ -44,6 +44,14 @@ int lwss_test_in_rig(void);
  */
 void lwss_test_not_run(const char *why);
 
+/**
+ * Wait (at most @p bound_ms) until thread or process @p tid is blocked: its
+ * state in /proc is S or D, i.e. it sleeps in a system call (a poll, a
+ * lock, a read).  Lets a test act only once another thread is waiting.
+ * @return 1 when it was seen blocked, 0 when the bound passed first.
+ */
+int lwss_test_wait_blocked(int tid, unsigned bound_ms);
+
 /** Environment variable or @p dflt. */
 const char *lwss_test_env(const char *name, const char *dflt);
 

@@ -36,6 +36,29 @@ void lwss_test_not_run(const char *why)
     fclose(f);
 }
 
+int lwss_test_wait_blocked(int tid, unsigned bound_ms)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+    uint64_t deadline = lwss_test_now_ms() + bound_ms;
+    do {
+        char line[512] = "";
+        FILE *f = fopen(path, "r");
+        if (f != NULL) {
+            size_t n = fread(line, 1, sizeof(line) - 1, f);
+            line[n] = '\0';
+            fclose(f);
+        }
+        /* "tid (comm) S ...": the state follows the last ')' */
+        const char *paren = strrchr(line, ')');
+        if (paren != NULL && (paren[2] == 'S' || paren[2] == 'D')) {
+            return 1;
+        }
+        usleep(1000); /* polling interval of the condition, not a delay */
+    } while (lwss_test_now_ms() < deadline);
+    return 0;
+}
+
 /* Print and count the lines lwss_test_not_run() left in @p path. */
 static int count_not_run(const char *path)
 {

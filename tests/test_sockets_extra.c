@@ -104,23 +104,17 @@ START_TEST(close_from_another_thread_wakes_recv)
 }
 END_TEST
 
-static void *shut_rd_later(void *arg)
-{
-    usleep(300 * 1000);
-    SOCKETS_Shutdown(*(Socket_t *)arg, SOCKETS_SHUT_RD);
-    return NULL;
-}
-
 START_TEST(shutdown_from_another_thread_wakes_recv)
 {
     lwss_st_blocked_recv br = {.s = lwss_st_connect_echo(0, 1000)};
     pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, shut_rd_later, &br.s), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, lwss_st_recv_thread, &br), 0);
+    lwss_st_wait_recv_blocked(&br);
     uint64_t t0 = lwss_test_now_ms();
-    lwss_st_recv_thread(&br);
+    SOCKETS_Shutdown(br.s, SOCKETS_SHUT_RD);
     pthread_join(t, NULL);
     ck_assert_int_eq(br.result, SOCKETS_ECLOSED);
-    ck_assert_uint_lt(br.returned_at - t0, 900);
+    ck_assert_uint_lt(br.returned_at - t0, 600);
     ck_assert_int_eq(SOCKETS_Close(br.s), 0);
 }
 END_TEST
