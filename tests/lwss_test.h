@@ -52,6 +52,13 @@ void lwss_test_not_run(const char *why);
  */
 int lwss_test_wait_blocked(int tid, unsigned bound_ms);
 
+/**
+ * Wait (at most @p bound_ms) until every other thread of this process is
+ * blocked (see lwss_test_wait_blocked): lwss's threads have gone idle.
+ * @return 1 when they were, 0 when the bound passed first.
+ */
+int lwss_test_wait_quiescent(unsigned bound_ms);
+
 /** Environment variable or @p dflt. */
 const char *lwss_test_env(const char *name, const char *dflt);
 

@@ -1,6 +1,7 @@
 /* The one Check runner: `lwss-tests --unit|--rig [suite]`. */
 #include "lwss_test.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,28 @@ int lwss_test_wait_blocked(int tid, unsigned bound_ms)
         /* "tid (comm) S ...": the state follows the last ')' */
         const char *paren = strrchr(line, ')');
         if (paren != NULL && (paren[2] == 'S' || paren[2] == 'D')) {
+            return 1;
+        }
+        usleep(1000); /* polling interval of the condition, not a delay */
+    } while (lwss_test_now_ms() < deadline);
+    return 0;
+}
+
+int lwss_test_wait_quiescent(unsigned bound_ms)
+{
+    uint64_t deadline = lwss_test_now_ms() + bound_ms;
+    int self = (int)gettid();
+    do {
+        DIR *d = opendir("/proc/self/task");
+        int busy = d == NULL;
+        for (struct dirent *e; d != NULL && !busy && (e = readdir(d)) != NULL;) {
+            int tid = atoi(e->d_name);
+            busy = tid > 0 && tid != self && !lwss_test_wait_blocked(tid, 0);
+        }
+        if (d != NULL) {
+            closedir(d);
+        }
+        if (!busy) {
             return 1;
         }
         usleep(1000); /* polling interval of the condition, not a delay */
