@@ -59,6 +59,13 @@ int lwss_test_wait_blocked(int tid, unsigned bound_ms);
  */
 int lwss_test_wait_quiescent(unsigned bound_ms);
 
+/**
+ * How much slower than a plain build this run is (LWSS_TEST_SLOW, set by
+ * make: 1 plain, more under ASan, valgrind, TSan).  Time bounds a test
+ * imposes on lwss (not on itself) are multiplied by it.
+ */
+unsigned lwss_test_slowness(void);
+
 /** Environment variable or @p dflt. */
 const char *lwss_test_env(const char *name, const char *dflt);
 

@@ -34,7 +34,11 @@ export LWSS_STAGES ?= $(CURDIR)/$(BUILD)/test-stages.txt
 # mallinfo2(): without it the heap fixtures measure exactly.
 # Tests that do not choose an NVM image get one in the build directory,
 # never lwss-nvm.img in the working tree; unit and rig runs each their own.
-TEST_ENV_BASE := LWSS_BUILD=$(BUILD) GLIBC_TUNABLES=glibc.malloc.tcache_count=0
+# LWSS_TEST_SLOW scales the time bounds tests give lwss (lwss_test_slowness),
+# CK_TIMEOUT_MULTIPLIER Check's per-test timeouts, for slow builds.
+TEST_SLOW     := $(if $(filter 0,$(SAN)),1,3)
+TEST_ENV_BASE := LWSS_BUILD=$(BUILD) GLIBC_TUNABLES=glibc.malloc.tcache_count=0 \
+                 LWSS_TEST_SLOW=$(TEST_SLOW) CK_TIMEOUT_MULTIPLIER=$(TEST_SLOW)
 TEST_ENV_UNIT := $(TEST_ENV_BASE) LWSS_NVM=$(CURDIR)/$(BUILD)/tests/unit-nvm.img
 TEST_ENV_RIG  := $(TEST_ENV_BASE) LWSS_NVM=$(CURDIR)/$(BUILD)/tests/rig-nvm.img
 
@@ -55,7 +59,7 @@ test-rig: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 
 # Suites that also run under valgrind (leaks are errors).  Not with SAN=1:
 # ASan and valgrind do not mix; the SAN build has LeakSanitizer instead.
-VALGRIND := valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite,indirect \
+VALGRIND := env LWSS_TEST_SLOW=5 CK_TIMEOUT_MULTIPLIER=5 valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite,indirect \
             --error-exitcode=1 --suppressions=tests/valgrind.supp
 # run-suites WRAPPER, SUITES: each suite in its own mode (unit, or rig); a
 # failing suite does not stop the others, the recipe fails at the end.
@@ -79,7 +83,7 @@ else
 endif
 
 # ThreadSanitizer: a separate build (build/tsan) of the thread-heavy suites.
-TSAN_OPTIONS_RUN := env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+TSAN_OPTIONS_RUN := env LWSS_TEST_SLOW=5 CK_TIMEOUT_MULTIPLIER=5 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 test-tsan:
 ifeq ($(SAN),0)
 	@echo "== ThreadSanitizer: $(TSAN_SUITES)"

@@ -82,6 +82,13 @@ int lwss_test_wait_quiescent(unsigned bound_ms)
     return 0;
 }
 
+unsigned lwss_test_slowness(void)
+{
+    const char *v = getenv("LWSS_TEST_SLOW");
+    int n = v != NULL ? atoi(v) : 1;
+    return n >= 1 && n <= 100 ? (unsigned)n : 1u;
+}
+
 /* Print and count the lines lwss_test_not_run() left in @p path. */
 static int count_not_run(const char *path)
 {
