@@ -170,6 +170,8 @@ if [ "$(id -u)" = 0 ] && [ $FORCE_UNSHARE = 0 ] && ip netns add "$NS" 2>/dev/nul
     ip netns exec "$NS" "$SELF" --build "$BUILD" $( [ $WANT_ECHO = 1 ] && echo --echo ) \
         $( [ $WANT_DNS = 1 ] && echo --dns ) ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
     rc=$?
+elif [ -c /dev/net/tun ] && { [ ! -r /dev/net/tun ] || [ ! -w /dev/net/tun ]; }; then
+    die "/dev/net/tun is not usable by $(id -un) ($(stat -c '%A %U' /dev/net/tun)): run as root (sudo make ...), or give the device Debian's default mode: sudo chmod 0666 /dev/net/tun"
 elif unshare -rn true 2>/dev/null; then
     MODE=unshare
     export LWSS_RIG_MODE=unshare
