@@ -25,20 +25,36 @@ BUILD   ?= build
 endif
 
 CC      ?= cc
-PKGS    := lwip libpcap check p11-kit-1
-DEPS_OK := $(shell scripts/install-deps.sh >&2 || echo no)
-ifeq ($(DEPS_OK),no)
-$(error missing dependencies: see the message above)
+
+# Dependencies (Debian packages) are installed by a step, never while make
+# parses: `make deps` alone, and first of all for the goals below, which then
+# run in a second make (LWSS_DEPS_DONE=1) that may call pkg-config.
+DEPS_GOALS := all test demo bench
+ifeq ($(LWSS_DEPS_DONE),)
+ifneq ($(filter $(DEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+LWSS_DEPS_WRAP := 1
+endif
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags lwip libpcap p11-kit-1)
-PKG_LIBS   := $(shell pkg-config --libs lwip libpcap) -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
-CHECK_LIBS := $(shell pkg-config --libs check)
+ifeq ($(LWSS_DEPS_WRAP),1)
+$(or $(MAKECMDGOALS),all): deps-then-goals ; @:
+deps-then-goals:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory LWSS_DEPS_DONE=1 $(MAKECMDGOALS)
+.PHONY: deps-then-goals $(or $(MAKECMDGOALS),all)
+else
+
+# pkg-config runs when a recipe first needs the flags (not while parsing):
+# on a fresh machine the packages arrive in the deps step before that.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags lwip libpcap p11-kit-1))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs lwip libpcap) -lmbedtls -lmbedx509 \
+               -lmbedcrypto -lpthread)$(PKG_LIBS)
+CHECK_LIBS = $(eval CHECK_LIBS := $$(shell pkg-config --libs check))$(CHECK_LIBS)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
            -Wformat=2 -Wno-format-nonliteral
 OPT     ?= -O2 -g
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) -fPIC $(WARN) \
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE $(OPT) -fPIC $(WARN) \
            -I. -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS)
 LDFLAGS_BASE :=
 ifeq ($(SAN),1)
@@ -80,9 +96,16 @@ include $(sort $(wildcard pal/module.mk src/module.mk src/*/module.mk echo_serve
 include tests/module.mk
 include $(wildcard tests/bench/module.mk)
 
-# After every fragment, so that all of TEST_TARGETS is known.
-test: test-begin test-unit test-rig $(TEST_TARGETS)
-	@awk '{p+=$$1; f+=$$2} END {printf "lwss: %d passed, %d failed\n", p, f}' $(LWSS_TEST_SUMMARY)
+# After every fragment, so that all of TEST_TARGETS is known.  Every stage
+# is a target run by scripts/stage.sh in its own make: it records pass, fail
+# or not run and never stops the stages after it; the summary's last line
+# counts every failure and make fails if there was one.
+TEST_STAGES = test-build test-unit test-rig $(TEST_TARGETS) test-pipeline
+test:
+	@scripts/rig.sh --check
+	@scripts/stage.sh --begin
+	@for s in $(TEST_STAGES); do scripts/stage.sh $$s $(MAKE) --no-print-directory $$s; done
+	@scripts/stage.sh --summary
 
 LIB_OBJS := $(call OBJ,$(LIB_SRCS))
 # Library code is hidden unless a public header marks it LWSS_API.
@@ -200,7 +223,13 @@ test-install:
 clean:
 	rm -rf $(BUILD) $(EXTRA_CLEAN)
 
-.PHONY: all test demo bench install uninstall clean check-symbols check-hooks fuzz test-install FORCE
+endif # LWSS_DEPS_WRAP
+
+# Install the Debian packages lwss needs (as root; otherwise says what to run).
+deps:
+	@scripts/install-deps.sh
+
+.PHONY: all test demo bench install uninstall clean check-symbols check-hooks fuzz test-install deps FORCE
 FORCE:
 
 -include $(shell find $(BUILD)/obj $(BUILD)/obj-hooks -name '*.d' 2>/dev/null)

@@ -64,8 +64,14 @@ start_peer() {
 # The nested namespace lives as long as its holder process.
 unshare -n sleep 1200 &   # bounded even if this script is killed hard
 holder=$!
-sleep 0.2
-kill -0 "$holder" 2>/dev/null || die "cannot create the nested namespace (unshare -n)"
+# Ready when the holder's network namespace is no longer ours (5 s bound).
+own=$(readlink /proc/self/ns/net)
+for _ in $(seq 50); do
+    kill -0 "$holder" 2>/dev/null || break
+    h=$(readlink "/proc/$holder/ns/net" 2>/dev/null) && [ -n "$h" ] && [ "$h" != "$own" ] && break
+    sleep 0.1
+done
+[ -n "${h:-}" ] && [ "$h" != "$own" ] || die "cannot create the nested namespace (unshare -n)"
 ns() { nsenter -t "$holder" -n "$@"; }
 ip link add "$VETH" type veth peer name "${VETH}p" || die "cannot create the veth pair"
 ip link set "${VETH}p" netns "$holder" || die "cannot move the veth end"

@@ -13,6 +13,8 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 for f in "$BUILD/bin/lwss-demo" "$BUILD/bin/lwss-echo-server" "$CERTS/server.crt"; do
     [ -e "$f" ] || { echo "demo: $f is missing: run \`make demo\`" >&2; exit 1; }
 done
+# A machine where no rig can be made hears it in one line, with the fix.
+scripts/rig.sh --check || exit 1
 mkdir -p "$OUT"
 rm -f "$OUT/nvm.img" "$OUT/demo.pcap" "$OUT/keylog.txt" "$OUT/demo.log"
 OUT=$(cd "$OUT" && pwd)

@@ -14,26 +14,36 @@
 #                 when certificates exist under DIR/certs)
 #   --dns         start dnsmasq in the namespace on 192.0.2.1:53
 #   --pcap FILE   tcpdump the namespace side of the TAP into FILE
+#   --unshare     use the unprivileged mode even as root (tests that mode)
+#   --check       only check that a rig can be made here; print one line
+#                 with the fix when it cannot
 #
 # As root it uses `ip netns`; otherwise an unprivileged user+network
 # namespace (unshare -rn) when the kernel allows one and /dev/net/tun is
-# usable by the user (there, --dns is refused: dnsmasq needs root).
+# usable by the user (Debian's default mode 0666).  There dnsmasq runs in
+# debug mode (--no-daemon), which never changes user or groups: setgroups
+# is denied in such a namespace.  LWSS_RIG_MODE tells the command which.
 set -u
 
 BUILD=build
 WANT_ECHO=0
 WANT_DNS=0
 NS_PCAP=""
+FORCE_UNSHARE=0
+CHECK_ONLY=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --build) BUILD=$2; shift 2 ;;
         --echo) WANT_ECHO=1; shift ;;
         --dns) WANT_DNS=1; shift ;;
         --pcap) NS_PCAP=$2; shift 2 ;;
+        --unshare) FORCE_UNSHARE=1; shift ;;
+        --check) CHECK_ONLY=1; shift ;;
         --) shift; break ;;
         *) echo "rig: unknown option $1" >&2; exit 2 ;;
     esac
 done
+[ $CHECK_ONLY = 1 ] && set -- true
 [ $# -gt 0 ] || { echo "usage: rig.sh [options] -- command..." >&2; exit 2; }
 
 PEER_IP=192.0.2.1
@@ -72,7 +82,7 @@ inner() {
     fi
     if ! ip tuntap add dev "$TAP" mode tap 2>"$RUNDIR/tuntap.err"; then
         if [ ! -r /dev/net/tun ] || [ ! -w /dev/net/tun ]; then
-            die "permission denied on /dev/net/tun ($(stat -c '%A %U' /dev/net/tun)): run as root, or make it usable by this user (chmod 0666 /dev/net/tun, the Debian default)"
+            die "/dev/net/tun is not usable by this user ($(stat -c '%A %U' /dev/net/tun)): run as root (sudo make ...), or give the device Debian's default mode: sudo chmod 0666 /dev/net/tun"
         fi
         die "cannot create TAP $TAP: $(cat "$RUNDIR/tuntap.err")"
     fi
@@ -87,19 +97,22 @@ inner() {
     fi
     if [ "$WANT_DNS" = 1 ]; then
         command -v dnsmasq >/dev/null || die "dnsmasq is not installed"
-        if [ "${LWSS_RIG_MODE:-}" = unshare ]; then
-            die "--dns needs root: dnsmasq cannot drop privileges inside an unprivileged user namespace (setgroups is denied there)"
-        fi
+        # dnsmasq started as (namespace) root changes its group and drops
+        # supplementary groups unless in debug mode; an unprivileged user
+        # namespace denies setgroups, so there it runs in debug mode.
+        local fg=(--keep-in-foreground --user=root)
+        [ "${LWSS_RIG_MODE:-}" = unshare ] && fg=(--no-daemon)
         cat > "$RUNDIR/hosts" <<HOSTS
 $PEER_IP echo.lwss.test rig.lwss.test
 $LWIP_IP device.lwss.test
 HOSTS
-        dnsmasq --keep-in-foreground --no-resolv --no-hosts --addn-hosts="$RUNDIR/hosts" \
+        dnsmasq "${fg[@]}" --no-resolv --no-hosts --addn-hosts="$RUNDIR/hosts" \
             --listen-address="$PEER_IP" --bind-interfaces --port=53 \
-            --local=/lwss.test/ --domain-needed --user=root --pid-file="$RUNDIR/dnsmasq.pid" \
-            --log-facility="$RUNDIR/dnsmasq.log" &
+            --local=/lwss.test/ --domain-needed --pid-file="$RUNDIR/dnsmasq.pid" \
+            --log-facility="$RUNDIR/dnsmasq.log" >"$RUNDIR/dnsmasq.out" 2>&1 &
         pids+=($!)
-        wait_for 100 sh -c "ss -Hlun 'sport = :53' | grep -q ." || die "dnsmasq did not come up"
+        wait_for 100 sh -c "ss -Hlun 'sport = :53' | grep -q ." ||
+            { cat "$RUNDIR/dnsmasq.out" >&2; die "dnsmasq did not come up"; }
         export LWSS_DNS=$PEER_IP
     fi
     if [ "$WANT_ECHO" = 1 ]; then
@@ -151,11 +164,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 export LWSS_RIG_INNER=1 LWSS_RIG_NAME_NS=$NS LWSS_RIG_NAME_TAP=$TAP
-if [ "$(id -u)" = 0 ] && ip netns add "$NS" 2>/dev/null; then
+if [ "$(id -u)" = 0 ] && [ $FORCE_UNSHARE = 0 ] && ip netns add "$NS" 2>/dev/null; then
     MODE=netns
+    export LWSS_RIG_MODE=netns
     ip netns exec "$NS" "$SELF" --build "$BUILD" $( [ $WANT_ECHO = 1 ] && echo --echo ) \
         $( [ $WANT_DNS = 1 ] && echo --dns ) ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
     rc=$?
+elif [ -c /dev/net/tun ] && { [ ! -r /dev/net/tun ] || [ ! -w /dev/net/tun ]; }; then
+    die "/dev/net/tun is not usable by $(id -un) ($(stat -c '%A %U' /dev/net/tun)): run as root (sudo make ...), or give the device Debian's default mode: sudo chmod 0666 /dev/net/tun"
 elif unshare -rn true 2>/dev/null; then
     MODE=unshare
     export LWSS_RIG_MODE=unshare

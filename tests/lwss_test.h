@@ -38,6 +38,34 @@ void lwss_leak_teardown_fds(void);
 /** 1 when the runner was started inside the rig (scripts/rig.sh). */
 int lwss_test_in_rig(void);
 
+/**
+ * Record that the calling test cannot run here (@p why: what it needs) and
+ * let it return: the runner counts it as not run, never as passed.
+ */
+void lwss_test_not_run(const char *why);
+
+/**
+ * Wait (at most @p bound_ms) until thread or process @p tid is blocked: its
+ * state in /proc is S or D, i.e. it sleeps in a system call (a poll, a
+ * lock, a read).  Lets a test act only once another thread is waiting.
+ * @return 1 when it was seen blocked, 0 when the bound passed first.
+ */
+int lwss_test_wait_blocked(int tid, unsigned bound_ms);
+
+/**
+ * Wait (at most @p bound_ms) until every other thread of this process is
+ * blocked (see lwss_test_wait_blocked): lwss's threads have gone idle.
+ * @return 1 when they were, 0 when the bound passed first.
+ */
+int lwss_test_wait_quiescent(unsigned bound_ms);
+
+/**
+ * How much slower than a plain build this run is (LWSS_TEST_SLOW, set by
+ * make: 1 plain, more under ASan, valgrind, TSan).  Time bounds a test
+ * imposes on lwss (not on itself) are multiplied by it.
+ */
+unsigned lwss_test_slowness(void);
+
 /** Environment variable or @p dflt. */
 const char *lwss_test_env(const char *name, const char *dflt);
 

@@ -26,59 +26,71 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB_TEST_A)
 # whatever the modules add to TEST_TARGETS (fuzz runs, interop). SUITE=name
 # runs one suite; CK_RUN_CASE / CK_FORK are Check's own knobs.
 RIG_FLAGS ?= --dns $(if $(filter %/lwss-echo-server,$(TOOLS)),--echo)
-# Every runner invocation appends "passed failed" to the summary file; the
-# last line of `make test` adds them up.
+# Every runner invocation appends "passed failed not-run" to the summary file;
+# scripts/stage.sh records each stage of `make test` in LWSS_STAGES and adds up.
 export LWSS_TEST_SUMMARY ?= $(CURDIR)/$(BUILD)/test-summary.txt
+export LWSS_STAGES ?= $(CURDIR)/$(BUILD)/test-stages.txt
 # glibc's per-thread cache keeps freed blocks counted as in use by
 # mallinfo2(): without it the heap fixtures measure exactly.
 # Tests that do not choose an NVM image get one in the build directory,
-# never lwss-nvm.img in the working tree.
-TEST_ENV := LWSS_BUILD=$(BUILD) GLIBC_TUNABLES=glibc.malloc.tcache_count=0 \
-            LWSS_NVM=$(CURDIR)/$(BUILD)/tests/default-nvm.img
+# never lwss-nvm.img in the working tree; unit and rig runs each their own.
+# LWSS_TEST_SLOW scales the time bounds tests give lwss (lwss_test_slowness),
+# CK_TIMEOUT_MULTIPLIER Check's per-test timeouts, for slow builds.
+TEST_SLOW     := $(if $(filter 0,$(SAN)),1,3)
+TEST_ENV_BASE := LWSS_BUILD=$(BUILD) GLIBC_TUNABLES=glibc.malloc.tcache_count=0 \
+                 LWSS_TEST_SLOW=$(TEST_SLOW) CK_TIMEOUT_MULTIPLIER=$(TEST_SLOW)
+TEST_ENV_UNIT := $(TEST_ENV_BASE) LWSS_NVM=$(CURDIR)/$(BUILD)/tests/unit-nvm.img
+TEST_ENV_RIG  := $(TEST_ENV_BASE) LWSS_NVM=$(CURDIR)/$(BUILD)/tests/rig-nvm.img
 
-test-begin:
-	@mkdir -p $(BUILD)/tests && : > $(LWSS_TEST_SUMMARY) && rm -f $(BUILD)/tests/default-nvm.img
+# The build as a stage of its own: a compile error is one named failure.
+test-build: all $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 
 test-unit: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 	@echo "== unit suites"
-	$(TEST_ENV) $(TEST_BIN) --unit $(SUITE)
+	@rm -f $(BUILD)/tests/unit-nvm.img
+	$(TEST_ENV_UNIT) $(TEST_BIN) --unit $(SUITE)
 
 test-rig: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 	@echo "== rig suites (own network namespace + TAP)"
-	$(TEST_ENV) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(TEST_BIN) --rig $(SUITE)
+	@rm -f $(BUILD)/tests/rig-nvm.img
+	$(TEST_ENV_RIG) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(TEST_BIN) --rig $(SUITE)
 
-.PHONY: test-begin test-unit test-rig
+.PHONY: test-build test-unit test-rig
 
 # Suites that also run under valgrind (leaks are errors).  Not with SAN=1:
 # ASan and valgrind do not mix; the SAN build has LeakSanitizer instead.
-VALGRIND := valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite,indirect \
+VALGRIND := env LWSS_TEST_SLOW=5 CK_TIMEOUT_MULTIPLIER=5 valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite,indirect \
             --error-exitcode=1 --suppressions=tests/valgrind.supp
-# run-suites WRAPPER, SUITES: each suite in its own mode (unit, or rig).
+# run-suites WRAPPER, SUITES: each suite in its own mode (unit, or rig); a
+# failing suite does not stop the others, the recipe fails at the end.
 define run-suites
-	@for s in $(2); do \
+	@bad=""; for s in $(2); do \
 	  kind=$$($(TEST_BIN) --list | awk -v s=$$s '$$2==s{print $$1}'); \
-	  [ -n "$$kind" ] || { echo "no suite $$s"; exit 1; }; \
 	  if [ "$$kind" = rig ]; then \
-	    $(TEST_ENV) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(1) $(TEST_BIN) --rig $$s || exit 1; \
-	  else \
-	    $(TEST_ENV) $(1) $(TEST_BIN) --unit $$s || exit 1; \
-	  fi; \
-	done
+	    $(TEST_ENV_RIG) scripts/rig.sh --build $(BUILD) $(RIG_FLAGS) -- $(1) $(TEST_BIN) --rig $$s || bad="$$bad $$s"; \
+	  elif [ "$$kind" = unit ]; then \
+	    $(TEST_ENV_UNIT) $(1) $(TEST_BIN) --unit $$s || bad="$$bad $$s"; \
+	  else echo "no suite $$s"; bad="$$bad $$s"; fi; \
+	done; [ -z "$$bad" ] || { echo "failed suites:$$bad"; exit 1; }
 endef
 
 test-valgrind: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 ifeq ($(SAN),0)
 	@echo "== valgrind: $(VALGRIND_SUITES)"
 	$(call run-suites,$(VALGRIND),$(VALGRIND_SUITES))
+else
+	@scripts/stage.sh --not-run "SAN=$(SAN): valgrind cannot run a sanitizer build (make test runs it)"
 endif
 
 # ThreadSanitizer: a separate build (build/tsan) of the thread-heavy suites.
-TSAN_OPTIONS_RUN := env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+TSAN_OPTIONS_RUN := env LWSS_TEST_SLOW=5 CK_TIMEOUT_MULTIPLIER=5 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 test-tsan:
 ifeq ($(SAN),0)
 	@echo "== ThreadSanitizer: $(TSAN_SUITES)"
 	$(MAKE) --no-print-directory SAN=thread -j2 all >/dev/null
 	$(MAKE) --no-print-directory SAN=thread test-tsan-run
+else
+	@scripts/stage.sh --not-run "SAN=$(SAN): the TSan build runs in make test (SAN=0)"
 endif
 test-tsan-run: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 	$(call run-suites,$(TSAN_OPTIONS_RUN),$(TSAN_SUITES))
@@ -101,8 +113,7 @@ test-readme: $(README_APP) $(TOOLS) $(TEST_DEPS)
 	  --cert $(BUILD)/certs/client-ec.crt --key $(BUILD)/certs/client-ec.key \
 	  --root-ca $(BUILD)/certs/ca.crt >/dev/null
 	@out=$$(LWSS_NVM=$(BUILD)/tests/readme.img scripts/rig.sh --build $(BUILD) --echo --dns -- $(README_APP)); \
-	  echo "$$out"; [ "$$out" = "echoed 5 bytes" ] && echo "1 passed, 0 failed" && echo "1 0" >> $(LWSS_TEST_SUMMARY) \
-	  || { echo "0 passed, 1 failed"; echo "0 1" >> $(LWSS_TEST_SUMMARY); exit 1; }
+	  echo "$$out"; [ "$$out" = "echoed 5 bytes" ]
 TEST_TARGETS += test-readme
 .PHONY: test-readme
 
@@ -115,8 +126,30 @@ test-rig-cleanup: $(TOOLS) $(TEST_DEPS)
 	    && ok1=1 || ok1=0; \
 	  TMPDIR=$$t scripts/rig.sh --build $(BUILD) -- false; \
 	  left=$$(ls -A $$t); rmdir $$t 2>/dev/null || rm -rf $$t; \
-	  if [ $$ok1 = 1 ] && [ -z "$$left" ]; then echo "1 passed, 0 failed"; echo "1 0" >> $(LWSS_TEST_SUMMARY); \
-	  else echo "rig cleanup: command saw run dir: $$ok1; left in TMPDIR: $$left"; echo "0 passed, 1 failed"; \
-	    echo "0 1" >> $(LWSS_TEST_SUMMARY); exit 1; fi
+	  [ $$ok1 = 1 ] && [ -z "$$left" ] || \
+	  { echo "rig cleanup: command saw run dir: $$ok1; left in TMPDIR: $$left"; exit 1; }
 TEST_TARGETS += test-rig-cleanup
 .PHONY: test-rig-cleanup
+
+# The pipeline tests itself: a nested `make test` over four probe stages, one
+# forced to fail through PIPELINE_PROBE_FAIL and one not runnable, must count
+# the failure, name it, run the stages after it and exit non-zero.
+test-pipeline:
+	@echo "== the test pipeline reports a failed stage"
+	@scripts/test-pipeline.sh "$(MAKE)" $(BUILD)
+pipeline-probe-%:
+	@echo "probe $*"; [ "$*" != "$(PIPELINE_PROBE_FAIL)" ]
+pipeline-probe-counts:
+	@echo "3 0" >> $(LWSS_TEST_SUMMARY)
+pipeline-probe-notrun:
+	@scripts/stage.sh --not-run "probe: cannot run here"
+
+# The rig's unprivileged mode (what a user without root gets): namespace
+# root there may not call setgroups, so the name service must start without
+# changing user or groups.  Forced with --unshare when make test runs as root.
+test-rig-unshare: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
+	@echo "== rig in an unprivileged user namespace (dnsmasq, echo server, DNS suite)"
+	$(TEST_ENV_RIG) scripts/rig.sh --unshare --build $(BUILD) --dns --echo -- sh -c \
+	  'test "$$LWSS_RIG_MODE" = unshare && exec $(TEST_BIN) --rig dns_rig'
+TEST_TARGETS += test-rig-unshare
+.PHONY: test-pipeline pipeline-probe-counts pipeline-probe-notrun test-rig-unshare

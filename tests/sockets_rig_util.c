@@ -160,9 +160,20 @@ void *lwss_st_recv_thread(void *arg)
 {
     lwss_st_blocked_recv *br = arg;
     char b[16];
+    atomic_store(&br->tid, (int)gettid());
     br->result = SOCKETS_Recv(br->s, b, sizeof(b), 0);
     br->returned_at = lwss_test_now_ms();
     return NULL;
+}
+
+void lwss_st_wait_recv_blocked(lwss_st_blocked_recv *br)
+{
+    uint64_t deadline = lwss_test_now_ms() + 2000;
+    while (atomic_load(&br->tid) == 0 && lwss_test_now_ms() < deadline) {
+        usleep(1000);
+    }
+    ck_assert_msg(lwss_test_wait_blocked(atomic_load(&br->tid), 2000),
+                  "the receiving thread did not block within 2 s");
 }
 
 void lwss_st_check_close_wakes_recv(Socket_t s)
@@ -170,7 +181,7 @@ void lwss_st_check_close_wakes_recv(Socket_t s)
     lwss_st_blocked_recv br = {.s = s};
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, lwss_st_recv_thread, &br), 0);
-    usleep(300 * 1000);
+    lwss_st_wait_recv_blocked(&br);
     uint64_t closed_at = lwss_test_now_ms();
     ck_assert_int_eq(SOCKETS_Close(s), 0);
     pthread_join(t, NULL);

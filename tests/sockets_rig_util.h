@@ -57,7 +57,10 @@ typedef struct lwss_st_blocked_recv {
     Socket_t s;
     int32_t result;
     uint64_t returned_at;
+    _Atomic int tid;          /**< the receiving thread, once it runs */
 } lwss_st_blocked_recv;
+/** Wait until br's thread is blocked in its receive (2 s bound, asserted). */
+void lwss_st_wait_recv_blocked(lwss_st_blocked_recv *br);
 /** Thread body: one SOCKETS_Recv on br->s. */
 void *lwss_st_recv_thread(void *br);
 

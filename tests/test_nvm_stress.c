@@ -218,7 +218,8 @@ START_TEST(test_two_processes_lock)
     char c;
     ck_assert_int_eq(read(to_parent[0], &c, 1), 1); /* child was refused */
     lwss_tnvm_put("parent", 100, 1);
-    usleep(50 * 1000); /* the child is waiting on the lock now */
+    /* the child is waiting on the lock now (it retries with sleeps) */
+    ck_assert(lwss_test_wait_blocked(pid, 2000));
     lwss_nvm_close();
     int code = lwss_tnvm_wait_ok(pid);
     ck_assert_msg(code == 0, "child status %d", code);

@@ -15,6 +15,7 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,7 +251,14 @@ START_TEST(capture_is_on_disk_while_running)
     setenv("LWSS_PCAP", path, 1);
     ck_assert_int_eq(lwss_port_up(NULL), LWSS_OK);
     ck_assert_int_eq(system("ping -n -q -c 2 -i 0.2 -W 2 192.0.2.2 >/dev/null 2>&1"), 0);
-    usleep(300 * 1000); /* > the 100 ms flush bound */
+    /* The capture is flushed at least every 100 ms: wait (bounded) until the
+     * file holds five frames' worth (24-byte header, 16 + >= 42 per frame). */
+    struct stat sb = {0};
+    uint64_t deadline = lwss_test_now_ms() + 2000;
+    while ((stat(path, &sb) != 0 || sb.st_size < 24 + 5 * (16 + 42)) &&
+           lwss_test_now_ms() < deadline) {
+        usleep(10 * 1000);
+    }
     pcap_story story;
     read_story(path, &story); /* read while the port is still up: as if killed now */
     ck_assert_int_ge(story.frames, 5);
@@ -290,6 +298,11 @@ START_TEST(no_net_admin_is_permission_denied)
 {
     /* A TAP owned by another user; then drop every capability (this test is
      * its own process), so attaching needs a permission we no longer have. */
+    if (strcmp(lwss_test_env("LWSS_RIG_MODE", "netns"), "unshare") == 0) {
+        /* uid 65534 has no mapping in an unprivileged user namespace */
+        lwss_test_not_run("port_rig no_net_admin_is_permission_denied: needs root (a TAP owned by a second uid)");
+        return;
+    }
     char name[IFNAMSIZ];
     snprintf(name, sizeof(name), "lwp%d", (int)getpid() % 100000);
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
@@ -423,7 +436,7 @@ END_TEST
 static void link_blip(void)
 {
     ck_assert_int_eq(lwss_port_set_link(0), LWSS_OK);
-    usleep(2000 * 1000);
+    usleep(2000 * 1000); /* the scenario: two seconds without a link, not a wait for anything */
     ck_assert_int_eq(lwss_port_set_link(1), LWSS_OK);
 }
 
@@ -565,15 +578,42 @@ static uint64_t raw_echo(int s, char c)
 typedef struct {
     int fd, timeout_ms, result;
     uint64_t took_ms;
+    _Atomic int tid;
 } waiter;
 
 static void *waiter_main(void *arg)
 {
     waiter *w = arg;
+    w->tid = (int)gettid();
     uint64_t t0 = lwss_test_now_ms();
     w->result = lwss_port_wait(w->fd, POLLIN, w->timeout_ms);
     w->took_ms = lwss_test_now_ms() - t0;
     return NULL;
+}
+
+/* Until the waiter's thread sleeps in lwss_port_wait (2 s bound). */
+static void wait_waiter_blocked(waiter *w)
+{
+    uint64_t deadline = lwss_test_now_ms() + 2000;
+    while (w->tid == 0 && lwss_test_now_ms() < deadline) {
+        usleep(1000);
+    }
+    ck_assert_msg(lwss_test_wait_blocked(w->tid, 2000), "the waiter did not block within 2 s");
+}
+
+/* Until the counter at @p off of the stats grows past *before (1 s bound);
+ * the stats are left in @p now. */
+static int stats_grow(const uint64_t *before, size_t off, lwss_port_stats *now)
+{
+    uint64_t deadline = lwss_test_now_ms() + 1000;
+    do {
+        lwss_port_get_stats(now);
+        if (*(const uint64_t *)((const char *)now + off) > *before) {
+            return 1;
+        }
+        usleep(1000);
+    } while (lwss_test_now_ms() < deadline);
+    return 0;
 }
 
 /* A thread waiting in lwss_port_wait reads the TAP for everybody: another
@@ -591,12 +631,11 @@ START_TEST(inline_wait_reads_the_tap_for_everyone)
     waiter w = {.fd = s1, .timeout_ms = 1500, .result = -2};
     pthread_t wt;
     ck_assert_int_eq(pthread_create(&wt, NULL, waiter_main, &w), 0);
-    usleep(100 * 1000); /* the waiter is the TAP reader now */
+    wait_waiter_blocked(&w); /* the waiter is the TAP reader now */
     lwss_port_stats a, b;
     lwss_port_get_stats(&a);
     ck_assert_uint_lt(raw_echo(s2, 'x'), 500);
-    usleep(20 * 1000);
-    lwss_port_get_stats(&b);
+    ck_assert(stats_grow(&a.rx_inline, offsetof(lwss_port_stats, rx_inline), &b));
     ck_assert_uint_gt(b.rx_inline, a.rx_inline); /* the echo came in through the waiter */
     pthread_join(wt, NULL);
     ck_assert_int_eq(w.result, 0); /* nothing for s1: it timed out */
@@ -610,11 +649,10 @@ START_TEST(inline_wait_reads_the_tap_for_everyone)
     ck_assert_int_eq(c, 'y');
 
     /* Nobody waits in lwss: the receive thread serves raw lwIP again. */
-    usleep(20 * 1000);
     lwss_port_get_stats(&a);
     ck_assert_uint_lt(raw_echo(s2, 'z'), 500);
-    usleep(20 * 1000); /* a reader counts a frame after lwIP has it */
-    lwss_port_get_stats(&b);
+    /* a reader counts a frame after lwIP has it */
+    ck_assert(stats_grow(&a.rx_frames, offsetof(lwss_port_stats, rx_frames), &b));
     ck_assert_uint_eq(b.rx_inline, a.rx_inline);
     ck_assert_uint_gt(b.rx_frames, a.rx_frames);
 
@@ -639,7 +677,7 @@ START_TEST(port_down_with_an_inline_waiter)
     waiter w = {.fd = s1, .timeout_ms = 1000, .result = -2};
     pthread_t wt;
     ck_assert_int_eq(pthread_create(&wt, NULL, waiter_main, &w), 0);
-    usleep(100 * 1000);
+    wait_waiter_blocked(&w);
     uint64_t t0 = lwss_test_now_ms();
     ck_assert_int_eq(lwss_port_down(), LWSS_OK);
     ck_assert_uint_lt(lwss_test_now_ms() - t0, 500);

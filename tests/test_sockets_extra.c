@@ -104,23 +104,17 @@ START_TEST(close_from_another_thread_wakes_recv)
 }
 END_TEST
 
-static void *shut_rd_later(void *arg)
-{
-    usleep(300 * 1000);
-    SOCKETS_Shutdown(*(Socket_t *)arg, SOCKETS_SHUT_RD);
-    return NULL;
-}
-
 START_TEST(shutdown_from_another_thread_wakes_recv)
 {
     lwss_st_blocked_recv br = {.s = lwss_st_connect_echo(0, 1000)};
     pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, shut_rd_later, &br.s), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, lwss_st_recv_thread, &br), 0);
+    lwss_st_wait_recv_blocked(&br);
     uint64_t t0 = lwss_test_now_ms();
-    lwss_st_recv_thread(&br);
+    SOCKETS_Shutdown(br.s, SOCKETS_SHUT_RD);
     pthread_join(t, NULL);
     ck_assert_int_eq(br.result, SOCKETS_ECLOSED);
-    ck_assert_uint_lt(br.returned_at - t0, 900);
+    ck_assert_uint_lt(br.returned_at - t0, 600);
     ck_assert_int_eq(SOCKETS_Close(br.s), 0);
 }
 END_TEST
@@ -147,7 +141,7 @@ START_TEST(wakeup_callback_edges)
     lwss_st_wakeups_reset(s);
     ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)lwss_st_on_wakeup,
                                         sizeof(void *)), 0);
-    usleep(100 * 1000);
+    usleep(100 * 1000); /* an observation window: no callback may come in it */
     ck_assert_int_eq(lwss_st_wakeups(), 0); /* nothing arrived yet */
     char b[64];
     lwss_st_send_all(s, "ping", 4);
@@ -174,7 +168,7 @@ START_TEST(wakeup_callback_edges)
     Socket_t s2 = lwss_st_connect_echo(1000, 1000);
     ck_assert_int_eq(SOCKETS_SetSockOpt(s2, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)lwss_st_on_wakeup,
                                         sizeof(void *)), 0);
-    usleep(100 * 1000);
+    ck_assert(lwss_test_wait_quiescent(2000)); /* the event thread sits in its poll */
     t0 = lwss_test_now_ms();
     ck_assert_int_eq(SOCKETS_Close(s2), 0);
     ck_assert_uint_lt(lwss_test_now_ms() - t0, 200);
@@ -194,7 +188,8 @@ START_TEST(close_after_eof_releases_the_event_thread)
     ck_assert_int_eq(lwss_st_wait_wakeups(1, 2000), 1);
     char b[8];
     ck_assert_int_eq(SOCKETS_Recv(s, b, sizeof(b), 0), SOCKETS_ECLOSED);
-    usleep(50 * 1000); /* the event thread is now waiting with nothing armed */
+    /* the event thread is now waiting with nothing armed */
+    ck_assert(lwss_test_wait_quiescent(2000));
     ck_assert_int_eq(SOCKETS_Close(s), 0);
 }
 END_TEST
@@ -436,9 +431,13 @@ static long echo_stat(const char *key)
 /* Wait (bounded) until the echo server has no connection open. */
 static long settled_connections(void)
 {
-    usleep(200 * 1000); /* a connection the fixture made may still wait in the backlog */
+    /* a connection the fixture made may still wait in the listener's backlog:
+     * settled when lwss is idle, the backlog empty and none is open */
     uint64_t deadline = lwss_test_now_ms() + 3000;
-    while (echo_stat("active") != 0 && lwss_test_now_ms() < deadline) {
+    ck_assert(lwss_test_wait_quiescent(3000));
+    while ((echo_stat("active") != 0 ||
+            system("ss -Hltn 'sport = :7' | awk '$2 != 0 {exit 1}'") != 0) &&
+           lwss_test_now_ms() < deadline) {
         usleep(20000);
     }
     return echo_stat("connections");

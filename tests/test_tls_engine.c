@@ -82,8 +82,9 @@ static uint32_t ip_of(const char *dotted)
 
 static int32_t connect_opts(lwss_tls_conn **c, const lwss_tls_options *opts)
 {
-    return lwss_tls_connect(c, client_fd, &lwss_tls_kernel_io, opts, 5000, ip_of(RIG_PEER_IP),
-                            htons(8883));
+    /* the handshake bound scales for slow builds (valgrind: seconds per RSA handshake) */
+    return lwss_tls_connect(c, client_fd, &lwss_tls_kernel_io, opts, 5000 * lwss_test_slowness(),
+                            ip_of(RIG_PEER_IP), htons(8883));
 }
 
 /* Close the client side and let the server thread finish. */

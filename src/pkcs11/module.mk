@@ -65,7 +65,7 @@ $(BENCH_PKCS11): tests/bench/bench_pkcs11.c $(PKCS11_LIB_A)
 # coverage so the fuzzer sees inside them; each runs PKCS11_FUZZ_SECONDS in `make test`.
 PKCS11_FUZZ_CC      ?= clang
 PKCS11_FUZZ_SECONDS ?= 15
-PKCS11_FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fPIC $(WARN) -I. -Iinclude $(PKG_CFLAGS) \
+PKCS11_FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fPIC $(WARN) -I. -Iinclude $(PKG_CFLAGS) \
                        -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 PKCS11_FUZZ_LIBSRCS := $(wildcard src/pkcs11/*.c) $(wildcard pal/*.c) $(wildcard src/core/*.c)
 PKCS11_FUZZ_OBJS    := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(PKCS11_FUZZ_LIBSRCS))

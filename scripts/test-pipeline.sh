@@ -1,0 +1,46 @@
+#!/bin/bash
+# The stage `test-pipeline` of `make test`: a failure anywhere shows up.
+#   scripts/test-pipeline.sh MAKE BUILD
+# Runs a nested `make test` whose stages are four probes (tests/module.mk):
+#   pipeline-probe-a       passes
+#   pipeline-probe-b       fails (PIPELINE_PROBE_FAIL=b), reporting no test count
+#   pipeline-probe-counts  reports "3 passed" as a test runner would
+#   pipeline-probe-notrun  cannot run here
+# and checks: make exits non-zero, every stage ran (also after the failure),
+# the last line is exactly the expected count naming the failed and the
+# not-run stage; then the same probes without the forced failure pass.
+set -u
+MAKE_CMD=$1
+BUILD=$2
+t=$(mktemp -d "${TMPDIR:-/tmp}/lwss-pipeline.XXXXXX")
+trap 'rm -rf "$t"' EXIT
+probes="pipeline-probe-a pipeline-probe-b pipeline-probe-counts pipeline-probe-notrun"
+bad=0
+
+# nested FAIL-PROBE: run the probe stages into $t, output in $t/out
+nested() {
+    $MAKE_CMD --no-print-directory LWSS_DEPS_DONE=1 BUILD="$BUILD" test TEST_STAGES="$probes" \
+        PIPELINE_PROBE_FAIL="$1" LWSS_TEST_SUMMARY="$t/summary" LWSS_STAGES="$t/stages" \
+        > "$t/out" 2>&1
+}
+check() { # check WHAT COND...
+    local what=$1; shift
+    if "$@"; then echo "   ok: $what"; else echo "   FAILED: $what"; bad=1; fi
+}
+
+nested b
+rc=$?
+last=$(grep "^lwss:" "$t/out" | tail -1)
+want="lwss: 4 passed, 1 failed, 1 not run (failed stages: pipeline-probe-b) (stages not run: pipeline-probe-notrun)"
+check "make exits non-zero when a stage failed (exit status $rc)" [ "$rc" -ne 0 ]
+check "the stages after the failed one ran" grep -q "^pipeline-probe-counts pass" "$t/stages"
+check "last line counts and names it: '$last'" [ "$last" = "$want" ]
+
+nested none
+rc=$?
+last=$(grep "^lwss:" "$t/out" | tail -1)
+want="lwss: 5 passed, 0 failed, 1 not run (stages not run: pipeline-probe-notrun)"
+check "without the forced failure make exits 0 (exit status $rc)" [ "$rc" -eq 0 ]
+check "and the last line says so: '$last'" [ "$last" = "$want" ]
+[ $bad = 0 ] || { echo "--- nested make output:"; cat "$t/out"; }
+exit $bad
