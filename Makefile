@@ -216,7 +216,7 @@ test-uninstall:
 test-install:
 	@rm -rf $(BUILD)/install-test && $(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/install-test >/dev/null
 	@PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/install-test/lib/pkgconfig; export PKG_CONFIG_PATH; \
-	  $(CC) -std=c11 -Wall -Werror $(ALL_LDFLAGS) tests/install_client.c -o $(BUILD)/install-test/client \
+	  $(CC) -std=c11 -Wall -Werror $(ALL_LDFLAGS) tests/support/install_client.c -o $(BUILD)/install-test/client \
 	    $$(pkg-config --cflags lwss) $$(pkg-config --libs lwss) && \
 	  LD_LIBRARY_PATH=$(BUILD)/install-test/lib $(BUILD)/install-test/client && echo "install: ok"
 

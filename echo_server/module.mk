@@ -9,9 +9,9 @@ $(ECHO_BIN): $(call OBJ,$(ECHO_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 
-TEST_SRCS += tests/test_echo_server.c
+TEST_SRCS += tests/echo/test_echo_server.c
 RIG_SUITES += echo_server_rig
 
 # The one TLS server (tls_server.c) also serves the TLS suites'
-# in-process server (tests/tls_test_server.c) and the bench peer.
+# in-process server (tests/support/tls_test_server.c) and the bench peer.
 TEST_SRCS += echo_server/tls_server.c

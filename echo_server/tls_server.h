@@ -1,6 +1,6 @@
 /* The one mbedtls TLS server of the project, on blocking kernel descriptors:
  * lwss-echo-server's TLS listener (echo_tls.c), the TLS suites' in-process
- * server (tests/tls_test_server.c) and the benchmark peer
+ * server (tests/support/tls_test_server.c) and the benchmark peer
  * (tests/bench/bench_peer.c) are all this code with different settings.
  * Not part of the library. */
 #ifndef LWSS_TLS_SERVER_H

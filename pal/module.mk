@@ -1,12 +1,12 @@
 # pal/: the NVM image (flash emulation, log store, index) and the PKCS #11 PAL.
 LIB_SRCS += $(wildcard pal/*.c)
 
-# Check suite "nvm" (tests/test_nvm_*.c).
-TEST_SRCS   += $(wildcard tests/test_nvm_*.c)
+# Check suite "nvm" (tests/nvm/test_nvm_*.c).
+TEST_SRCS   += $(wildcard tests/nvm/test_nvm_*.c) tests/support/nvm_util.c
 UNIT_SUITES += nvm
 
 # Check suite "token_store": the token's storage seam (src/pkcs11/token_store.h).
-TEST_SRCS   += tests/test_token_store.c
+TEST_SRCS   += tests/nvm/test_token_store.c
 UNIT_SUITES += token_store
 
 # The image tool.  (LIB_A is defined after the fragments: spell the path.)

@@ -7,7 +7,7 @@ $(HOSTILE_PEER): tests/tools/hostile_peer.c
 TEST_DEPS += $(HOSTILE_PEER)
 
 TEST_BIN  := $(BUILD)/tests/lwss-tests
-TEST_SRCS += tests/runner.c tests/leak_check.c
+TEST_SRCS += tests/support/runner.c tests/support/leak_check.c
 TEST_OBJS  = $(call OBJ,$(TEST_SRCS))
 
 $(BUILD)/gen/lwss_suites.h: Makefile $(wildcard */module.mk */*/module.mk)
@@ -16,7 +16,7 @@ $(BUILD)/gen/lwss_suites.h: Makefile $(wildcard */module.mk */*/module.mk)
 	   for s in $(RIG_SUITES); do echo "LWSS_SUITE($$s, 1)"; done; } > $@.tmp
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 
-$(BUILD)/obj/tests/runner.o: $(BUILD)/gen/lwss_suites.h
+$(BUILD)/obj/tests/support/runner.o: $(BUILD)/gen/lwss_suites.h
 
 $(TEST_BIN): $(TEST_OBJS) $(LIB_TEST_A)
 	@mkdir -p $(@D)
@@ -60,7 +60,7 @@ test-rig: $(TEST_BIN) $(TOOLS) $(TEST_DEPS)
 # Suites that also run under valgrind (leaks are errors).  Not with SAN=1:
 # ASan and valgrind do not mix; the SAN build has LeakSanitizer instead.
 VALGRIND := env LWSS_TEST_SLOW=5 CK_TIMEOUT_MULTIPLIER=5 valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite,indirect \
-            --error-exitcode=1 --suppressions=tests/valgrind.supp
+            --error-exitcode=1 --suppressions=tests/support/valgrind.supp
 # run-suites WRAPPER, SUITES: each suite in its own mode (unit, or rig); a
 # failing suite does not stop the others, the recipe fails at the end.
 define run-suites

@@ -1,6 +1,6 @@
 # src/dns/: DNS stub resolver over lwIP UDP.
 LIB_SRCS += $(wildcard src/dns/*.c)
-TEST_SRCS += tests/test_dns.c tests/test_dns_rig.c
+TEST_SRCS += tests/dns/test_dns.c tests/dns/test_dns_rig.c
 UNIT_SUITES += dns
 RIG_SUITES += dns_rig
 

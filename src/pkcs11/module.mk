@@ -26,7 +26,7 @@ $(PROVISION_BIN): $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A) $(PKG_LIBS)
 
-TEST_SRCS   += $(wildcard tests/test_pkcs11_*.c)
+TEST_SRCS   += $(wildcard tests/pkcs11/test_pkcs11_*.c) tests/support/pkcs11_util.c
 UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision \
                pkcs11_conformance \
                pkcs11_interop

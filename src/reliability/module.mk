@@ -1,8 +1,8 @@
 # Reliability and security: fault, hostile-peer, soak and security
 # suites, the cross-process power-cut loop.  Only this fragment lives here:
 # the Makefile auto-includes src/*/module.mk, not tests/*.mk.
-TEST_SRCS   += tests/rel_util.c tests/test_faults.c tests/test_hostile.c tests/test_soak.c \
-               tests/test_security.c
+TEST_SRCS   += tests/support/rel_util.c tests/reliability/test_faults.c tests/reliability/test_hostile.c tests/reliability/test_soak.c \
+               tests/reliability/test_security.c
 UNIT_SUITES += security
 RIG_SUITES  += faults hostile soak security_rig
 

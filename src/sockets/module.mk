@@ -1,7 +1,7 @@
 # src/sockets/: the Secure Sockets API over lwIP.
 LIB_SRCS += $(wildcard src/sockets/*.c)
-TEST_SRCS += tests/sockets_rig_util.c tests/test_sockets_unit.c tests/test_sockets_full_tcp.c tests/test_sockets_extra.c \
-             tests/example_seed.c tests/test_sockets_tls.c tests/test_sockets_afr.c
+TEST_SRCS += tests/support/sockets_rig_util.c tests/sockets/test_sockets_unit.c tests/sockets/test_sockets_full_tcp.c tests/sockets/test_sockets_extra.c \
+             tests/sockets/example_seed.c tests/sockets/test_sockets_tls.c tests/sockets/test_sockets_afr.c
 UNIT_SUITES += sockets_unit sockets_afr_unit
 RIG_SUITES += sockets_full_tcp sockets_extra sockets_tls sockets_afr
 
@@ -13,15 +13,15 @@ $(BUILD)/bench/bench_sockets: $(call OBJ,tests/bench/bench_sockets.c) $(LIB_A)
 
 
 # The seed example compiles as written: it has no prototype and an unused variable.
-$(call OBJ,tests/example_seed.c): CFLAGS += -Wno-missing-prototypes -Wno-unused-variable
+$(call OBJ,tests/sockets/example_seed.c): CFLAGS += -Wno-missing-prototypes -Wno-unused-variable
 
 # Thread-heavy: also under ThreadSanitizer.  Unit suites also under valgrind
 # (the rig suites have timing tolerances that valgrind's slowdown would blur).
 TSAN_SUITES += sockets_full_tcp sockets_extra sockets_tls
 VALGRIND_SUITES += sockets_unit
 
-# Coexistence with the FreeRTOS kernel: tests/kernel_app.c built against a
-# stand-in of the kernel's headers (tests/kernel_standin: POSIX port shape,
+# Coexistence with the FreeRTOS kernel: tests/sockets/kernel_app.c built against a
+# stand-in of the kernel's headers (tests/sockets/kernel_standin: POSIX port shape,
 # 64-bit ticks, 100 Hz) in both include orders, with the in-tree and the
 # installed headers (pkg-config, compat directory before and after the
 # kernel's), and without a kernel (gcc; clang checks three of them); three
@@ -32,12 +32,12 @@ test-kernel-compat: $(LIB_A) $(TOOLS) $(TEST_DEPS)
 	@echo "== kernel coexistence (FreeRTOS.h stand-in, include orders, installed headers)"
 	@rm -rf $(KCOMPAT) && mkdir -p $(KCOMPAT)
 	@$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(KCOMPAT)/prefix >/dev/null
-	@p=0; f=0; K=-Itests/kernel_standin; \
+	@p=0; f=0; K=-Itests/sockets/kernel_standin; \
 	  inst=$$(PKG_CONFIG_PATH=$(CURDIR)/$(KCOMPAT)/prefix/lib/pkgconfig pkg-config --cflags lwss) || f=1; \
 	  ok() { p=$$((p + 1)); echo "  ok    $$1"; }; \
 	  bad() { f=$$((f + 1)); echo "  FAIL  $$1"; [ -f $(KCOMPAT)/$$1.err ] && cat $(KCOMPAT)/$$1.err; }; \
 	  build() { n=$$1; shift; \
-	    if $(CC) -std=c11 -Wall -Wextra -Werror $(ALL_LDFLAGS) "$$@" tests/kernel_app.c \
+	    if $(CC) -std=c11 -Wall -Wextra -Werror $(ALL_LDFLAGS) "$$@" tests/sockets/kernel_app.c \
 	         -o $(KCOMPAT)/$$n $(LIB_A) $(PKG_LIBS) 2>$(KCOMPAT)/$$n.err; then ok "build $$n"; else bad $$n; fi; }; \
 	  build tree-kernel-first $$K -Iinclude; \
 	  build tree-sockets-first -DLWSS_TEST_SOCKETS_FIRST $$K -Iinclude; \
@@ -49,7 +49,7 @@ test-kernel-compat: $(LIB_A) $(TOOLS) $(TEST_DEPS)
 	  build installed-no-kernel-sockets-first -DLWSS_TEST_NO_KERNEL -DLWSS_TEST_SOCKETS_FIRST $$inst; \
 	  for v in "-DLWSS_TEST_SOCKETS_FIRST $$inst $$K" "$$inst $$K" "-DLWSS_TEST_NO_KERNEL $$inst"; do \
 	    n=clang-syntax-$$((p + f)); \
-	    if clang -std=c11 -Wall -Wextra -Werror -fsyntax-only $$v tests/kernel_app.c 2>$(KCOMPAT)/$$n.err; \
+	    if clang -std=c11 -Wall -Wextra -Werror -fsyntax-only $$v tests/sockets/kernel_app.c 2>$(KCOMPAT)/$$n.err; \
 	    then ok "$$n: $$v"; else bad $$n; fi; \
 	  done; \
 	  for n in tree-kernel-first installed-compat-dir-first installed-no-kernel; do \

@@ -10,10 +10,10 @@ certs: $(CERTS_STAMP)
 TEST_DEPS += $(CERTS_STAMP)
 .PHONY: certs
 
-TEST_SRCS += tests/test_tls_engine.c tests/tls_test_server.c tests/tls_test_token.c tests/test_tls_hello.c
+TEST_SRCS += tests/tls/test_tls_engine.c tests/support/tls_test_server.c tests/support/tls_test_token.c tests/tls/test_tls_hello.c
 UNIT_SUITES += tls_engine tls_hello
 TSAN_SUITES += tls_engine tls_full_tcp
-TEST_SRCS += tests/test_tls_full_tcp.c tests/test_tls_rig.c tests/tls_rig_util.c
+TEST_SRCS += tests/tls/test_tls_full_tcp.c tests/tls/test_tls_rig.c tests/support/tls_rig_util.c
 RIG_SUITES += tls_full_tcp tls_rig
 
 # Benchmark (make bench): TLS over lwIP/TAP beside the same engine over kernel TCP on a veth pair.

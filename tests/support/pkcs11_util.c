@@ -1,0 +1,195 @@
+/* Helpers shared by the PKCS #11 suites. */
+#include "tests/support/test_pkcs11.h"
+
+#include <mbedtls/asn1write.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/sha256.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char g_dir[256];
+static char g_image[300];
+static lwss_leak_snapshot g_snap;
+
+const char *lwss_p11t_dir(void)
+{
+    return g_dir;
+}
+
+const char *lwss_p11t_image(void)
+{
+    return g_image;
+}
+
+void lwss_p11t_setup_uninit(void)
+{
+    lwss_leak_take(&g_snap);
+    snprintf(g_dir, sizeof(g_dir), "/tmp/lwss-p11t-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(g_dir));
+    snprintf(g_image, sizeof(g_image), "%s/nvm.img", g_dir);
+    ck_assert_int_eq(lwss_nvm_set_path(g_image), 0);
+}
+
+void lwss_p11t_setup(void)
+{
+    lwss_p11t_setup_uninit();
+    ck_assert_int_eq(C_Initialize(NULL), CKR_OK);
+}
+
+void lwss_p11t_teardown(void)
+{
+    (void)C_Finalize(NULL);
+    char cmd[320];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    /* heap: the NVM layer and mbedtls keep nothing after C_Finalize */
+    lwss_leak_assert(&g_snap, 0);
+}
+
+CK_SESSION_HANDLE lwss_p11t_session(void)
+{
+    CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+    ck_assert_int_eq(C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s),
+                     CKR_OK);
+    ck_assert(s != CK_INVALID_HANDLE);
+    return s;
+}
+
+CK_OBJECT_HANDLE lwss_p11t_import_key(CK_SESSION_HANDLE s, const char *label, const char *pem,
+                                      lwss_pkcs11_key_part part)
+{
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+    CK_RV rv = lwss_pkcs11_import_key(s, label, NULL, 0, (const unsigned char *)pem, strlen(pem),
+                                      part, &h);
+    ck_assert_msg(rv == CKR_OK, "import key %s: rv 0x%lx", label, rv);
+    ck_assert(h != CK_INVALID_HANDLE);
+    return h;
+}
+
+CK_OBJECT_HANDLE lwss_p11t_import_cert(CK_SESSION_HANDLE s, const char *label, const char *pem)
+{
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+    CK_RV rv = lwss_pkcs11_import_cert(s, label, NULL, 0, (const unsigned char *)pem,
+                                       strlen(pem), &h);
+    ck_assert_msg(rv == CKR_OK, "import cert %s: rv 0x%lx", label, rv);
+    return h;
+}
+
+size_t lwss_p11t_find(CK_SESSION_HANDLE s, const char *label, CK_OBJECT_CLASS cls,
+                      CK_OBJECT_HANDLE *out, size_t max)
+{
+    CK_ATTRIBUTE tmpl[2];
+    CK_ULONG n = 0;
+    if (label != NULL) {
+        tmpl[n].type = CKA_LABEL;
+        tmpl[n].pValue = (void *)label;
+        tmpl[n].ulValueLen = strlen(label);
+        n++;
+    }
+    if (cls != CK_UNAVAILABLE_INFORMATION) {
+        tmpl[n].type = CKA_CLASS;
+        tmpl[n].pValue = &cls;
+        tmpl[n].ulValueLen = sizeof(cls);
+        n++;
+    }
+    ck_assert_int_eq(C_FindObjectsInit(s, tmpl, n), CKR_OK);
+    size_t total = 0;
+    for (int rounds = 0; rounds < 1000; rounds++) {
+        CK_OBJECT_HANDLE h[3];
+        CK_ULONG got = 99;
+        ck_assert_int_eq(C_FindObjects(s, h, 3, &got), CKR_OK);
+        ck_assert_uint_le(got, 3);
+        if (got == 0) {
+            break;
+        }
+        for (CK_ULONG i = 0; i < got; i++, total++) {
+            if (total < max) {
+                out[total] = h[i];
+            }
+        }
+    }
+    ck_assert_int_eq(C_FindObjectsFinal(s), CKR_OK);
+    return total;
+}
+
+void lwss_p11t_parse_key(const char *pem, mbedtls_pk_context *pk)
+{
+    mbedtls_pk_init(pk);
+    ck_assert_int_eq(mbedtls_pk_parse_key(pk, (const unsigned char *)pem, strlen(pem) + 1, NULL, 0),
+                     0);
+}
+
+int lwss_p11t_rng(void *ctx, unsigned char *out, size_t len)
+{
+    (void)ctx;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (f == NULL) {
+        return -1;
+    }
+    size_t got = fread(out, 1, len, f);
+    fclose(f);
+    return got == len ? 0 : -1;
+}
+
+void lwss_p11t_sha256(const void *data, size_t len, uint8_t out[32])
+{
+    ck_assert_int_eq(mbedtls_sha256_ret(data, len, out, 0), 0);
+}
+
+void lwss_p11t_digest_info(const uint8_t hash[32], uint8_t out[51])
+{
+    static const uint8_t prefix[19] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                       0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+    memcpy(out, prefix, sizeof(prefix));
+    memcpy(out + sizeof(prefix), hash, 32);
+}
+
+size_t lwss_p11t_ecdsa_raw_to_der(const uint8_t raw[64], uint8_t *der, size_t der_max)
+{
+    mbedtls_mpi r, s;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    ck_assert_int_eq(mbedtls_mpi_read_binary(&r, raw, 32), 0);
+    ck_assert_int_eq(mbedtls_mpi_read_binary(&s, raw + 32, 32), 0);
+    unsigned char *p = der + der_max;
+    int len = 0;
+    len += mbedtls_asn1_write_mpi(&p, der, &s);
+    len += mbedtls_asn1_write_mpi(&p, der, &r);
+    len += mbedtls_asn1_write_len(&p, der, (size_t)len);
+    len += mbedtls_asn1_write_tag(&p, der, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&s);
+    ck_assert_int_gt(len, 0);
+    memmove(der, p, (size_t)len);
+    return (size_t)len;
+}
+
+long lwss_p11t_file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return -1;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+uint8_t *lwss_p11t_read_file(const char *path, size_t *len)
+{
+    long n = lwss_p11t_file_size(path);
+    FILE *f = n >= 0 ? fopen(path, "rb") : NULL;
+    if (f == NULL) {
+        return NULL;
+    }
+    uint8_t *buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    *len = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[*len] = 0;
+    return buf;
+}
