@@ -11,7 +11,6 @@
 #include "lwip/sockets.h"
 
 /* Tick rate assumed by SOCKETS_SetSockOpt called through a pointer. */
-#define LWSS_DEFAULT_TICK_RATE_HZ 1000u
 
 #define ALPN_NAME_MAX 255u
 #define ALPN_COUNT_MAX 16u
