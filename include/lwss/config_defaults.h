@@ -77,6 +77,11 @@
 #define LWSS_DEFAULT_TICK_RATE_HZ 1000u
 #endif
 
+#ifndef LWSS_SOCKETS_ALPN_MAX
+/** Most protocol names SOCKETS_SO_ALPN_PROTOCOLS accepts on one socket. */
+#define LWSS_SOCKETS_ALPN_MAX 16u
+#endif
+
 /* ---- TLS (src/tls) ---------------------------------------------------- */
 
 #ifndef LWSS_TLS_HANDSHAKE_TIMEOUT_MS
@@ -172,6 +177,11 @@
 #define LWSS_DNS_ATTEMPTS 2u
 #endif
 
+#ifndef LWSS_DNS_MAX_CNAME_HOPS
+/** CNAME records followed in one answer before the name counts as unknown. */
+#define LWSS_DNS_MAX_CNAME_HOPS 8
+#endif
+
 /* ---- PKCS #11 token (src/pkcs11) -------------------------------------- */
 
 #ifndef LWSS_PKCS11_DEFAULT_PIN
@@ -232,6 +242,24 @@
 #ifndef LWSS_NVM_DEFAULT_SECTOR
 /** Sector (erase unit) of a new image, bytes.  Runtime: $LWSS_NVM_SECTOR, lwss_nvm_open(). */
 #define LWSS_NVM_DEFAULT_SECTOR (4u * 1024u)
+#endif
+
+/* ---- Values the code relies on ---------------------------------------- */
+
+#if LWSS_SOCKETS_MAX < 1 || LWSS_SOCKETS_MAX > 1000000
+#error "LWSS_SOCKETS_MAX: 1..1000000"
+#endif
+#if LWSS_SOCK_WAIT_SLICE_MS < 1 || LWSS_PORT_TICK_MS < 1 || LWSS_PORT_INLINE_POLL_MAX_MS < 1
+#error "LWSS_SOCK_WAIT_SLICE_MS, LWSS_PORT_TICK_MS, LWSS_PORT_INLINE_POLL_MAX_MS: at least 1 ms"
+#endif
+#if LWSS_TCP_SNDBUF_DEFAULT < 2920 || LWSS_TCP_SNDBUF_DEFAULT > 262144
+#error "LWSS_TCP_SNDBUF_DEFAULT: LWSS_TCP_SNDBUF_MIN..LWSS_TCP_SNDBUF_MAX (2920..262144)"
+#endif
+#if LWSS_P11_PIN_MIN < 1 || LWSS_P11_PIN_MIN > LWSS_P11_PIN_MAX
+#error "LWSS_P11_PIN_MIN: 1..LWSS_P11_PIN_MAX"
+#endif
+#if LWSS_TLS_SESSION_CACHE_SIZE < 1 || LWSS_P11_KEY_CACHE_SLOTS < 1 || LWSS_P11_MAX_SESSIONS < 1
+#error "LWSS_TLS_SESSION_CACHE_SIZE, LWSS_P11_KEY_CACHE_SLOTS, LWSS_P11_MAX_SESSIONS: at least 1"
 #endif
 
 #endif
