@@ -1,6 +1,6 @@
 /**
  * @file tls.h
- * @brief TLS configuration knobs and process-wide TLS controls of lwss.
+ * @brief Process-wide TLS controls of lwss (its knobs: lwss/config_defaults.h).
  *
  * Every TLS socket (SOCKETS_SO_REQUIRE_TLS) gets its own mbedtls context.
  * The LWSS_TLS_* knobs are in lwss/config_defaults.h: build-time values of
