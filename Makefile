@@ -93,6 +93,7 @@ TEST_TARGETS += check-hooks test-uninstall
 
 include lwip_port/module.mk
 include $(sort $(wildcard pal/module.mk src/module.mk src/*/module.mk echo_server/module.mk))
+include tests/config/module.mk
 include tests/module.mk
 include $(wildcard tests/bench/module.mk)
 

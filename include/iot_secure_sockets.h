@@ -13,8 +13,9 @@
  *   application's width, 4 or 8 bytes, in the application's ticks; 0 or
  *   portMAX_DELAY = forever) make SOCKETS_Recv() and SOCKETS_Send() return 0
  *   when nothing could be transferred in time, never before the timeout has
- *   passed.  Defaults, applied when the socket is created (ms, build time):
- *   socketsconfigDEFAULT_RECV_TIMEOUT / socketsconfigDEFAULT_SEND_TIMEOUT.
+ *   passed.  Defaults, applied when the socket is created (ms): the
+ *   library's socketsconfigDEFAULT_RECV_TIMEOUT / _SEND_TIMEOUT, or what
+ *   lwss_sockets_set_default_timeouts() set.
  * - After SOCKETS_SO_NONBLOCK (its value is ignored, as in AFR), SOCKETS_Recv()
  *   / SOCKETS_Send() never wait and return SOCKETS_EWOULDBLOCK when nothing
  *   could be transferred (LWSS_SO_BLOCKING in lwss/sockets.h goes back).
@@ -49,23 +50,11 @@
 extern "C" {
 #endif
 
-/* ---- Configuration (override before including, or with -D) ------------ */
-
-#ifndef socketsconfigDEFAULT_RECV_TIMEOUT
-/** Receive timeout given to every new socket, in ms. */
-#define socketsconfigDEFAULT_RECV_TIMEOUT 10000
-#endif
-
-#ifndef socketsconfigDEFAULT_SEND_TIMEOUT
-/** Send timeout given to every new socket, in ms. */
-#define socketsconfigDEFAULT_SEND_TIMEOUT 10000
-#endif
-
-#ifndef socketsconfigDEFAULT_CONNECT_TIMEOUT
-/** Bound on SOCKETS_Connect() (TCP handshake, then TLS handshake), in ms.
- *  Changeable at run time with lwss_sockets_set_connect_timeout(). */
-#define socketsconfigDEFAULT_CONNECT_TIMEOUT 10000
-#endif
+/* Configuration: socketsconfigDEFAULT_* live in lwss/config_defaults.h.
+ * They are the library's build-time values (defining them in the
+ * application changes nothing in lwss); change them at run time with
+ * lwss_sockets_set_default_timeouts() / lwss_sockets_set_connect_timeout(). */
+#include "lwss/config_defaults.h"
 
 /* ---- Types ------------------------------------------------------------- */
 

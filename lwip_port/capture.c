@@ -2,6 +2,7 @@
  * Flushed at most 100 ms after a frame (bounded loss if the process is
  * killed) and completely on close / at normal exit. */
 #include "lwip_port/capture.h"
+#include "lwss/config_defaults.h"
 #include "lwip_port/internal.h"
 #include "lwss/port.h"
 
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <sys/time.h>
 
-#define FLUSH_INTERVAL_MS 100u
+#define FLUSH_INTERVAL_MS LWSS_PCAP_FLUSH_MS
 #define PCAP_FILE_HEADER 24u
 #define PCAP_RECORD_HEADER 16u
 #define SNAPLEN 65535

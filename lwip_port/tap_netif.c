@@ -16,6 +16,7 @@
 #include "lwip_port/tap_netif.h"
 #include "lwip_port/csum.h"
 #include "lwip_port/internal.h"
+#include "lwss/config_defaults.h"
 
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
@@ -38,16 +39,13 @@
 #include <unistd.h>
 
 #define FRAME_MAX (9000 + 14 + 4)
-#define TICK_MS 50
+#define TICK_MS LWSS_PORT_TICK_MS
 
 static void input_frame(void *ctx, const uint8_t *frame, size_t len, int deferred);
 static void write_frame(void *ctx, const uint8_t *frame, size_t len, int deferred);
 
-/** How long the receive thread stays aside after an inline wait ends: longer
- * than an application takes between two receives of a bulk transfer. */
-#define INLINE_LEASE_MS 2
-/** Longest single sleep of an inline reader on the TAP. */
-#define INLINE_POLL_MAX_MS 10
+#define INLINE_LEASE_MS LWSS_PORT_INLINE_LEASE_MS
+#define INLINE_POLL_MAX_MS LWSS_PORT_INLINE_POLL_MAX_MS
 
 /* Only attach: TUNSETIFF on a name that does not exist would create a new
  * device.  if_nametoindex() asks this network namespace (unlike /sys, which

@@ -10,14 +10,14 @@
 #define LWSS_DNS_H
 
 #include <stdint.h>
+#include "lwss/config_defaults.h"
 #include "lwss/export.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** Largest number of static hosts entries. */
-#define LWSS_DNS_HOSTS_MAX 64
+/* LWSS_DNS_HOSTS_MAX (static hosts entries): lwss/config_defaults.h */
 
 /**
  * Resolve @p name to an IPv4 address: a dotted quad is parsed directly, then

@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "lwss/config_defaults.h"
 #include "lwss/export.h"
 
 #ifdef __cplusplus
@@ -41,19 +42,12 @@ extern "C" {
 #define LWSS_NVM_ID_MAX 64
 /** Class value meaning "any class" for lwss_nvm_find(). */
 #define LWSS_NVM_ANY_CLASS 0xFFFFFFFFu
-/** Default number of live objects an image may hold ($LWSS_NVM_MAX_OBJECTS overrides). */
-#define LWSS_NVM_DEFAULT_MAX_OBJECTS 64u
-/** Default bound on waiting for another process's lock ($LWSS_NVM_LOCK_MS overrides). */
-#define LWSS_NVM_DEFAULT_LOCK_MS 2000u
 /**
  * Status (besides the lwss_status codes of lwss/port.h) of a save refused
  * because the image or the object limit is full; nothing was changed.
  */
 #define LWSS_NVM_ERR_FULL (-20)
-/** Default image size and sector size (flash geometry). */
-#define LWSS_NVM_DEFAULT_SIZE (64u * 1024u)
-/** @see LWSS_NVM_DEFAULT_SIZE */
-#define LWSS_NVM_DEFAULT_SECTOR (4u * 1024u)
+/* LWSS_NVM_DEFAULT_MAX_OBJECTS, _LOCK_MS, _SIZE, _SECTOR: lwss/config_defaults.h */
 
 /** What a record says about its object besides the value. */
 typedef struct lwss_nvm_meta {

@@ -41,6 +41,7 @@
 #include "lwss/pkcs11_std.h"
 
 #include <stddef.h>
+#include "lwss/config_defaults.h"
 #include "lwss/export.h"
 
 #ifdef __cplusplus
@@ -49,8 +50,8 @@ extern "C" {
 
 /** The token's only slot. */
 #define LWSS_PKCS11_SLOT_ID 0
-/** User and SO PIN of an image on which none was set. */
-#define LWSS_PKCS11_DEFAULT_PIN "0000"
+/* LWSS_PKCS11_DEFAULT_PIN (user and SO PIN of an image on which none was
+ * set): lwss/config_defaults.h. */
 
 /** Which half of a key lwss_pkcs11_import_key() imports. */
 typedef enum lwss_pkcs11_key_part {

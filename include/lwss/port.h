@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "lwss/config_defaults.h"
 #include "lwss/export.h"
 
 #ifdef __cplusplus
@@ -42,8 +43,7 @@ extern "C" {
 #define LWSS_TCP_SNDBUF_MIN 2920u
 /** Largest: what liblwip's per-connection segment queue (TCP_SND_QUEUELEN) can hold. */
 #define LWSS_TCP_SNDBUF_MAX 262144u
-/** Default TCP send buffer (lwss_port_config::tcp_sndbuf). */
-#define LWSS_TCP_SNDBUF_DEFAULT 262144u
+/* LWSS_TCP_SNDBUF_DEFAULT (lwss_port_config::tcp_sndbuf): lwss/config_defaults.h */
 
 /**
  * Network impairment applied by lwss inside the TAP driver, in both

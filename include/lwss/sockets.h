@@ -41,6 +41,21 @@ LWSS_API int32_t lwss_sockets_set_connect_timeout(uint32_t timeout_ms);
 LWSS_API uint32_t lwss_sockets_connect_timeout(void);
 
 /**
+ * Set the receive and send timeouts that sockets created from now on start
+ * with (SOCKETS_SO_RCVTIMEO / SNDTIMEO still change one socket).  The
+ * starting values are the library's socketsconfigDEFAULT_RECV_TIMEOUT and
+ * socketsconfigDEFAULT_SEND_TIMEOUT.
+ * @param recv_ms 1..3600000 ms.
+ * @param send_ms 1..3600000 ms.
+ * @return SOCKETS_ERROR_NONE, or SOCKETS_EINVAL (nothing changed) when
+ *         either is out of range.
+ */
+LWSS_API int32_t lwss_sockets_set_default_timeouts(uint32_t recv_ms, uint32_t send_ms);
+
+/** The current default timeouts of new sockets, ms; either pointer may be NULL. */
+LWSS_API void lwss_sockets_default_timeouts(uint32_t *recv_ms, uint32_t *send_ms);
+
+/**
  * Last TLS error of a socket, for diagnosis.
  * @param msg  receives a NUL-terminated message (may be NULL when @p len is 0)
  * @return the last mbedtls error code of the socket's TLS connection; when

@@ -1,11 +1,11 @@
 /**
  * @file tls.h
- * @brief TLS configuration knobs and process-wide TLS controls of lwss.
+ * @brief Process-wide TLS controls of lwss (its knobs: lwss/config_defaults.h).
  *
  * Every TLS socket (SOCKETS_SO_REQUIRE_TLS) gets its own mbedtls context.
- * The defaults below are compile-time knobs: define them before including
- * this header (or with -D) when building lwss to change them.  The calls
- * below change process-wide behaviour at run time.
+ * The LWSS_TLS_* knobs are in lwss/config_defaults.h: build-time values of
+ * the library (`make CFLAGS=-DNAME=value`).  The calls below change
+ * process-wide behaviour at run time.
  *
  * Trust: a socket's SOCKETS_SO_TRUSTED_SERVER_CERTIFICATE replaces the
  * default roots.  The default roots are the token's certificate objects
@@ -43,56 +43,11 @@
 #define LWSS_TLS_H
 
 #include "lwss/pkcs11_std.h"
+#include "lwss/config_defaults.h"
 #include "lwss/export.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef LWSS_TLS_HANDSHAKE_TIMEOUT_MS
-/** Bound on a handshake when the socket has no send/receive timeout. */
-#define LWSS_TLS_HANDSHAKE_TIMEOUT_MS 10000u
-#endif
-
-#ifndef LWSS_TLS_CLOSE_NOTIFY_TIMEOUT_MS
-/** Bound on sending close_notify at Close / Shutdown. */
-#define LWSS_TLS_CLOSE_NOTIFY_TIMEOUT_MS 1000u
-#endif
-
-#ifndef LWSS_TLS_RX_BATCH
-/**
- * Bytes a TLS socket takes from lwIP per receive call (0: take only what
- * mbedtls asks for).  Reading two 16 KiB records at once halves the window
- * updates lwIP sends (it sends one per receive call) and the ping-pong with
- * the peer that follows each one.  The buffer exists only while it holds
- * bytes: an idle socket has none.
- */
-#define LWSS_TLS_RX_BATCH 32768u
-#endif
-
-#ifndef LWSS_TLS_SESSION_CACHE_SIZE
-/** Sessions remembered for resumption (one per peer ip:port + trust). */
-#define LWSS_TLS_SESSION_CACHE_SIZE 16
-#endif
-
-#ifndef LWSS_TLS_ROOT_CERT_LABEL
-/** Label of the token's root certificate object. */
-#define LWSS_TLS_ROOT_CERT_LABEL pkcs11configLABEL_ROOT_CERTIFICATE
-#endif
-
-#ifndef LWSS_TLS_CLIENT_CERT_LABEL
-/** Label of the client (device) certificate in the token. */
-#define LWSS_TLS_CLIENT_CERT_LABEL pkcs11configLABEL_DEVICE_CERTIFICATE_FOR_TLS
-#endif
-
-#ifndef LWSS_TLS_CLIENT_KEY_LABEL
-/** Label of the client (device) private key in the token. */
-#define LWSS_TLS_CLIENT_KEY_LABEL pkcs11configLABEL_DEVICE_PRIVATE_KEY_FOR_TLS
-#endif
-
-#ifndef LWSS_TLS_KEYLOG_ENV
-/** Environment variable naming the NSS key log file. */
-#define LWSS_TLS_KEYLOG_ENV "SSLKEYLOGFILE"
 #endif
 
 /**

@@ -2,6 +2,7 @@
  * wire is bounds-checked; compression pointers must point strictly before
  * every position already visited for the name, so pointer loops end. */
 #include "src/dns/dns_msg.h"
+#include "lwss/config_defaults.h"
 
 #include <string.h>
 
@@ -10,7 +11,7 @@
 #define TYPE_A 1u
 #define TYPE_CNAME 5u
 #define CLASS_IN 1u
-#define MAX_CNAME_HOPS 8
+#define MAX_CNAME_HOPS LWSS_DNS_MAX_CNAME_HOPS
 
 static uint16_t rd16(const uint8_t *p)
 {

@@ -33,8 +33,8 @@ static pthread_mutex_t hosts_lock = PTHREAD_MUTEX_INITIALIZER;
 static host_entry hosts[LWSS_DNS_HOSTS_MAX];
 static size_t hosts_count;
 
-static atomic_uint attempt_timeout_ms = 1000;
-static atomic_uint attempts_per_server = 2;
+static atomic_uint attempt_timeout_ms = LWSS_DNS_ATTEMPT_TIMEOUT_MS;
+static atomic_uint attempts_per_server = LWSS_DNS_ATTEMPTS;
 
 int lwss_dns_set_retry(uint32_t timeout_ms, unsigned tries)
 {

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/** Parsed keys kept (the oldest goes when a new one comes). */
-#define KEY_CACHE_SLOTS 4
+/* Parsed keys kept (the oldest goes when a new one comes). */
+#define KEY_CACHE_SLOTS LWSS_P11_KEY_CACHE_SLOTS
 
 typedef struct cached_key {
     mbedtls_pk_context pk;

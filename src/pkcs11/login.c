@@ -10,7 +10,7 @@
  *   lwss-provision --pin), CKF_LOGIN_REQUIRED is set and private objects
  *   (CKA_PRIVATE: private and secret keys always) are invisible to finds and
  *   unusable until C_Login(CKU_USER) with that PIN.
- * - PINs are 4..64 bytes.  They are stored as PBKDF2-HMAC-SHA256 (16-byte
+ * - PINs are LWSS_P11_PIN_MIN..LWSS_P11_PIN_MAX (4..64) bytes.  They are stored as PBKDF2-HMAC-SHA256 (16-byte
  *   random salt, LOGIN_ITERATIONS rounds) in internal NVM records of class
  *   LWSS_P11_CKO_INTERNAL, which no client can see, create or destroy.
  * - A wrong PIN gets CKR_PIN_INCORRECT (there is no lockout counter).
@@ -30,10 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOGIN_ITERATIONS 1000
+#define LOGIN_ITERATIONS LWSS_P11_PIN_HASH_ITERATIONS
 #define SALT_LEN 16
 #define HASH_LEN 32
-#define DEFAULT_PIN "0000"
+#define DEFAULT_PIN LWSS_PKCS11_DEFAULT_PIN
 
 static const char LABEL_USER_PIN[] = "lwss:user-pin";
 static const char LABEL_SO_PIN[] = "lwss:so-pin";

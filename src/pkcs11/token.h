@@ -8,6 +8,7 @@
 #define LWSS_PKCS11_TOKEN_H
 
 #include "lwss/pkcs11_std.h"
+#include "lwss/config_defaults.h"
 #include "src/pkcs11/token_store.h" /* the only way to storage; lwss_nvm_meta */
 
 #include <mbedtls/cipher.h>
@@ -20,14 +21,7 @@
 
 /** The one slot. */
 #define LWSS_P11_SLOT_ID 0
-/** Sessions open at once (all slots of the static table). */
-#define LWSS_P11_MAX_SESSIONS 256
-/** Largest object value accepted by C_CreateObject. */
-#define LWSS_P11_MAX_VALUE 16384
-/** PIN length bounds reported in CK_TOKEN_INFO and enforced. */
-#define LWSS_P11_PIN_MIN 4
-/** @see LWSS_P11_PIN_MIN */
-#define LWSS_P11_PIN_MAX 64
+/* LWSS_P11_MAX_SESSIONS, _MAX_VALUE, _PIN_MIN, _PIN_MAX: lwss/config_defaults.h */
 /** Class of the token's own records (PIN hashes, token label): never visible to clients. */
 #define LWSS_P11_CKO_INTERNAL 0xC1550000u
 

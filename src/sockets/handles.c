@@ -18,13 +18,13 @@
 
 #include "lwss/port.h"
 
-#define TABLE_SIZE 4096u
+#define TABLE_SIZE LWSS_SOCKETS_MAX
 /* lwip_poll cannot be interrupted by a condition variable: the event thread
  * also polls a UDP socket bound to the stack's own address, and whoever
  * changes the set sends it a datagram (lwIP loops it back).  Without that
  * socket (stack going down) it falls back to short slices. */
-#define EVENT_WAKE_POLL_MS 1000
-#define EVENT_SLICE_MS 20
+#define EVENT_WAKE_POLL_MS LWSS_SOCK_EVENT_WAKE_POLL_MS
+#define EVENT_SLICE_MS LWSS_SOCK_EVENT_SLICE_MS
 
 typedef struct {
     uint32_t gen;

@@ -10,11 +10,6 @@
 #include "iot_secure_sockets.h"
 #include "src/tls/tls_seam.h"
 
-/* Longest single wait inside lwIP, so that Close from another thread is seen
- * promptly (lwIP 2.1 without FULLDUPLEX must never see a close while another
- * thread is inside a call on the same descriptor). */
-#define LWSS_SOCK_WAIT_SLICE_MS 100u
-
 /* A receive / send timeout that never expires. */
 #define LWSS_SOCK_FOREVER UINT64_MAX
 

@@ -16,6 +16,8 @@
 #include "lwss/sockets.h"
 
 static atomic_uint connect_timeout_ms = socketsconfigDEFAULT_CONNECT_TIMEOUT;
+static atomic_uint default_recv_ms = socketsconfigDEFAULT_RECV_TIMEOUT;
+static atomic_uint default_send_ms = socketsconfigDEFAULT_SEND_TIMEOUT;
 
 int32_t lwss_sock_errno_to_status(int err)
 {
@@ -60,6 +62,26 @@ uint32_t lwss_sockets_connect_timeout(void)
     return atomic_load(&connect_timeout_ms);
 }
 
+int32_t lwss_sockets_set_default_timeouts(uint32_t recv_ms, uint32_t send_ms)
+{
+    if (recv_ms == 0 || recv_ms > 3600000u || send_ms == 0 || send_ms > 3600000u) {
+        return SOCKETS_EINVAL;
+    }
+    atomic_store(&default_recv_ms, recv_ms);
+    atomic_store(&default_send_ms, send_ms);
+    return SOCKETS_ERROR_NONE;
+}
+
+void lwss_sockets_default_timeouts(uint32_t *recv_ms, uint32_t *send_ms)
+{
+    if (recv_ms != NULL) {
+        *recv_ms = atomic_load(&default_recv_ms);
+    }
+    if (send_ms != NULL) {
+        *send_ms = atomic_load(&default_send_ms);
+    }
+}
+
 BaseType_t SOCKETS_Init(void)
 {
     if (lwss_port_is_up()) {
@@ -88,8 +110,8 @@ static struct lwss_sock *new_sock(int fd)
     pthread_mutex_init(&k->state_lock, NULL);
     pthread_mutex_init(&k->send_lock, NULL);
     pthread_mutex_init(&k->recv_lock, NULL);
-    atomic_store(&k->recv_timeout_us, (uint64_t)socketsconfigDEFAULT_RECV_TIMEOUT * 1000u);
-    atomic_store(&k->send_timeout_us, (uint64_t)socketsconfigDEFAULT_SEND_TIMEOUT * 1000u);
+    atomic_store(&k->recv_timeout_us, (uint64_t)atomic_load(&default_recv_ms) * 1000u);
+    atomic_store(&k->send_timeout_us, (uint64_t)atomic_load(&default_send_ms) * 1000u);
     return k;
 }
 

@@ -10,11 +10,8 @@
 
 #include "lwip/sockets.h"
 
-/* Tick rate assumed by SOCKETS_SetSockOpt called through a pointer. */
-#define LWSS_DEFAULT_TICK_RATE_HZ 1000u
-
 #define ALPN_NAME_MAX 255u
-#define ALPN_COUNT_MAX 16u
+#define ALPN_COUNT_MAX LWSS_SOCKETS_ALPN_MAX
 
 /* Integer option values come as int, uint32_t, BaseType_t or a single byte:
  * read by size. */
