@@ -2,8 +2,8 @@
  * lets the application change at run time.  Build-time overrides are proved
  * by the check-config stage (tests/config/module.mk), which builds the token
  * a second time with other values. */
-#include "tests/lwss_test.h"
-#include "tests/sockets_rig_util.h"
+#include "tests/support/lwss_test.h"
+#include "tests/support/sockets_rig_util.h"
 
 #include <stdint.h>
 
