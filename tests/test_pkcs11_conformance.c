@@ -501,6 +501,50 @@ static void row_rsa_keygen(CK_SESSION_HANDLE s)
     ck_assert_int_eq(C_Verify(s, di, sizeof(di), sig, len), CKR_SIGNATURE_INVALID);
 }
 
+/* A P-384 pair: generated, EC_PARAMS/EC_POINT read back, ECDSA sign and
+ * verify with 48-byte r and s (mech 2.3.6 / 2.3.2: signature is r || s,
+ * each the length of the order). */
+static void row_p384(CK_SESSION_HANDLE s)
+{
+    static const uint8_t p384[] = {0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22};
+    static const uint8_t p521[] = {0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x23};
+    CK_MECHANISM gen = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    CK_ATTRIBUTE pt[] = {{CKA_EC_PARAMS, (void *)p521, sizeof(p521)}, {CKA_LABEL, "p384", 4}};
+    CK_ATTRIBUTE qt[] = {{CKA_LABEL, "p384", 4}, {CKA_SIGN, &yes, 1}};
+    CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+    ck_assert_int_eq(C_GenerateKeyPair(s, &gen, pt, 2, qt, 2, &pub, &priv),
+                     CKR_CURVE_NOT_SUPPORTED);
+    pt[0].pValue = (void *)p384;
+    pt[0].ulValueLen = sizeof(p384);
+    ck_assert_int_eq(C_GenerateKeyPair(s, &gen, pt, 2, qt, 2, &pub, &priv), CKR_OK);
+    uint8_t buf[128];
+    CK_ATTRIBUTE a = {CKA_EC_PARAMS, buf, sizeof(buf)};
+    ck_assert_int_eq(C_GetAttributeValue(s, priv, &a, 1), CKR_OK);
+    ck_assert(a.ulValueLen == sizeof(p384) && memcmp(buf, p384, sizeof(p384)) == 0);
+    a.ulValueLen = sizeof(buf);
+    ck_assert_int_eq(C_GetAttributeValue(s, pub, &a, 1), CKR_OK);
+    ck_assert(a.ulValueLen == sizeof(p384) && memcmp(buf, p384, sizeof(p384)) == 0);
+    CK_ATTRIBUTE q = {CKA_EC_POINT, buf, sizeof(buf)};
+    ck_assert_int_eq(C_GetAttributeValue(s, pub, &q, 1), CKR_OK);
+    ck_assert_uint_eq(q.ulValueLen, 2 + 97);
+    uint8_t hash48[48];
+    memset(hash48, 0xA5, sizeof(hash48));
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+    uint8_t sig[96];
+    CK_ULONG len = 0;
+    ck_assert_int_eq(C_SignInit(s, &m, priv), CKR_OK);
+    ck_assert_int_eq(C_Sign(s, hash48, sizeof(hash48), NULL, &len), CKR_OK);
+    ck_assert_uint_eq(len, 96);
+    ck_assert_int_eq(C_Sign(s, hash48, sizeof(hash48), sig, &len), CKR_OK);
+    ck_assert_int_eq(C_VerifyInit(s, &m, pub), CKR_OK);
+    ck_assert_int_eq(C_Verify(s, hash48, sizeof(hash48), sig, len), CKR_OK);
+    sig[50] ^= 0x01;
+    ck_assert_int_eq(C_VerifyInit(s, &m, pub), CKR_OK);
+    ck_assert_int_eq(C_Verify(s, hash48, sizeof(hash48), sig, len), CKR_SIGNATURE_INVALID);
+    ck_assert_int_eq(C_VerifyInit(s, &m, pub), CKR_OK);
+    ck_assert_int_eq(C_Verify(s, hash48, sizeof(hash48), sig, 64), CKR_SIGNATURE_LEN_RANGE);
+}
+
 typedef struct row {
     const char *clause;
     void (*run)(CK_SESSION_HANDLE s);
@@ -528,6 +572,7 @@ static const row g_rows[] = {
     {"mech 2.1.8 CKM_RSA_X_509", row_rsa_x509},
     {"corePKCS11: stray mechanism parameter ignored", row_stray_parameter_ignored},
     {"mech 2.1.4 CKM_RSA_PKCS_KEY_PAIR_GEN", row_rsa_keygen},
+    {"mech 2.3.5/2.3.6 P-384 CKM_EC_KEY_PAIR_GEN + CKM_ECDSA", row_p384},
 };
 #define ROW_COUNT ((int)(sizeof(g_rows) / sizeof(g_rows[0])))
 

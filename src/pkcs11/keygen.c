@@ -1,11 +1,12 @@
 /*
- * C_GenerateKeyPair for CKM_EC_KEY_PAIR_GEN (P-256) and
+ * C_GenerateKeyPair for CKM_EC_KEY_PAIR_GEN (P-256, P-384) and
  * CKM_RSA_PKCS_KEY_PAIR_GEN (2048, 3072, 4096 bits).  All or nothing on
  * the image: when the public half cannot be stored, the private half just
  * written is removed again, or the object it replaced is put back.
  */
 #include "src/pkcs11/token.h"
 
+#include <assert.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/rsa.h>
 #include <string.h>
@@ -115,13 +116,25 @@ static CK_RV check_keygen_args(CK_MECHANISM_PTR mech, CK_ATTRIBUTE_PTR pub, CK_U
     return CKR_OK;
 }
 
+/* The curve of a public template that lwss_p11_template_keygen() accepted. */
+static mbedtls_ecp_group_id template_curve(const CK_ATTRIBUTE *pub, CK_ULONG pub_n)
+{
+    for (CK_ULONG i = 0; i < pub_n; i++) {
+        if (pub[i].type == CKA_EC_PARAMS) {
+            return lwss_p11_curve_of(pub[i].pValue, pub[i].ulValueLen);
+        }
+    }
+    return MBEDTLS_ECP_DP_NONE;
+}
+
 /* The key pair itself, into @p pk. */
 static CK_RV generate(mbedtls_pk_context *pk, int rsa, const CK_ATTRIBUTE *pub, CK_ULONG pub_n)
 {
     if (!rsa) {
+        mbedtls_ecp_group_id id = template_curve(pub, pub_n);
+        assert(id != MBEDTLS_ECP_DP_NONE); /* checked by lwss_p11_template_keygen */
         return mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
-                       mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
-                                           lwss_p11_random, NULL) != 0
+                       mbedtls_ecp_gen_key(id, mbedtls_pk_ec(*pk), lwss_p11_random, NULL) != 0
                    ? CKR_FUNCTION_FAILED
                    : CKR_OK;
     }

@@ -11,6 +11,7 @@
 #include "src/pkcs11/token_store.h" /* the only way to storage; lwss_nvm_meta */
 
 #include <mbedtls/cipher.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
@@ -231,6 +232,12 @@ CK_RV lwss_p11_template_keygen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_C
 CK_RV lwss_p11_template_rsa_gen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, unsigned *bits, int *exp);
 /** DER of the P-256 named-curve OID (CKA_EC_PARAMS). */
 extern const uint8_t lwss_p11_p256_oid[10];
+/** DER of the P-384 named-curve OID (CKA_EC_PARAMS). */
+extern const uint8_t lwss_p11_p384_oid[7];
+/** The curve CKA_EC_PARAMS names (P-256 or P-384), else MBEDTLS_ECP_DP_NONE. */
+mbedtls_ecp_group_id lwss_p11_curve_of(const uint8_t *params, size_t len);
+/** CKA_EC_PARAMS of curve @p id.  @return CKR_OK, or CKR_DEVICE_ERROR (not a token curve). */
+CK_RV lwss_p11_curve_params(mbedtls_ecp_group_id id, const uint8_t **params, size_t *len);
 /** Build SEC1 private DER (with public key) from an EC keypair. */
 CK_RV lwss_p11_der_from_pk(mbedtls_pk_context *pk, int private_part, uint8_t **der,
                            size_t *len);
