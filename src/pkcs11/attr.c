@@ -51,7 +51,7 @@ static CK_RV meta_attr(const lwss_p11_obj *o, CK_ATTRIBUTE_TYPE type, lwss_p11_a
 {
     switch (type) {
     case CKA_CLASS: return out_ulong(out, o->meta.cls);
-    case CKA_TOKEN: return out_bool(out, 1);
+    case CKA_TOKEN: return out_bool(out, !lwss_p11_sessobj_is(o->handle));
     case CKA_PRIVATE: return out_bool(out, o->meta.is_private);
     case CKA_LABEL: return out_bytes(out, o->meta.label, o->meta.label_len);
     case CKA_MODIFIABLE: return out_bool(out, 0);

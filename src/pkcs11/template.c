@@ -153,9 +153,6 @@ static CK_RV fill_meta(const tmpl_view *v, CK_OBJECT_CLASS cls, int force_privat
     memset(meta, 0, sizeof(*meta));
     meta->cls = (uint32_t)cls;
     meta->key_type = (uint32_t)CK_UNAVAILABLE_INFORMATION;
-    if (v->token != NULL && !attr_true(v->token)) {
-        return CKR_ATTRIBUTE_VALUE_INVALID; /* session objects are not supported */
-    }
     meta->is_private = force_private || (v->priv != NULL && attr_true(v->priv));
     if (v->id != NULL) {
         if (v->id->ulValueLen > LWSS_NVM_ID_MAX) {
@@ -424,6 +421,17 @@ CK_RV lwss_p11_template_create(const CK_ATTRIBUTE *tmpl, CK_ULONG n, lwss_p11_ne
         lwss_p11_new_obj_free(out);
     }
     return rv;
+}
+
+int lwss_p11_template_token(const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+    for (CK_ULONG i = 0; tmpl != NULL && i < n; i++) {
+        if (tmpl[i].type == CKA_TOKEN && tmpl[i].pValue != NULL &&
+            tmpl[i].ulValueLen == sizeof(CK_BBOOL) && !attr_true(&tmpl[i])) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 void lwss_p11_new_obj_free(lwss_p11_new_obj *o)
