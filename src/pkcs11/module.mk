@@ -30,6 +30,8 @@ TEST_SRCS   += $(wildcard tests/test_pkcs11_*.c)
 UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision \
                pkcs11_conformance \
                pkcs11_interop
+# pkcs11_tls: token-generated P-384 / RSA 2048 keys in mutual TLS with the echo server
+RIG_SUITES  += pkcs11_tls
 TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)
 VALGRIND_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads
 TSAN_SUITES     += pkcs11_threads pkcs11_objects
