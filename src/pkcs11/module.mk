@@ -28,7 +28,7 @@ $(PROVISION_BIN): $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A)
 
 TEST_SRCS   += $(wildcard tests/test_pkcs11_*.c)
 UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision \
-               pkcs11_conformance \
+               pkcs11_conformance pkcs11_session_objects \
                pkcs11_interop
 # pkcs11_tls: token-generated P-384 / RSA 2048 keys in mutual TLS with the echo server
 RIG_SUITES  += pkcs11_tls
