@@ -195,6 +195,12 @@
 #define LWSS_P11_MAX_SESSIONS 256
 #endif
 
+#ifndef LWSS_P11_MAX_SESSION_OBJECTS
+/** Session objects (CKA_TOKEN=FALSE) held at once, all sessions together
+ *  (1..256); one more is refused with CKR_HOST_MEMORY. */
+#define LWSS_P11_MAX_SESSION_OBJECTS 128
+#endif
+
 #ifndef LWSS_P11_MAX_VALUE
 /** Largest object value accepted by C_CreateObject, bytes. */
 #define LWSS_P11_MAX_VALUE 16384
@@ -246,6 +252,9 @@
 
 /* ---- Values the code relies on ---------------------------------------- */
 
+#if LWSS_P11_MAX_SESSION_OBJECTS < 1 || LWSS_P11_MAX_SESSION_OBJECTS > 256
+#error "LWSS_P11_MAX_SESSION_OBJECTS: 1..256 (session object handles carry an 8-bit index)"
+#endif
 #if LWSS_SOCKETS_MAX < 1 || LWSS_SOCKETS_MAX > 1000000
 #error "LWSS_SOCKETS_MAX: 1..1000000"
 #endif

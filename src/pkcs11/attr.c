@@ -51,7 +51,7 @@ static CK_RV meta_attr(const lwss_p11_obj *o, CK_ATTRIBUTE_TYPE type, lwss_p11_a
 {
     switch (type) {
     case CKA_CLASS: return out_ulong(out, o->meta.cls);
-    case CKA_TOKEN: return out_bool(out, 1);
+    case CKA_TOKEN: return out_bool(out, !lwss_p11_sessobj_is(o->handle));
     case CKA_PRIVATE: return out_bool(out, o->meta.is_private);
     case CKA_LABEL: return out_bytes(out, o->meta.label, o->meta.label_len);
     case CKA_MODIFIABLE: return out_bool(out, 0);
@@ -85,10 +85,7 @@ static CK_RV ensure_pk(lwss_p11_obj *o)
 
 static CK_RV ec_attr(lwss_p11_obj *o, CK_ATTRIBUTE_TYPE type, lwss_p11_attr_out *out)
 {
-    if (type == CKA_EC_PARAMS) {
-        return out_bytes(out, lwss_p11_p256_oid, sizeof(lwss_p11_p256_oid));
-    }
-    if (type != CKA_EC_POINT || o->meta.cls != CKO_PUBLIC_KEY) {
+    if (type != CKA_EC_PARAMS && (type != CKA_EC_POINT || o->meta.cls != CKO_PUBLIC_KEY)) {
         return CKR_ATTRIBUTE_TYPE_INVALID;
     }
     CK_RV rv = ensure_pk(o);
@@ -99,6 +96,12 @@ static CK_RV ec_attr(lwss_p11_obj *o, CK_ATTRIBUTE_TYPE type, lwss_p11_attr_out 
         return CKR_DEVICE_ERROR;
     }
     const mbedtls_ecp_keypair *ec = mbedtls_pk_ec(o->pk);
+    if (type == CKA_EC_PARAMS) {
+        const uint8_t *params = NULL;
+        size_t len = 0;
+        rv = lwss_p11_curve_params(ec->grp.id, &params, &len);
+        return rv == CKR_OK ? out_bytes(out, params, len) : rv;
+    }
     size_t n = 0;
     if (mbedtls_ecp_point_write_binary(&ec->grp, &ec->Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &n,
                                        out->buf + 2, sizeof(out->buf) - 2) != 0 || n > 127) {

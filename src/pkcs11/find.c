@@ -56,28 +56,26 @@ static CK_RV list_all(uint32_t **handles, size_t *n)
     return rv;
 }
 
+/* Storage handles, then the session objects' (sessobj.c). */
 static CK_RV collect(lwss_p11_session *s, const CK_ATTRIBUTE *tmpl, CK_ULONG count)
 {
     uint32_t *handles = NULL;
     size_t n = 0;
+    CK_OBJECT_HANDLE sess[LWSS_P11_MAX_SESSION_OBJECTS];
+    size_t n_sess = lwss_p11_sessobj_list(sess, LWSS_P11_MAX_SESSION_OBJECTS);
     CK_RV rv = list_all(&handles, &n);
     if (rv == CKR_OK) {
-        s->found = calloc(n + 1, sizeof(*s->found));
+        s->found = calloc(n + n_sess + 1, sizeof(*s->found));
         rv = s->found != NULL ? CKR_OK : CKR_HOST_MEMORY;
     }
-    int private_ok = lwss_p11_private_ok();
-    for (size_t i = 0; rv == CKR_OK && i < n; i++) {
+    for (size_t i = 0; rv == CKR_OK && i < n + n_sess; i++) {
+        CK_OBJECT_HANDLE h = i < n ? handles[i] : sess[i - n];
         lwss_p11_obj o;
         memset(&o, 0, sizeof(o));
-        lwss_p11_store_lock();
-        CK_RV ret = lwss_token_store_get_meta(handles[i], &o.meta);
-        lwss_p11_store_unlock();
-        if (ret != CKR_OK || o.meta.cls == LWSS_P11_CKO_INTERNAL ||
-            (o.meta.is_private && !private_ok)) {
-            continue;
-        }
-        if (matches(handles[i], &o, tmpl, count)) {
-            s->found[s->found_count++] = handles[i];
+        o.handle = h;
+        /* hides internal records, and private objects while login is due */
+        if (lwss_p11_obj_meta(h, &o.meta) == CKR_OK && matches(h, &o, tmpl, count)) {
+            s->found[s->found_count++] = h;
         }
     }
     free(handles);

@@ -90,20 +90,23 @@ static CK_RV parse_key(const unsigned char *data, size_t len, lwss_pkcs11_key_pa
 static CK_RV ec_components(mbedtls_pk_context *pk, lwss_pkcs11_key_part part, tmpl_builder *tb)
 {
     const mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*pk);
-    if (ec->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
-        return CKR_CURVE_NOT_SUPPORTED;
+    const uint8_t *params = NULL;
+    size_t params_len = 0;
+    if (lwss_p11_curve_params(ec->grp.id, &params, &params_len) != CKR_OK) {
+        return CKR_CURVE_NOT_SUPPORTED; /* P-256 and P-384 only */
     }
+    size_t coord = (ec->grp.pbits + 7) / 8;
     int bad = tb_add_ulong(tb, CKA_KEY_TYPE, CKK_EC) ||
-              tb_add(tb, CKA_EC_PARAMS, lwss_p11_p256_oid, sizeof(lwss_p11_p256_oid));
+              tb_add(tb, CKA_EC_PARAMS, params, params_len);
     if (part == LWSS_PKCS11_PRIVATE) {
-        bad = bad || tb_add_mpi(tb, CKA_VALUE, &ec->d, 32);
+        bad = bad || tb_add_mpi(tb, CKA_VALUE, &ec->d, coord);
     } else {
-        uint8_t pt[2 + 65] = {0x04, 0x41};
+        uint8_t pt[2 + 97] = {0x04, (uint8_t)(1 + 2 * coord)};
         size_t n = 0;
         bad = bad ||
               mbedtls_ecp_point_write_binary(&ec->grp, &ec->Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &n,
                                              pt + 2, sizeof(pt) - 2) != 0 ||
-              n != 65 || tb_add(tb, CKA_EC_POINT, pt, sizeof(pt));
+              n != 1 + 2 * coord || tb_add(tb, CKA_EC_POINT, pt, 2 + n);
     }
     return bad ? CKR_FUNCTION_FAILED : CKR_OK;
 }

@@ -1,6 +1,6 @@
 /*
  * The object layer: NVM records <-> PKCS #11 objects.  A CK_OBJECT_HANDLE
- * is the NVM record handle.  Internal records (PIN hashes) are never
+ * is the NVM record handle, or a session object's (sessobj.c).  Internal records (PIN hashes) are never
  * visible; private objects are invisible while login is required and the
  * user is not logged in (see login.c).
  */
@@ -39,9 +39,14 @@ CK_RV lwss_p11_obj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta)
     if (h == CK_INVALID_HANDLE || h > UINT32_MAX) {
         return CKR_OBJECT_HANDLE_INVALID;
     }
-    lwss_p11_store_lock();
-    CK_RV ret = lwss_token_store_get_meta((uint32_t)h, meta);
-    lwss_p11_store_unlock();
+    CK_RV ret;
+    if (lwss_p11_sessobj_is(h)) {
+        ret = lwss_p11_sessobj_meta(h, meta);
+    } else {
+        lwss_p11_store_lock();
+        ret = lwss_token_store_get_meta((uint32_t)h, meta);
+        lwss_p11_store_unlock();
+    }
     if (ret != CKR_OK || meta->cls == LWSS_P11_CKO_INTERNAL) {
         return CKR_OBJECT_HANDLE_INVALID;
     }
@@ -71,16 +76,37 @@ CK_RV lwss_p11_obj_save(const lwss_nvm_meta *meta, const uint8_t *der, size_t le
     return CKR_OK;
 }
 
+CK_RV lwss_p11_obj_store(CK_SESSION_HANDLE owner, int session_obj, const lwss_nvm_meta *meta,
+                         const uint8_t *der, size_t len, CK_OBJECT_HANDLE *out)
+{
+    if (!session_obj) {
+        return lwss_p11_obj_save(meta, der, len, out);
+    }
+    return lwss_p11_sessobj_add(owner, meta, der, len, out);
+}
+
+CK_RV lwss_p11_obj_destroy(CK_OBJECT_HANDLE h)
+{
+    CK_RV rv;
+    if (lwss_p11_sessobj_is(h)) {
+        rv = lwss_p11_sessobj_destroy(h);
+    } else {
+        lwss_p11_store_lock();
+        rv = lwss_token_store_destroy((uint32_t)h);
+        lwss_p11_store_unlock();
+    }
+    lwss_p11_key_cache_clear(); /* no parsed copy outlives the object */
+    return rv;
+}
+
 CK_RV lwss_p11_obj_open(CK_OBJECT_HANDLE h, lwss_p11_obj *o)
 {
+    o->handle = h;
     o->val = NULL;
     o->val_len = 0;
     o->parsed = 0;
     mbedtls_pk_init(&o->pk);
-    lwss_p11_store_lock();
-    CK_RV rv = lwss_token_store_get_value((uint32_t)h, &o->val, &o->val_len);
-    lwss_p11_store_unlock();
-    return rv;
+    return lwss_p11_obj_load_value(h, &o->val, &o->val_len);
 }
 
 void lwss_p11_obj_close(lwss_p11_obj *o)
@@ -95,6 +121,9 @@ void lwss_p11_obj_close(lwss_p11_obj *o)
 
 CK_RV lwss_p11_obj_load_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len)
 {
+    if (lwss_p11_sessobj_is(h)) {
+        return lwss_p11_sessobj_value(h, val, len);
+    }
     lwss_p11_store_lock();
     CK_RV rv = lwss_token_store_get_value((uint32_t)h, val, len);
     lwss_p11_store_unlock();
@@ -133,13 +162,18 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_
                      CK_OBJECT_HANDLE_PTR phObject)
 {
     lwss_p11_session *s = NULL;
-    CK_RV rv = session_rw(hSession, &s);
+    CK_RV rv = lwss_p11_session_get(hSession, &s);
     if (rv != CKR_OK) {
         return rv;
     }
     lwss_p11_new_obj obj;
     if (phObject == NULL || (pTemplate == NULL && ulCount > 0)) {
         rv = CKR_ARGUMENTS_BAD;
+        goto cleanup_session;
+    }
+    int token = lwss_p11_template_token(pTemplate, ulCount);
+    if (token && !(s->flags & CKF_RW_SESSION)) {
+        rv = CKR_SESSION_READ_ONLY; /* v2.40 4.4: session objects also in R/O sessions */
         goto cleanup_session;
     }
     rv = lwss_p11_template_create(pTemplate, ulCount, &obj);
@@ -149,7 +183,7 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_
     if (obj.meta.is_private && !lwss_p11_private_ok()) {
         rv = CKR_USER_NOT_LOGGED_IN;
     } else {
-        rv = lwss_p11_obj_save(&obj.meta, obj.der, obj.der_len, phObject);
+        rv = lwss_p11_obj_store(s->handle, !token, &obj.meta, obj.der, obj.der_len, phObject);
     }
     lwss_p11_new_obj_free(&obj);
 cleanup_session:
@@ -160,17 +194,15 @@ cleanup_session:
 CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 {
     lwss_p11_session *s = NULL;
-    CK_RV rv = session_rw(hSession, &s);
+    CK_RV rv = lwss_p11_sessobj_is(hObject) ? lwss_p11_session_get(hSession, &s)
+                                            : session_rw(hSession, &s);
     if (rv != CKR_OK) {
         return rv;
     }
     lwss_nvm_meta meta;
     rv = lwss_p11_obj_meta(hObject, &meta);
     if (rv == CKR_OK) {
-        lwss_p11_store_lock();
-        rv = lwss_token_store_destroy((uint32_t)hObject);
-        lwss_p11_store_unlock();
-        lwss_p11_key_cache_clear(); /* no parsed copy outlives the object */
+        rv = lwss_p11_obj_destroy(hObject);
     }
     lwss_p11_session_put(s);
     return rv;
@@ -213,6 +245,7 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
         rv = CKR_ARGUMENTS_BAD;
         goto cleanup;
     }
+    o.handle = hObject;
     rv = lwss_p11_obj_meta(hObject, &o.meta);
     int need_value = 0;
     for (CK_ULONG i = 0; i < ulCount; i++) {

@@ -146,6 +146,7 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 static void session_close_locked(lwss_p11_session *s)
 {
     int rw = (s->flags & CKF_RW_SESSION) != 0;
+    lwss_p11_sessobj_drop_session(s->handle); /* v2.40 4.4: its session objects go with it */
     session_release(s);
     pthread_mutex_lock(&g_table_lock);
     g_open_count--;
@@ -197,6 +198,7 @@ void lwss_p11_session_forget_all(void)
         }
         pthread_mutex_unlock(&s->lock);
     }
+    lwss_p11_sessobj_forget_all(); /* the parent's, copied by fork() */
     pthread_mutex_init(&g_table_lock, NULL);
     g_open_count = 0;
     g_rw_count = 0;

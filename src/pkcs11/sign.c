@@ -1,5 +1,5 @@
 /*
- * Sign and verify: CKM_ECDSA (P-256, raw r||s), CKM_RSA_PKCS (2048,
+ * Sign and verify: CKM_ECDSA (P-256 and P-384, raw r||s), CKM_RSA_PKCS (2048,
  * caller-supplied DigestInfo), CKM_RSA_X_509 (raw RSA), CKM_SHA256_HMAC and
  * CKM_AES_CMAC (these two also multi-part).  The key is loaded and parsed
  * once, at *Init, which also enforces CKA_SIGN / CKA_VERIFY.
@@ -18,13 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EC_SIG_LEN 64
-#define EC_COORD_LEN 32
+/* Bytes of one of r, s: 32 on P-256, 48 on P-384. */
+static size_t ec_coord_len(const lwss_p11_op *op)
+{
+    return (mbedtls_pk_ec(op->pk)->grp.pbits + 7) / 8;
+}
 
 static size_t op_sig_len(const lwss_p11_op *op)
 {
     switch (op->mech) {
-    case CKM_ECDSA: return EC_SIG_LEN;
+    case CKM_ECDSA: return 2 * ec_coord_len(op);
     case CKM_RSA_PKCS: case CKM_RSA_X_509: return mbedtls_pk_get_len(&op->pk);
     case CKM_SHA256_HMAC: return 32;
     default: return 16; /* CKM_AES_CMAC */
@@ -172,13 +175,13 @@ CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 static CK_RV ecdsa_sign(lwss_p11_op *op, const uint8_t *hash, size_t len, uint8_t *sig)
 {
     mbedtls_ecp_keypair *ec = mbedtls_pk_ec(op->pk);
+    size_t n = ec_coord_len(op);
     mbedtls_mpi r, s;
     mbedtls_mpi_init(&r);
     mbedtls_mpi_init(&s);
     CK_RV rv = CKR_FUNCTION_FAILED;
     if (mbedtls_ecdsa_sign(&ec->grp, &r, &s, &ec->d, hash, len, lwss_p11_random, NULL) == 0 &&
-        mbedtls_mpi_write_binary(&r, sig, EC_COORD_LEN) == 0 &&
-        mbedtls_mpi_write_binary(&s, sig + EC_COORD_LEN, EC_COORD_LEN) == 0) {
+        mbedtls_mpi_write_binary(&r, sig, n) == 0 && mbedtls_mpi_write_binary(&s, sig + n, n) == 0) {
         rv = CKR_OK;
     }
     mbedtls_mpi_free(&s);
@@ -189,12 +192,12 @@ static CK_RV ecdsa_sign(lwss_p11_op *op, const uint8_t *hash, size_t len, uint8_
 static CK_RV ecdsa_verify(lwss_p11_op *op, const uint8_t *hash, size_t len, const uint8_t *sig)
 {
     mbedtls_ecp_keypair *ec = mbedtls_pk_ec(op->pk);
+    size_t n = ec_coord_len(op);
     mbedtls_mpi r, s;
     mbedtls_mpi_init(&r);
     mbedtls_mpi_init(&s);
     CK_RV rv = CKR_SIGNATURE_INVALID;
-    if (mbedtls_mpi_read_binary(&r, sig, EC_COORD_LEN) == 0 &&
-        mbedtls_mpi_read_binary(&s, sig + EC_COORD_LEN, EC_COORD_LEN) == 0 &&
+    if (mbedtls_mpi_read_binary(&r, sig, n) == 0 && mbedtls_mpi_read_binary(&s, sig + n, n) == 0 &&
         mbedtls_ecdsa_verify(&ec->grp, hash, len, &ec->Q, &r, &s) == 0) {
         rv = CKR_OK;
     }

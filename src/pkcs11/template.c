@@ -16,6 +16,33 @@
 #include <string.h>
 
 const uint8_t lwss_p11_p256_oid[10] = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
+const uint8_t lwss_p11_p384_oid[7] = {0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22};
+
+mbedtls_ecp_group_id lwss_p11_curve_of(const uint8_t *params, size_t len)
+{
+    if (len == sizeof(lwss_p11_p256_oid) && memcmp(params, lwss_p11_p256_oid, len) == 0) {
+        return MBEDTLS_ECP_DP_SECP256R1;
+    }
+    if (len == sizeof(lwss_p11_p384_oid) && memcmp(params, lwss_p11_p384_oid, len) == 0) {
+        return MBEDTLS_ECP_DP_SECP384R1;
+    }
+    return MBEDTLS_ECP_DP_NONE;
+}
+
+CK_RV lwss_p11_curve_params(mbedtls_ecp_group_id id, const uint8_t **params, size_t *len)
+{
+    if (id == MBEDTLS_ECP_DP_SECP256R1) {
+        *params = lwss_p11_p256_oid;
+        *len = sizeof(lwss_p11_p256_oid);
+        return CKR_OK;
+    }
+    if (id == MBEDTLS_ECP_DP_SECP384R1) {
+        *params = lwss_p11_p384_oid;
+        *len = sizeof(lwss_p11_p384_oid);
+        return CKR_OK;
+    }
+    return CKR_DEVICE_ERROR;
+}
 
 /* Attributes a template may carry whose value we accept and ignore: dates
  * and subjects are informational.  Key usage and policy attributes are
@@ -126,9 +153,6 @@ static CK_RV fill_meta(const tmpl_view *v, CK_OBJECT_CLASS cls, int force_privat
     memset(meta, 0, sizeof(*meta));
     meta->cls = (uint32_t)cls;
     meta->key_type = (uint32_t)CK_UNAVAILABLE_INFORMATION;
-    if (v->token != NULL && !attr_true(v->token)) {
-        return CKR_ATTRIBUTE_VALUE_INVALID; /* session objects are not supported */
-    }
     meta->is_private = force_private || (v->priv != NULL && attr_true(v->priv));
     if (v->id != NULL) {
         if (v->id->ulValueLen > LWSS_NVM_ID_MAX) {
@@ -183,22 +207,21 @@ cleanup:
     return rv;
 }
 
-static CK_RV check_p256(const CK_ATTRIBUTE *params)
+/* CKA_EC_PARAMS naming P-256 or P-384; the curve into @p id. */
+static CK_RV check_curve(const CK_ATTRIBUTE *params, mbedtls_ecp_group_id *id)
 {
     if (params == NULL) {
         return CKR_TEMPLATE_INCOMPLETE;
     }
-    if (params->ulValueLen != sizeof(lwss_p11_p256_oid) ||
-        memcmp(params->pValue, lwss_p11_p256_oid, sizeof(lwss_p11_p256_oid)) != 0) {
-        return CKR_CURVE_NOT_SUPPORTED;
-    }
-    return CKR_OK;
+    *id = lwss_p11_curve_of(params->pValue, params->ulValueLen);
+    return *id != MBEDTLS_ECP_DP_NONE ? CKR_OK : CKR_CURVE_NOT_SUPPORTED;
 }
 
 /* EC private key from D: computes Q so the stored SEC1 DER carries it. */
 static CK_RV build_ec_private(const tmpl_view *v, mbedtls_pk_context *pk)
 {
-    CK_RV rv = check_p256(v->ec_params);
+    mbedtls_ecp_group_id id = MBEDTLS_ECP_DP_NONE;
+    CK_RV rv = check_curve(v->ec_params, &id);
     if (rv != CKR_OK) {
         return rv;
     }
@@ -209,8 +232,8 @@ static CK_RV build_ec_private(const tmpl_view *v, mbedtls_pk_context *pk)
         return CKR_HOST_MEMORY;
     }
     mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*pk);
-    if (v->val->ulValueLen == 0 || v->val->ulValueLen > 32 ||
-        mbedtls_ecp_group_load(&ec->grp, MBEDTLS_ECP_DP_SECP256R1) != 0 ||
+    if (v->val->ulValueLen == 0 || v->val->ulValueLen > 48 ||
+        mbedtls_ecp_group_load(&ec->grp, id) != 0 ||
         mbedtls_mpi_read_binary(&ec->d, v->val->pValue, v->val->ulValueLen) != 0 ||
         mbedtls_ecp_check_privkey(&ec->grp, &ec->d) != 0 ||
         mbedtls_ecp_mul(&ec->grp, &ec->Q, &ec->d, &ec->grp.G, lwss_p11_random, NULL) != 0) {
@@ -223,7 +246,8 @@ static CK_RV build_ec_private(const tmpl_view *v, mbedtls_pk_context *pk)
  * the bare uncompressed point. */
 static CK_RV build_ec_public(const tmpl_view *v, mbedtls_pk_context *pk)
 {
-    CK_RV rv = check_p256(v->ec_params);
+    mbedtls_ecp_group_id id = MBEDTLS_ECP_DP_NONE;
+    CK_RV rv = check_curve(v->ec_params, &id);
     if (rv != CKR_OK) {
         return rv;
     }
@@ -232,7 +256,8 @@ static CK_RV build_ec_public(const tmpl_view *v, mbedtls_pk_context *pk)
     }
     const uint8_t *pt = v->ec_point->pValue;
     size_t pt_len = v->ec_point->ulValueLen;
-    if (pt_len == 67 && pt[0] == 0x04 && pt[1] == 0x41) {
+    size_t want = id == MBEDTLS_ECP_DP_SECP256R1 ? 65 : 97; /* 04 || X || Y */
+    if (pt_len == want + 2 && pt[0] == 0x04 && pt[1] == want) {
         pt += 2;
         pt_len -= 2;
     }
@@ -240,7 +265,7 @@ static CK_RV build_ec_public(const tmpl_view *v, mbedtls_pk_context *pk)
         return CKR_HOST_MEMORY;
     }
     mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*pk);
-    if (pt_len != 65 || mbedtls_ecp_group_load(&ec->grp, MBEDTLS_ECP_DP_SECP256R1) != 0 ||
+    if (pt_len != want || mbedtls_ecp_group_load(&ec->grp, id) != 0 ||
         mbedtls_ecp_point_read_binary(&ec->grp, &ec->Q, pt, pt_len) != 0 ||
         mbedtls_ecp_check_pubkey(&ec->grp, &ec->Q) != 0) {
         return CKR_ATTRIBUTE_VALUE_INVALID;
@@ -398,6 +423,17 @@ CK_RV lwss_p11_template_create(const CK_ATTRIBUTE *tmpl, CK_ULONG n, lwss_p11_ne
     return rv;
 }
 
+int lwss_p11_template_token(const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+    for (CK_ULONG i = 0; tmpl != NULL && i < n; i++) {
+        if (tmpl[i].type == CKA_TOKEN && tmpl[i].pValue != NULL &&
+            tmpl[i].ulValueLen == sizeof(CK_BBOOL) && !attr_true(&tmpl[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 void lwss_p11_new_obj_free(lwss_p11_new_obj *o)
 {
     if (o->der != NULL) {
@@ -429,7 +465,8 @@ CK_RV lwss_p11_template_keygen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_C
         return CKR_TEMPLATE_INCONSISTENT;
     }
     if (kt == CKK_EC && (need_params || v.ec_params != NULL)) {
-        rv = check_p256(v.ec_params);
+        mbedtls_ecp_group_id id = MBEDTLS_ECP_DP_NONE;
+        rv = check_curve(v.ec_params, &id);
         if (rv != CKR_OK) {
             return rv;
         }

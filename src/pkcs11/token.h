@@ -12,6 +12,7 @@
 #include "src/pkcs11/token_store.h" /* the only way to storage; lwss_nvm_meta */
 
 #include <mbedtls/cipher.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
@@ -142,8 +143,40 @@ CK_RV lwss_p11_obj_load_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len);
 /** Load the raw value of a secret key object (free with lwss_token_store_free_value). */
 CK_RV lwss_p11_obj_load_secret(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len,
                                lwss_nvm_meta *meta);
+/**
+ * Store a new object: in storage, or (@p session_obj) as a session object
+ * of session @p owner.  @return as lwss_p11_obj_save / lwss_p11_sessobj_add.
+ */
+CK_RV lwss_p11_obj_store(CK_SESSION_HANDLE owner, int session_obj, const lwss_nvm_meta *meta,
+                         const uint8_t *der, size_t len, CK_OBJECT_HANDLE *out);
+/** Destroy a visible object (either kind).  @return CKR_OK, CKR_OBJECT_HANDLE_INVALID, ... */
+CK_RV lwss_p11_obj_destroy(CK_OBJECT_HANDLE h);
 /** Fault injection, test builds only (LWSS_TEST_HOOKS): make the @p nth next save fail (0: never). */
 void lwss_p11_fault_save(int nth);
+
+/* sessobj.c --------------------------------------------------------- */
+/* Session objects held at once: LWSS_P11_MAX_SESSION_OBJECTS (lwss/config_defaults.h). */
+/** Set in every session object handle; storage handles never have it. */
+#define LWSS_P11_SESSOBJ_BIT 0x80000000u
+/** 1 when @p h names a session object (live or not). */
+int lwss_p11_sessobj_is(CK_OBJECT_HANDLE h);
+/** Keep a copy of an object for session @p owner.  @return CKR_OK or CKR_HOST_MEMORY (full). */
+CK_RV lwss_p11_sessobj_add(CK_SESSION_HANDLE owner, const lwss_nvm_meta *meta,
+                           const uint8_t *val, size_t len, CK_OBJECT_HANDLE *out);
+/** Metadata of a live session object.  @return CKR_OK or CKR_OBJECT_HANDLE_INVALID. */
+CK_RV lwss_p11_sessobj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta);
+/** Value copy (free with lwss_token_store_free_value).  @return CKR_OK, CKR_OBJECT_HANDLE_INVALID, CKR_HOST_MEMORY. */
+CK_RV lwss_p11_sessobj_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len);
+/** Destroy (wiping).  @return CKR_OK or CKR_OBJECT_HANDLE_INVALID. */
+CK_RV lwss_p11_sessobj_destroy(CK_OBJECT_HANDLE h);
+/** Handles of the live session objects, at most @p max.  @return how many. */
+size_t lwss_p11_sessobj_list(CK_OBJECT_HANDLE *out, size_t max);
+/** Destroy the objects session @p owner made (its close). */
+void lwss_p11_sessobj_drop_session(CK_SESSION_HANDLE owner);
+/** Destroy every session object without locking (forked child, C_Finalize). */
+void lwss_p11_sessobj_forget_all(void);
+/** Session objects alive now (tests). */
+size_t lwss_p11_sessobj_count(void);
 
 /* attr.c ------------------------------------------------------------ */
 /** An attribute value produced for one object. */
@@ -155,6 +188,7 @@ typedef struct lwss_p11_attr_out {
 
 /** A loaded object: metadata, value and lazily parsed forms. */
 typedef struct lwss_p11_obj {
+    CK_OBJECT_HANDLE handle; /* 0 when unknown: then a token object */
     lwss_nvm_meta meta;
     uint8_t *val;
     size_t val_len;
@@ -208,6 +242,8 @@ typedef struct lwss_p11_new_obj {
 } lwss_p11_new_obj;
 /** Validate a C_CreateObject template and build the stored form. */
 CK_RV lwss_p11_template_create(const CK_ATTRIBUTE *tmpl, CK_ULONG n, lwss_p11_new_obj *out);
+/** 0 when the template says CKA_TOKEN=FALSE (a session object), else 1. */
+int lwss_p11_template_token(const CK_ATTRIBUTE *tmpl, CK_ULONG n);
 /** Free what lwss_p11_template_create() built. */
 void lwss_p11_new_obj_free(lwss_p11_new_obj *o);
 /**
@@ -225,6 +261,12 @@ CK_RV lwss_p11_template_keygen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_C
 CK_RV lwss_p11_template_rsa_gen(const CK_ATTRIBUTE *tmpl, CK_ULONG n, unsigned *bits, int *exp);
 /** DER of the P-256 named-curve OID (CKA_EC_PARAMS). */
 extern const uint8_t lwss_p11_p256_oid[10];
+/** DER of the P-384 named-curve OID (CKA_EC_PARAMS). */
+extern const uint8_t lwss_p11_p384_oid[7];
+/** The curve CKA_EC_PARAMS names (P-256 or P-384), else MBEDTLS_ECP_DP_NONE. */
+mbedtls_ecp_group_id lwss_p11_curve_of(const uint8_t *params, size_t len);
+/** CKA_EC_PARAMS of curve @p id.  @return CKR_OK, or CKR_DEVICE_ERROR (not a token curve). */
+CK_RV lwss_p11_curve_params(mbedtls_ecp_group_id id, const uint8_t **params, size_t *len);
 /** Build SEC1 private DER (with public key) from an EC keypair. */
 CK_RV lwss_p11_der_from_pk(mbedtls_pk_context *pk, int private_part, uint8_t **der,
                            size_t *len);

@@ -1,7 +1,9 @@
 /*
- * bench_pkcs11: the token's C_Sign (CKM_ECDSA, P-256) against raw mbedtls
- * ECDSA signing with the same key in the same run, and C_FindObjects +
- * C_GetAttributeValue, as JSON lines (see tests/bench/report.c).
+ * bench_pkcs11: the token's C_Sign (CKM_ECDSA on P-256 and P-384,
+ * CKM_RSA_PKCS on RSA 2048) against raw mbedtls signing with the same key
+ * in the same run, C_FindObjects + C_GetAttributeValue, and the time of an
+ * RSA 2048 C_GenerateKeyPair (beside mbedtls_rsa_gen_key alone), as JSON
+ * lines (see tests/bench/report.c).
  * Each side runs in alternating slices, best slice kept, so that the two
  * see the same machine load.  Goal: token >= 0.9 x raw (overhead <= 10%).
  */
@@ -12,6 +14,7 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +23,25 @@
 
 #define SLICES 6
 #define SLICE_MS 400
+#define KEYGEN_RUNS 3
+
+/* One signing key, in the token and as the same mbedtls key beside it. */
+typedef struct bench_key {
+    const char *token_metric;
+    const char *raw_metric;
+    CK_MECHANISM_TYPE mech;
+    CK_OBJECT_HANDLE handle;
+    mbedtls_pk_context pk;
+    unsigned char in[64]; /* ECDSA: the hash; RSA: the DigestInfo of SHA-256 */
+    size_t in_len;
+    size_t sig_len;
+} bench_key;
 
 typedef struct bench_ctx {
     CK_SESSION_HANDLE session;
-    CK_OBJECT_HANDLE key;
-    mbedtls_pk_context pk;
+    bench_key keys[3]; /* P-256, P-384, RSA 2048 */
+    bench_key *cur;
     mbedtls_ctr_drbg_context drbg;
-    unsigned char hash[32];
 } bench_ctx;
 
 static double now_s(void)
@@ -44,25 +59,35 @@ static int drbg_seed(void *ctx, unsigned char *out, size_t len)
 
 static int token_sign(bench_ctx *b)
 {
-    CK_MECHANISM ecdsa = {CKM_ECDSA, NULL, 0};
-    unsigned char sig[64];
+    bench_key *k = b->cur;
+    CK_MECHANISM m = {k->mech, NULL, 0};
+    unsigned char sig[512];
     CK_ULONG len = sizeof(sig);
-    return C_SignInit(b->session, &ecdsa, b->key) == CKR_OK &&
-           C_Sign(b->session, b->hash, 32, sig, &len) == CKR_OK && len == 64;
+    return C_SignInit(b->session, &m, k->handle) == CKR_OK &&
+           C_Sign(b->session, k->in, (CK_ULONG)k->in_len, sig, &len) == CKR_OK &&
+           len == k->sig_len;
 }
 
-/* The same work without the token: sign, then r||s as bytes. */
+/* The same work without the token: ECDSA r||s as bytes, or PKCS #1 v1.5
+ * over the same DigestInfo (mbedtls builds it from the hash). */
 static int raw_sign(bench_ctx *b)
 {
-    mbedtls_ecp_keypair *ec = mbedtls_pk_ec(b->pk);
+    bench_key *k = b->cur;
+    unsigned char sig[512];
+    if (k->mech == CKM_RSA_PKCS) {
+        return mbedtls_rsa_pkcs1_sign(mbedtls_pk_rsa(k->pk), mbedtls_ctr_drbg_random, &b->drbg,
+                                      MBEDTLS_RSA_PRIVATE, MBEDTLS_MD_SHA256, 32,
+                                      k->in + k->in_len - 32, sig) == 0;
+    }
+    mbedtls_ecp_keypair *ec = mbedtls_pk_ec(k->pk);
+    size_t n = k->sig_len / 2;
     mbedtls_mpi r, s;
-    unsigned char sig[64];
     mbedtls_mpi_init(&r);
     mbedtls_mpi_init(&s);
-    int ok = mbedtls_ecdsa_sign(&ec->grp, &r, &s, &ec->d, b->hash, 32, mbedtls_ctr_drbg_random,
-                                &b->drbg) == 0 &&
-             mbedtls_mpi_write_binary(&r, sig, 32) == 0 &&
-             mbedtls_mpi_write_binary(&s, sig + 32, 32) == 0;
+    int ok = mbedtls_ecdsa_sign(&ec->grp, &r, &s, &ec->d, k->in, k->in_len,
+                                mbedtls_ctr_drbg_random, &b->drbg) == 0 &&
+             mbedtls_mpi_write_binary(&r, sig, n) == 0 &&
+             mbedtls_mpi_write_binary(&s, sig + n, n) == 0;
     mbedtls_mpi_free(&r);
     mbedtls_mpi_free(&s);
     return ok;
@@ -100,28 +125,58 @@ static double slice(int (*op)(bench_ctx *), bench_ctx *b)
     return (double)n / (t - start);
 }
 
+/* Make key @p k (an EC curve, or RSA 2048 when @p curve is NONE) and import it. */
+static int make_key(bench_ctx *b, bench_key *k, mbedtls_ecp_group_id curve, const char *label)
+{
+    static const unsigned char sha256_prefix[19] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                                    0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                                    0x01, 0x05, 0x00, 0x04, 0x20};
+    unsigned char der[4096];
+    int rsa = curve == MBEDTLS_ECP_DP_NONE;
+    mbedtls_pk_init(&k->pk);
+    if (mbedtls_pk_setup(&k->pk, mbedtls_pk_info_from_type(rsa ? MBEDTLS_PK_RSA
+                                                                : MBEDTLS_PK_ECKEY)) != 0) {
+        return -1;
+    }
+    int ret = rsa ? mbedtls_rsa_gen_key(mbedtls_pk_rsa(k->pk), mbedtls_ctr_drbg_random, &b->drbg,
+                                        2048, 65537)
+                  : mbedtls_ecp_gen_key(curve, mbedtls_pk_ec(k->pk), mbedtls_ctr_drbg_random,
+                                        &b->drbg);
+    int n = ret == 0 ? mbedtls_pk_write_key_der(&k->pk, der, sizeof(der)) : -1;
+    if (n <= 0 || lwss_pkcs11_import_key(b->session, label, NULL, 0, der + sizeof(der) - n,
+                                         (size_t)n, LWSS_PKCS11_PRIVATE,
+                                         &k->handle) != CKR_OK) {
+        return -1;
+    }
+    k->mech = rsa ? CKM_RSA_PKCS : CKM_ECDSA;
+    k->sig_len = rsa ? 256 : 2 * ((mbedtls_pk_get_bitlen(&k->pk) + 7) / 8);
+    k->in_len = rsa ? sizeof(sha256_prefix) + 32 : (curve == MBEDTLS_ECP_DP_SECP384R1 ? 48 : 32);
+    memset(k->in, 0x5A, sizeof(k->in));
+    if (rsa) {
+        memcpy(k->in, sha256_prefix, sizeof(sha256_prefix));
+    }
+    return 0;
+}
+
 static int setup(bench_ctx *b, const char *dir)
 {
     char path[512];
     snprintf(path, sizeof(path), "%s/bench.img", dir);
-    unsigned char der[200];
-    mbedtls_pk_init(&b->pk);
     mbedtls_ctr_drbg_init(&b->drbg);
     if (lwss_nvm_set_path(path) != 0 || C_Initialize(NULL) != CKR_OK ||
         C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &b->session) != CKR_OK ||
         mbedtls_ctr_drbg_seed(&b->drbg, drbg_seed, NULL, NULL, 0) != 0 ||
-        mbedtls_pk_setup(&b->pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
-        mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(b->pk),
-                            mbedtls_ctr_drbg_random, &b->drbg) != 0) {
+        make_key(b, &b->keys[0], MBEDTLS_ECP_DP_SECP256R1, "bench-p256") != 0 ||
+        make_key(b, &b->keys[1], MBEDTLS_ECP_DP_SECP384R1, "bench-p384") != 0 ||
+        make_key(b, &b->keys[2], MBEDTLS_ECP_DP_NONE, "bench-rsa") != 0) {
         return -1;
     }
-    int n = mbedtls_pk_write_key_der(&b->pk, der, sizeof(der));
-    if (n <= 0 || lwss_pkcs11_import_key(b->session, "bench-key", NULL, 0,
-                                         der + sizeof(der) - n, (size_t)n, LWSS_PKCS11_PRIVATE,
-                                         &b->key) != CKR_OK) {
-        return -1;
-    }
-    memset(b->hash, 0x5A, sizeof(b->hash));
+    b->keys[0].token_metric = "c_sign_ecdsa_p256_per_s";
+    b->keys[0].raw_metric = "mbedtls_ecdsa_p256_per_s";
+    b->keys[1].token_metric = "c_sign_ecdsa_p384_per_s";
+    b->keys[1].raw_metric = "mbedtls_ecdsa_p384_per_s";
+    b->keys[2].token_metric = "c_sign_rsa2048_per_s";
+    b->keys[2].raw_metric = "mbedtls_rsa2048_sign_per_s";
     /* ten certificate-sized objects to find among (the TLS layer's pattern:
      * find by label + class, read CKA_VALUE) */
     static unsigned char blob[700];
@@ -138,6 +193,38 @@ static int setup(bench_ctx *b, const char *dir)
             return -1;
         }
     }
+    return 0;
+}
+
+/* Mean time of C_GenerateKeyPair (RSA 2048, token objects) and of
+ * mbedtls_rsa_gen_key alone, in ms. */
+static int keygen_times(bench_ctx *b, double *token_ms, double *raw_ms)
+{
+    CK_MECHANISM gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+    CK_ULONG bits = 2048;
+    CK_ATTRIBUTE pt[] = {{CKA_MODULUS_BITS, &bits, sizeof(bits)}, {CKA_LABEL, "bench-gen", 9}};
+    CK_ATTRIBUTE qt[] = {{CKA_LABEL, "bench-gen", 9}};
+    double token = 0;
+    double raw = 0;
+    for (int i = 0; i < KEYGEN_RUNS; i++) {
+        CK_OBJECT_HANDLE pub = 0, priv = 0;
+        double t0 = now_s();
+        if (C_GenerateKeyPair(b->session, &gen, pt, 2, qt, 1, &pub, &priv) != CKR_OK) {
+            return -1;
+        }
+        token += now_s() - t0;
+        mbedtls_rsa_context rsa;
+        mbedtls_rsa_init(&rsa, MBEDTLS_RSA_PKCS_V15, 0);
+        t0 = now_s();
+        int ret = mbedtls_rsa_gen_key(&rsa, mbedtls_ctr_drbg_random, &b->drbg, 2048, 65537);
+        raw += now_s() - t0;
+        mbedtls_rsa_free(&rsa);
+        if (ret != 0) {
+            return -1;
+        }
+    }
+    *token_ms = token * 1000.0 / KEYGEN_RUNS;
+    *raw_ms = raw * 1000.0 / KEYGEN_RUNS;
     return 0;
 }
 
@@ -162,29 +249,44 @@ int main(void)
     bench_ctx b;
     memset(&b, 0, sizeof(b));
     int ret = setup(&b, dir);
-    double token = 0;
-    double raw = 0;
-    double find = 0;
-    for (int i = 0; ret == 0 && i < SLICES; i++) { /* alternate: same load for both */
-        double t = slice(token_sign, &b);
-        double r = slice(raw_sign, &b);
-        token = t > token ? t : token;
-        raw = r > raw ? r : raw;
+    for (size_t k = 0; ret == 0 && k < 3; k++) {
+        b.cur = &b.keys[k];
+        double token = 0;
+        double raw = 0;
+        for (int i = 0; i < SLICES; i++) { /* alternate: same load for both */
+            double t = slice(token_sign, &b);
+            double r = slice(raw_sign, &b);
+            token = t > token ? t : token;
+            raw = r > raw ? r : raw;
+        }
+        line(b.cur->token_metric, token, NULL);
+        line(b.cur->raw_metric, raw, b.cur->token_metric);
+        fflush(stdout);
     }
+    double find = 0;
     for (int i = 0; ret == 0 && i < 3; i++) {
         double f = slice(find_and_read, &b);
         find = f > find ? f : find;
     }
+    double gen_ms = 0;
+    double raw_gen_ms = 0;
     if (ret == 0) {
-        line("c_sign_ecdsa_p256_per_s", token, NULL);
-        line("mbedtls_ecdsa_p256_per_s", raw, "c_sign_ecdsa_p256_per_s");
         line("find_get_attr_per_s", find, NULL);
+        ret = keygen_times(&b, &gen_ms, &raw_gen_ms);
+    }
+    if (ret == 0) {
+        printf("{\"bench\":\"pkcs11\",\"metric\":\"c_generate_key_pair_rsa2048_ms\","
+               "\"value\":%.1f,\"unit\":\"ms\"}\n", gen_ms);
+        printf("{\"bench\":\"pkcs11\",\"metric\":\"mbedtls_rsa2048_gen_ms\","
+               "\"value\":%.1f,\"unit\":\"ms\"}\n", raw_gen_ms);
         fflush(stdout);
     } else {
         fprintf(stderr, "bench_pkcs11: setup failed: %s\n", lwss_last_error());
     }
     C_Finalize(NULL);
-    mbedtls_pk_free(&b.pk);
+    for (size_t k = 0; k < 3; k++) {
+        mbedtls_pk_free(&b.keys[k].pk);
+    }
     mbedtls_ctr_drbg_free(&b.drbg);
     char img[600];
     snprintf(img, sizeof(img), "%s/bench.img", dir);

@@ -6,11 +6,14 @@
  * failed on the token before issue 15.
  */
 #include "tests/support/test_pkcs11.h"
+#include "src/pkcs11/token.h" /* lwss_p11_sessobj_count */
 
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mbedtls/rsa.h>
+#include <mbedtls/x509_crt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/wait.h>
@@ -501,6 +504,214 @@ static void row_rsa_keygen(CK_SESSION_HANDLE s)
     ck_assert_int_eq(C_Verify(s, di, sizeof(di), sig, len), CKR_SIGNATURE_INVALID);
 }
 
+/* A P-384 pair: generated, EC_PARAMS/EC_POINT read back, ECDSA sign and
+ * verify with 48-byte r and s (mech 2.3.6 / 2.3.2: signature is r || s,
+ * each the length of the order). */
+static void row_p384(CK_SESSION_HANDLE s)
+{
+    static const uint8_t p384[] = {0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22};
+    static const uint8_t p521[] = {0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x23};
+    CK_MECHANISM gen = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    CK_ATTRIBUTE pt[] = {{CKA_EC_PARAMS, (void *)p521, sizeof(p521)}, {CKA_LABEL, "p384", 4}};
+    CK_ATTRIBUTE qt[] = {{CKA_LABEL, "p384", 4}, {CKA_SIGN, &yes, 1}};
+    CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+    ck_assert_int_eq(C_GenerateKeyPair(s, &gen, pt, 2, qt, 2, &pub, &priv),
+                     CKR_CURVE_NOT_SUPPORTED);
+    pt[0].pValue = (void *)p384;
+    pt[0].ulValueLen = sizeof(p384);
+    ck_assert_int_eq(C_GenerateKeyPair(s, &gen, pt, 2, qt, 2, &pub, &priv), CKR_OK);
+    uint8_t buf[128];
+    CK_ATTRIBUTE a = {CKA_EC_PARAMS, buf, sizeof(buf)};
+    ck_assert_int_eq(C_GetAttributeValue(s, priv, &a, 1), CKR_OK);
+    ck_assert(a.ulValueLen == sizeof(p384) && memcmp(buf, p384, sizeof(p384)) == 0);
+    a.ulValueLen = sizeof(buf);
+    ck_assert_int_eq(C_GetAttributeValue(s, pub, &a, 1), CKR_OK);
+    ck_assert(a.ulValueLen == sizeof(p384) && memcmp(buf, p384, sizeof(p384)) == 0);
+    CK_ATTRIBUTE q = {CKA_EC_POINT, buf, sizeof(buf)};
+    ck_assert_int_eq(C_GetAttributeValue(s, pub, &q, 1), CKR_OK);
+    ck_assert_uint_eq(q.ulValueLen, 2 + 97);
+    uint8_t hash48[48];
+    memset(hash48, 0xA5, sizeof(hash48));
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+    uint8_t sig[96];
+    CK_ULONG len = 0;
+    ck_assert_int_eq(C_SignInit(s, &m, priv), CKR_OK);
+    ck_assert_int_eq(C_Sign(s, hash48, sizeof(hash48), NULL, &len), CKR_OK);
+    ck_assert_uint_eq(len, 96);
+    ck_assert_int_eq(C_Sign(s, hash48, sizeof(hash48), sig, &len), CKR_OK);
+    ck_assert_int_eq(C_VerifyInit(s, &m, pub), CKR_OK);
+    ck_assert_int_eq(C_Verify(s, hash48, sizeof(hash48), sig, len), CKR_OK);
+    sig[50] ^= 0x01;
+    ck_assert_int_eq(C_VerifyInit(s, &m, pub), CKR_OK);
+    ck_assert_int_eq(C_Verify(s, hash48, sizeof(hash48), sig, len), CKR_SIGNATURE_INVALID);
+    ck_assert_int_eq(C_VerifyInit(s, &m, pub), CKR_OK);
+    ck_assert_int_eq(C_Verify(s, hash48, sizeof(hash48), sig, 64), CKR_SIGNATURE_LEN_RANGE);
+    /* an imported P-384 key (lwss_pkcs11_import_key, as lwss-provision) signs too */
+    CK_OBJECT_HANDLE imp = lwss_p11t_import_key(s, "p384-imp", lwss_p11t_ec384_key_pem,
+                                                LWSS_PKCS11_PRIVATE);
+    a.ulValueLen = sizeof(buf);
+    ck_assert_int_eq(C_GetAttributeValue(s, imp, &a, 1), CKR_OK);
+    ck_assert(a.ulValueLen == sizeof(p384) && memcmp(buf, p384, sizeof(p384)) == 0);
+    len = sizeof(sig);
+    ck_assert_int_eq(C_SignInit(s, &m, imp), CKR_OK);
+    ck_assert_int_eq(C_Sign(s, hash48, sizeof(hash48), sig, &len), CKR_OK);
+    ck_assert_uint_eq(len, 96);
+}
+
+/* A read-only session beside the fixture's R/W one. */
+static CK_SESSION_HANDLE ro_session(void)
+{
+    CK_SESSION_HANDLE ro = CK_INVALID_HANDLE;
+    ck_assert_int_eq(C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &ro), CKR_OK);
+    return ro;
+}
+
+/* DER of the EC test certificate (caller frees). */
+static uint8_t *cert_der(size_t *len)
+{
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    ck_assert_int_eq(mbedtls_x509_crt_parse(&crt, (const unsigned char *)lwss_p11t_ec_crt_pem,
+                                            strlen(lwss_p11t_ec_crt_pem) + 1),
+                     0);
+    uint8_t *der = malloc(crt.raw.len);
+    ck_assert_ptr_nonnull(der);
+    memcpy(der, crt.raw.p, crt.raw.len);
+    *len = crt.raw.len;
+    mbedtls_x509_crt_free(&crt);
+    return der;
+}
+
+/* The image's bytes now (caller frees). */
+static uint8_t *image_now(size_t *len)
+{
+    uint8_t *img = lwss_p11t_read_file(lwss_p11t_image(), len);
+    ck_assert_ptr_nonnull(img);
+    return img;
+}
+
+static void assert_image_is(const uint8_t *before, size_t len)
+{
+    size_t now_len = 0;
+    uint8_t *now = image_now(&now_len);
+    ck_assert(now_len == len && memcmp(now, before, len) == 0);
+    free(now);
+}
+
+/* v2.40 4.4: session objects of every class, made in a read-only session
+ * ("read-only sessions ... can create session objects"), CKA_TOKEN FALSE,
+ * found by C_FindObjects, never written to the token, handles distinct
+ * from token objects'; destroyed "when the session is closed". */
+static void row_session_objects_every_class(CK_SESSION_HANDLE s)
+{
+    CK_OBJECT_HANDLE tok = hmac_key(s); /* a token object beside them */
+    size_t img_len = 0;
+    uint8_t *img = image_now(&img_len);
+    CK_SESSION_HANDLE ro = ro_session();
+    CK_OBJECT_CLASS data = CKO_DATA, cert = CKO_CERTIFICATE, sec = CKO_SECRET_KEY;
+    CK_KEY_TYPE gen = CKK_GENERIC_SECRET;
+    CK_ATTRIBUTE t_data[] = {{CKA_CLASS, &data, sizeof(data)}, {CKA_TOKEN, &no, 1},
+                             {CKA_LABEL, "s-data", 6}, {CKA_VALUE, "abc", 3}};
+    CK_ATTRIBUTE t_sec[] = {{CKA_CLASS, &sec, sizeof(sec)}, {CKA_KEY_TYPE, &gen, sizeof(gen)},
+                            {CKA_TOKEN, &no, 1}, {CKA_LABEL, "mac", 3},
+                            {CKA_VALUE, (void *)hash32, 32}};
+    size_t der_len = 0;
+    uint8_t *der = cert_der(&der_len);
+    CK_ATTRIBUTE t_cert[] = {{CKA_CLASS, &cert, sizeof(cert)}, {CKA_TOKEN, &no, 1},
+                             {CKA_LABEL, "s-cert", 6}, {CKA_VALUE, der, der_len}};
+    CK_ATTRIBUTE tok_false = {CKA_TOKEN, &no, 1};
+    CK_OBJECT_HANDLE h[4];
+    ck_assert_int_eq(C_CreateObject(ro, t_data, 4, &h[0]), CKR_OK);
+    ck_assert_int_eq(C_CreateObject(ro, t_sec, 5, &h[1]), CKR_OK);
+    ck_assert_int_eq(C_CreateObject(ro, t_cert, 4, &h[2]), CKR_OK);
+    h[3] = create_ec_priv(ro, &tok_false, 1, CKR_OK);
+    free(der);
+    t_data[1].pValue = &yes; /* a token object still needs a R/W session */
+    CK_OBJECT_HANDLE x = CK_INVALID_HANDLE;
+    ck_assert_int_eq(C_CreateObject(ro, t_data, 4, &x), CKR_SESSION_READ_ONLY);
+    for (int i = 0; i < 4; i++) {
+        ck_assert(h[i] != tok);
+        ck_assert_uint_eq(get_bool(s, h[i], CKA_TOKEN), CK_FALSE); /* any session of the app */
+    }
+    ck_assert_uint_eq(get_bool(s, tok, CKA_TOKEN), CK_TRUE);
+    CK_OBJECT_HANDLE found[8];
+    CK_ULONG n = 0;
+    ck_assert_int_eq(C_FindObjectsInit(s, &tok_false, 1), CKR_OK);
+    ck_assert_int_eq(C_FindObjects(s, found, 8, &n), CKR_OK);
+    ck_assert_int_eq(C_FindObjectsFinal(s), CKR_OK);
+    ck_assert_uint_eq(n, 4);
+    CK_ATTRIBUTE by_label = {CKA_LABEL, "mac", 3};
+    ck_assert_int_eq(C_FindObjectsInit(s, &by_label, 1), CKR_OK);
+    ck_assert_int_eq(C_FindObjects(s, found, 8, &n), CKR_OK);
+    ck_assert_int_eq(C_FindObjectsFinal(s), CKR_OK);
+    ck_assert_uint_eq(n, 2); /* the token key and the session key */
+    assert_image_is(img, img_len);
+    ck_assert_int_eq(C_CloseSession(ro), CKR_OK);
+    for (int i = 0; i < 4; i++) {
+        CK_ATTRIBUTE a = {CKA_CLASS, &x, sizeof(x)};
+        ck_assert_int_eq(C_GetAttributeValue(s, h[i], &a, 1), CKR_OBJECT_HANDLE_INVALID);
+    }
+    ck_assert_uint_eq(lwss_p11_sessobj_count(), 0);
+    assert_image_is(img, img_len);
+    free(img);
+}
+
+/* v2.40 4.4 / 5.14 C_GenerateKeyPair with CKA_TOKEN=FALSE in a read-only
+ * session (what pkcs11-tool --test-ec does): the pair signs and verifies,
+ * C_DestroyObject of a session object works in a R/O session, nothing
+ * reaches the image; a token half in a R/O session: CKR_SESSION_READ_ONLY. */
+static void row_session_keygen(CK_SESSION_HANDLE s)
+{
+    size_t img_len = 0;
+    uint8_t *img = image_now(&img_len);
+    CK_SESSION_HANDLE ro = ro_session();
+    CK_MECHANISM gen = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    CK_ATTRIBUTE pt[] = {{CKA_EC_PARAMS, (void *)p256, sizeof(p256)}, {CKA_TOKEN, &no, 1}};
+    CK_ATTRIBUTE qt[] = {{CKA_TOKEN, &no, 1}, {CKA_SIGN, &yes, 1}};
+    CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+    qt[0].pValue = &yes;
+    ck_assert_int_eq(C_GenerateKeyPair(ro, &gen, pt, 2, qt, 2, &pub, &priv),
+                     CKR_SESSION_READ_ONLY);
+    qt[0].pValue = &no;
+    ck_assert_int_eq(C_GenerateKeyPair(ro, &gen, pt, 2, qt, 2, &pub, &priv), CKR_OK);
+    ck_assert_uint_eq(get_bool(ro, priv, CKA_TOKEN), CK_FALSE);
+    ck_assert_uint_eq(get_bool(ro, pub, CKA_TOKEN), CK_FALSE);
+    ck_assert_uint_eq(get_bool(ro, priv, CKA_LOCAL), CK_TRUE);
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+    uint8_t sig[64];
+    CK_ULONG len = sizeof(sig);
+    ck_assert_int_eq(C_SignInit(ro, &m, priv), CKR_OK);
+    ck_assert_int_eq(C_Sign(ro, (uint8_t *)hash32, sizeof(hash32), sig, &len), CKR_OK);
+    ck_assert_int_eq(C_VerifyInit(s, &m, pub), CKR_OK);
+    ck_assert_int_eq(C_Verify(s, (uint8_t *)hash32, sizeof(hash32), sig, len), CKR_OK);
+    assert_image_is(img, img_len);
+    ck_assert_int_eq(C_DestroyObject(ro, priv), CKR_OK);
+    ck_assert_int_eq(C_SignInit(ro, &m, priv), CKR_KEY_HANDLE_INVALID);
+    ck_assert_int_eq(C_DestroyObject(ro, priv), CKR_OBJECT_HANDLE_INVALID);
+    ck_assert_uint_eq(lwss_p11_sessobj_count(), 1);
+    ck_assert_int_eq(C_CloseAllSessions(0), CKR_OK); /* the last session: all go */
+    ck_assert_uint_eq(lwss_p11_sessobj_count(), 0);
+    assert_image_is(img, img_len);
+    free(img);
+}
+
+/* v2.40 4.4: private session objects follow CKA_PRIVATE like token ones:
+ * invisible (and not findable) while login is due. */
+static void row_session_private_hidden(CK_SESSION_HANDLE s)
+{
+    CK_ATTRIBUTE tok_false = {CKA_TOKEN, &no, 1};
+    CK_OBJECT_HANDLE k = create_ec_priv(s, &tok_false, 1, CKR_OK);
+    ck_assert_int_eq(C_Login(s, CKU_SO, (CK_UTF8CHAR_PTR) "0000", 4), CKR_OK);
+    ck_assert_int_eq(C_InitPIN(s, (CK_UTF8CHAR_PTR) "123456", 6), CKR_OK);
+    ck_assert_int_eq(C_Logout(s), CKR_OK);
+    CK_KEY_TYPE kt = 0;
+    CK_ATTRIBUTE a = {CKA_KEY_TYPE, &kt, sizeof(kt)};
+    ck_assert_int_eq(C_GetAttributeValue(s, k, &a, 1), CKR_OBJECT_HANDLE_INVALID);
+    ck_assert_int_eq(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "123456", 6), CKR_OK);
+    ck_assert_int_eq(C_GetAttributeValue(s, k, &a, 1), CKR_OK);
+    ck_assert_uint_eq(kt, CKK_EC);
+}
+
 typedef struct row {
     const char *clause;
     void (*run)(CK_SESSION_HANDLE s);
@@ -528,6 +739,11 @@ static const row g_rows[] = {
     {"mech 2.1.8 CKM_RSA_X_509", row_rsa_x509},
     {"corePKCS11: stray mechanism parameter ignored", row_stray_parameter_ignored},
     {"mech 2.1.4 CKM_RSA_PKCS_KEY_PAIR_GEN", row_rsa_keygen},
+    {"mech 2.3.5/2.3.6 P-384 CKM_EC_KEY_PAIR_GEN + CKM_ECDSA", row_p384},
+    {"v2.40 4.4 session objects of every class, R/O session, never stored",
+     row_session_objects_every_class},
+    {"v2.40 4.4/5.14 session key pair in a R/O session", row_session_keygen},
+    {"v2.40 4.4 private session objects need login", row_session_private_hidden},
 };
 #define ROW_COUNT ((int)(sizeof(g_rows) / sizeof(g_rows[0])))
 

@@ -194,9 +194,9 @@ START_TEST(generate_ec_key_pair)
     ck_assert_int_eq(mbedtls_mpi_read_binary(&sv, sig + 32, 32), 0);
     ck_assert_int_eq(mbedtls_ecdsa_verify(&grp, hash, 32, &q, &r, &sv), 0);
     /* bad requests */
-    const uint8_t p384[] = {0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22};
-    CK_ATTRIBUTE p384_t[] = {{CKA_EC_PARAMS, (void *)p384, sizeof(p384)}};
-    ck_assert_int_eq(C_GenerateKeyPair(s, &gen, p384_t, 1, priv_t, 9, &pub, &priv),
+    const uint8_t p521[] = {0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x23};
+    CK_ATTRIBUTE p521_t[] = {{CKA_EC_PARAMS, (void *)p521, sizeof(p521)}};
+    ck_assert_int_eq(C_GenerateKeyPair(s, &gen, p521_t, 1, priv_t, 9, &pub, &priv),
                      CKR_CURVE_NOT_SUPPORTED);
     ck_assert_int_eq(C_GenerateKeyPair(s, &gen, pub_t + 5, 1, priv_t, 9, &pub, &priv),
                      CKR_TEMPLATE_INCOMPLETE);

@@ -192,15 +192,16 @@ START_TEST(bad_input_leaves_image)
     const char *junk = write_input("junk.pem", "-----BEGIN CERTIFICATE-----\nnot base64!\n"
                                    "-----END CERTIFICATE-----\n", 65);
     const char *rsa = write_input("rsa.key", lwss_p11t_rsa_key_pem, strlen(lwss_p11t_rsa_key_pem));
-    const char *p384 = write_input("p384.key", lwss_p11t_ec384_key_pem,
-                                   strlen(lwss_p11t_ec384_key_pem));
+    char p521_pem[1024];
+    lwss_p11t_p521_pem(p521_pem, sizeof(p521_pem));
+    const char *p521 = write_input("p521.key", p521_pem, strlen(p521_pem));
     const char *r1024 = write_input("r1024.key", lwss_p11t_rsa1024_key_pem,
                                     strlen(lwss_p11t_rsa1024_key_pem));
     expect_unchanged("wrong PEM", run_cli("import", "--cert", junk, "--key", key, NULL),
                      "not a PEM or DER X.509 certificate", before, before_len);
     expect_unchanged("key not matching", run_cli("import", "--cert", crt, "--key", rsa, NULL),
                      "does not match", before, before_len);
-    expect_unchanged("curve", run_cli("import", "--root-ca", crt, "--code-verify", p384, NULL),
+    expect_unchanged("curve", run_cli("import", "--root-ca", crt, "--code-verify", p521, NULL),
                      "unsupported curve", before, before_len);
     expect_unchanged("rsa size", run_cli("import", "--code-verify", r1024, NULL),
                      "1024 bits", before, before_len);

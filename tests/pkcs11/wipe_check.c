@@ -4,7 +4,8 @@
  * token, the store and the import helpers passes through __wrap_free, which
  * looks for the private key's scalar (EC) or private exponent (RSA) in the
  * block about to be freed.  The key material goes through import, storage,
- * signing with the key cache, session close and C_Finalize.
+ * signing with the key cache, session objects (destroyed, and dropped at
+ * their session's close), session close and C_Finalize.
  * Exit 0 when no freed block held a secret; 1 with a message otherwise.
  */
 #include "lwss/nvm.h"
@@ -38,6 +39,29 @@ void __wrap_free(void *p)
     __real_free(p);
 }
 
+/* The EC key as a session object (CKA_TOKEN=FALSE, v2.40 4.4): one is
+ * destroyed after signing, one goes with its session's close. */
+static int session_objects(CK_SESSION_HANDLE s)
+{
+    static const unsigned char p256[] = {0x06, 0x08, 0x2A, 0x86, 0x48,
+                                         0xCE, 0x3D, 0x03, 0x01, 0x07};
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_KEY_TYPE kt = CKK_EC;
+    CK_BBOOL no = CK_FALSE;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)},      {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                        {CKA_TOKEN, &no, 1},                 {CKA_LABEL, "ec-session", 10},
+                        {CKA_EC_PARAMS, (void *)p256, sizeof(p256)}, {CKA_VALUE, g_secret[0], 32}};
+    CK_MECHANISM ecdsa = {CKM_ECDSA, NULL, 0};
+    unsigned char in[32] = {2};
+    unsigned char sig[64];
+    CK_ULONG len = sizeof(sig);
+    CK_OBJECT_HANDLE a = 0;
+    CK_OBJECT_HANDLE b = 0;
+    return C_CreateObject(s, t, 6, &a) == CKR_OK && C_CreateObject(s, t, 6, &b) == CKR_OK &&
+           C_SignInit(s, &ecdsa, a) == CKR_OK && C_Sign(s, in, 32, sig, &len) == CKR_OK &&
+           C_DestroyObject(s, a) == CKR_OK;
+}
+
 static int run(const char *ec_pem, const char *rsa_pem)
 {
     CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
@@ -60,6 +84,7 @@ static int run(const char *ec_pem, const char *rsa_pem)
         len = sizeof(sig);
         ok = ok && C_SignInit(s, &pkcs, rsa) == CKR_OK && C_Sign(s, in, 51, sig, &len) == CKR_OK;
     }
+    ok = ok && session_objects(s);
     ok = ok && C_CloseSession(s) == CKR_OK && C_Finalize(NULL) == CKR_OK;
     /* and once more from the image, as a new process would */
     ok = ok && C_Initialize(NULL) == CKR_OK &&

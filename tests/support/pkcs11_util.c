@@ -3,6 +3,7 @@
 
 #include <mbedtls/asn1write.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/sha256.h>
 #include <stdio.h>
@@ -120,6 +121,18 @@ void lwss_p11t_parse_key(const char *pem, mbedtls_pk_context *pk)
     mbedtls_pk_init(pk);
     ck_assert_int_eq(mbedtls_pk_parse_key(pk, (const unsigned char *)pem, strlen(pem) + 1, NULL, 0),
                      0);
+}
+
+void lwss_p11t_p521_pem(char *out, size_t size)
+{
+    mbedtls_pk_context pk;
+    mbedtls_pk_init(&pk);
+    ck_assert_int_eq(mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
+    ck_assert_int_eq(mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP521R1, mbedtls_pk_ec(pk),
+                                         lwss_p11t_rng, NULL),
+                     0);
+    ck_assert_int_eq(mbedtls_pk_write_key_pem(&pk, (unsigned char *)out, size), 0);
+    mbedtls_pk_free(&pk);
 }
 
 int lwss_p11t_rng(void *ctx, unsigned char *out, size_t len)

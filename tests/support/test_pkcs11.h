@@ -45,6 +45,8 @@ size_t lwss_p11t_find(CK_SESSION_HANDLE s, const char *label, CK_OBJECT_CLASS cl
                       CK_OBJECT_HANDLE *out, size_t max);
 /** Parse a PEM key on the host (asserts). */
 void lwss_p11t_parse_key(const char *pem, mbedtls_pk_context *pk);
+/** A fresh P-521 private key as PEM (a curve the token does not support). */
+void lwss_p11t_p521_pem(char *out, size_t size);
 /** mbedtls RNG for host-side operations. */
 int lwss_p11t_rng(void *ctx, unsigned char *out, size_t len);
 /** SHA-256 of @p data. */

@@ -77,12 +77,13 @@ static int parse_cert(const char *path, const unsigned char *data, size_t len,
     return 0;
 }
 
-/* EC P-256 or RSA 2048: what the token's mechanisms handle. */
+/* EC P-256 / P-384 or RSA 2048: what the token's mechanisms handle. */
 static int check_key_kind(const char *path, const mbedtls_pk_context *pk)
 {
     if (mbedtls_pk_get_type(pk) == MBEDTLS_PK_ECKEY) {
-        if (mbedtls_pk_ec(*pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
-            return prov_fail("%s: unsupported curve (only P-256 / prime256v1)", path);
+        mbedtls_ecp_group_id id = mbedtls_pk_ec(*pk)->grp.id;
+        if (id != MBEDTLS_ECP_DP_SECP256R1 && id != MBEDTLS_ECP_DP_SECP384R1) {
+            return prov_fail("%s: unsupported curve (only P-256 and P-384)", path);
         }
         return 0;
     }
@@ -93,7 +94,7 @@ static int check_key_kind(const char *path, const mbedtls_pk_context *pk)
         }
         return 0;
     }
-    return prov_fail("%s: unsupported key type (EC P-256 or RSA 2048)", path);
+    return prov_fail("%s: unsupported key type (EC P-256 / P-384 or RSA 2048)", path);
 }
 
 /* Device certificate + private key: both parse, are supported, and match. */
