@@ -17,3 +17,7 @@ check-layers:
 	if [ -z "$$bad" ]; then echo "1 passed, 0 failed"; echo "1 0" >> $(LWSS_TEST_SUMMARY); \
 	else echo "$$bad"; echo "0 passed, 1 failed"; echo "0 1" >> $(LWSS_TEST_SUMMARY); exit 1; fi
 .PHONY: check-layers
+
+# The OS seam (lwss/os.h): a fake wait hook records every wait (rig suite).
+TEST_SRCS += tests/test_os_hook.c
+RIG_SUITES += os_hook
