@@ -155,6 +155,7 @@ install: $(LIB_A) $(LIB_SO) $(TOOLS) $(BUILD)/lwss.pc
 	ln -sf liblwss.so.0 $(DESTDIR)$(PREFIX)/lib/liblwss.so
 	install -m 644 $(wildcard include/*.h) $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(wildcard include/lwss/*.h) $(DESTDIR)$(PREFIX)/include/lwss/
+	install -m 644 include/lwss/freertos_os_adapter.c $(DESTDIR)$(PREFIX)/include/lwss/
 	install -m 644 $(wildcard include/lwss/compat/*.h) $(DESTDIR)$(PREFIX)/include/lwss/compat/
 	install -m 644 $(BUILD)/lwss.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	$(if $(TOOLS),install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/)
