@@ -131,7 +131,7 @@ check-symbols: $(LIB_SO) $(LIB_A)
 	  && echo "1 0" >> $(LWSS_TEST_SUMMARY) || { echo "0 1" >> $(LWSS_TEST_SUMMARY); exit 1; }
 # Names of hook symbols (functions and their state); the test archive must
 # have some, so that the pattern is known to match.
-HOOK_NAMES := _fault_|^fault_|fail_save|kernel_io|_test_hook
+HOOK_NAMES := _fault_|^fault_|fail_save|kernel_io|_test_hook|_os_test_
 check-hooks: $(LIB_SO) $(LIB_A) $(LIB_TEST_A)
 	@echo "== no test hooks in the release library"
 	@hooks() { nm --defined-only "$$@" 2>/dev/null | awk '{print $$NF}' | grep -E "$(HOOK_NAMES)" | sort -u; }; \
