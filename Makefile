@@ -155,7 +155,7 @@ check-symbols: $(LIB_SO) $(LIB_A)
 	  && echo "1 0" >> $(LWSS_TEST_SUMMARY) || { echo "0 1" >> $(LWSS_TEST_SUMMARY); exit 1; }
 # Names of hook symbols (functions and their state); the test archive must
 # have some, so that the pattern is known to match.
-HOOK_NAMES := _fault_|^fault_|fail_save|kernel_io|_test_hook
+HOOK_NAMES := _fault_|^fault_|fail_save|kernel_io|_test_hook|_os_test_
 check-hooks: $(LIB_SO) $(LIB_A) $(LIB_TEST_A)
 	@echo "== no test hooks in the release library"
 	@hooks() { nm --defined-only "$$@" 2>/dev/null | awk '{print $$NF}' | grep -E "$(HOOK_NAMES)" | sort -u; }; \
@@ -179,6 +179,7 @@ install: $(LIB_A) $(LIB_SO) $(TOOLS) $(BUILD)/lwss.pc
 	ln -sf liblwss.so.0 $(DESTDIR)$(PREFIX)/lib/liblwss.so
 	install -m 644 $(wildcard include/*.h) $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(wildcard include/lwss/*.h) $(DESTDIR)$(PREFIX)/include/lwss/
+	install -m 644 include/lwss/freertos_os_adapter.c $(DESTDIR)$(PREFIX)/include/lwss/
 	install -m 644 $(wildcard include/lwss/compat/*.h) $(DESTDIR)$(PREFIX)/include/lwss/compat/
 	install -m 644 $(BUILD)/lwss.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	$(if $(TOOLS),install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/)

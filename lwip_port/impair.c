@@ -66,6 +66,7 @@ static void *delay_main(void *arg)
 {
     lwss_impair *im = arg;
     pthread_setname_np(pthread_self(), "lwss-impair");
+    lwss_os_mark_own_thread();
     pthread_mutex_lock(&im->lock);
     while (!im->stopping) {
         uint64_t now = lwss_now_ms();

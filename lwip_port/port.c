@@ -76,6 +76,7 @@ static void tcpip_started(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "lwip-tcpip"); /* leak checks know it */
+    lwss_os_mark_own_thread(); /* lwIP callbacks never wait through the OS hook */
     tcp_ticks = random_u32();
     sem_post(&port->tcpip_ready);
 }

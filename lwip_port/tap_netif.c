@@ -291,6 +291,7 @@ static void *rx_main(void *arg)
 {
     lwss_tap *tap = arg;
     pthread_setname_np(pthread_self(), "lwss-tap-rx");
+    lwss_os_mark_own_thread();
     struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN}, {.fd = tap->wake_fd, .events = POLLIN}};
     for (;;) {
         int left = TICK_MS;
@@ -340,6 +341,9 @@ static int inline_read(lwss_tap *tap, struct pollfd *p, int ms)
                                 {.fd = tap->wake_fd, .events = POLLIN}};
         /* Bounded: lwIP's timers and the impairment thread can make the
          * socket ready without a frame crossing the TAP. */
+#ifdef LWSS_TEST_HOOKS
+        lwss_os_test_note_wait(ms);
+#endif
         int n = poll(pfd, 2, ms < INLINE_POLL_MAX_MS ? ms : INLINE_POLL_MAX_MS);
         if (n >= 0 && pfd[1].revents == 0) {
             done = 1;
@@ -352,10 +356,33 @@ static int inline_read(lwss_tap *tap, struct pollfd *p, int ms)
     return done;
 }
 
+/* lwss_port_wait under the OS hook (lwss/os.h): poll lwIP without blocking
+ * and sleep only through the hook.  No inline read, no inline-waiter count
+ * and no lease: the receive thread keeps feeding lwIP while this task
+ * sleeps, and a task holds lwIP's core lock only inside one lwip_poll (a
+ * task switched out while feeding lwIP would hold it for its whole time
+ * off the CPU). */
+static int hooked_wait(struct pollfd *p, int timeout_ms)
+{
+    uint64_t deadline = lwss_now_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000u;
+    for (;;) {
+        int n = lwip_poll(p, 1, 0);
+        uint64_t now = lwss_now_us();
+        if (n != 0 || now >= deadline) {
+            return n;
+        }
+        uint64_t left_ms = (deadline - now + 999u) / 1000u;
+        lwss_os_sleep(left_ms < LWSS_OS_WAIT_SLICE_MS ? (uint32_t)left_ms : LWSS_OS_WAIT_SLICE_MS);
+    }
+}
+
 int lwss_port_wait(int fd, short events, int timeout_ms)
 {
     lwss_tap *tap = lwss_port_tap();
     struct pollfd p = {.fd = fd, .events = events, .revents = 0};
+    if (lwss_os_hook_applies()) {
+        return hooked_wait(&p, timeout_ms);
+    }
     uint64_t deadline = lwss_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
     atomic_fetch_add(&tap->inline_waiters, 1);
     int n;
@@ -372,6 +399,9 @@ int lwss_port_wait(int fd, short events, int timeout_ms)
         if (!inline_read(tap, &p, left)) {
             /* Someone else reads the TAP: wait on lwIP, in short slices so
              * that this thread takes over when the reader leaves. */
+#ifdef LWSS_TEST_HOOKS
+            lwss_os_test_note_wait(left);
+#endif
             n = lwip_poll(&p, 1, left < INLINE_LEASE_MS ? left : INLINE_LEASE_MS);
             if (n != 0) {
                 break;

@@ -49,6 +49,7 @@ static void *flusher_main(void *arg)
 {
     lwss_tap_tx *tx = arg;
     pthread_setname_np(pthread_self(), "lwss-tap-tx");
+    lwss_os_mark_own_thread();
     pthread_mutex_lock(&tx->lock);
     while (!tx->stopping) {
         if (!tx->kicked) {

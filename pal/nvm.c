@@ -43,7 +43,7 @@ int lwss_nvm_last_status(void)
 int lwss_nvm_set_path(const char *path)
 {
     int ret = 0;
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     if (nvm_store != NULL) {
         ret = lwss_set_error(LWSS_ERR_BUSY, "nvm: cannot change the path while the image is open");
     } else if (path == NULL) {
@@ -70,7 +70,7 @@ static const char *path_locked(void)
 
 const char *lwss_nvm_path(void)
 {
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     const char *p = path_locked();
     pthread_mutex_unlock(&nvm_lock);
     return p;
@@ -188,7 +188,7 @@ static lwss_store *usable(int *ret)
 
 int lwss_nvm_open(const lwss_nvm_geometry *geo)
 {
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     int ret = 0;
     if (nvm_store == NULL) {
         ret = open_locked(geo);
@@ -214,7 +214,7 @@ static void txn_finish(void)
 
 void lwss_nvm_close(void)
 {
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     if (txn_depth > 0) {
         /* what the transaction wrote stays uncommitted: invisible from now on */
         if (nvm_store != NULL && !nvm_inherited) {
@@ -231,7 +231,7 @@ void lwss_nvm_close(void)
 
 size_t lwss_nvm_damage_count(void)
 {
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     size_t n = nvm_damage;
     pthread_mutex_unlock(&nvm_lock);
     return n;
@@ -253,7 +253,7 @@ static int meta_valid(const lwss_nvm_meta *meta, const uint8_t *data, size_t len
 uint32_t lwss_nvm_save(const lwss_nvm_meta *meta, const uint8_t *data, size_t len)
 {
     int64_t ret = meta_valid(meta, data, len);
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     if (ret == 0) {
         int st_ret = 0;
         lwss_store *st = usable(&st_ret);
@@ -270,7 +270,7 @@ uint32_t lwss_nvm_find(const uint8_t *label, size_t label_len, uint32_t cls)
         status(lwss_set_error(LWSS_ERR_INVAL, "nvm: bad label"));
         return 0;
     }
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     int st = 0;
     lwss_store *store = usable(&st);
     uint32_t h = store == NULL ? 0 : lwss_store_find(store, label, label_len, cls);
@@ -285,7 +285,7 @@ int lwss_nvm_list(uint32_t *handles, size_t max, size_t *count)
         return status(lwss_set_error(LWSS_ERR_INVAL, "nvm: bad list arguments"));
     }
     int ret = 0;
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     if (usable(&ret) != NULL) {
         size_t n = 0;
         for (size_t i = 0; i < nvm_store->nent; i++) {
@@ -319,7 +319,7 @@ int lwss_nvm_get_meta(uint32_t handle, lwss_nvm_meta *out)
     if (out == NULL) {
         return status(lwss_set_error(ret, "nvm: NULL metadata buffer"));
     }
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     const lwss_store_entry *e = entry_locked(handle, &ret);
     if (e != NULL) {
         *out = e->meta;
@@ -336,7 +336,7 @@ int lwss_nvm_get_value(uint32_t handle, uint8_t **data, size_t *len)
     }
     *data = NULL;
     *len = 0;
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     const lwss_store_entry *e = entry_locked(handle, &ret);
     if (e != NULL) {
         uint8_t *copy = malloc(e->data_len > 0 ? e->data_len : 1u);
@@ -363,7 +363,7 @@ void lwss_nvm_free_value(uint8_t *data, size_t len)
 int lwss_nvm_destroy(uint32_t handle)
 {
     int ret = 0;
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     lwss_store *st = usable(&ret);
     if (st != NULL) {
         ret = handle == 0 || handle > st->nent
@@ -376,7 +376,7 @@ int lwss_nvm_destroy(uint32_t handle)
 
 int lwss_nvm_collect(void)
 {
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     int ret = 0;
     if (usable(&ret) != NULL) {
         ret = lwss_store_gc(nvm_store);
@@ -387,7 +387,7 @@ int lwss_nvm_collect(void)
 
 int lwss_nvm_flash_stats(lwss_flash_stats *out)
 {
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     int ret = nvm_store == NULL ? not_open() : 0;
     if (nvm_store != NULL) {
         lwss_flash_get_stats(nvm_store->fl, out);
@@ -398,7 +398,7 @@ int lwss_nvm_flash_stats(lwss_flash_stats *out)
 
 int lwss_nvm_sector_info(lwss_store_sector *out, uint32_t max, uint32_t *nsec)
 {
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     int ret = nvm_store == NULL ? not_open() : 0;
     if (nvm_store != NULL) {
         *nsec = nvm_store->nsec;
@@ -413,9 +413,9 @@ int lwss_nvm_sector_info(lwss_store_sector *out, uint32_t max, uint32_t *nsec)
 int lwss_nvm_txn_begin(void)
 {
     int ret = 0;
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     while (txn_depth > 0 && !in_my_txn() && nvm_store != NULL) {
-        pthread_cond_wait(&txn_done, &nvm_lock);
+        lwss_os_cond_wait(&txn_done, &nvm_lock);
     }
     lwss_store *st = usable(&ret);
     if (st != NULL && txn_depth > 0) {
@@ -436,7 +436,7 @@ int lwss_nvm_txn_begin(void)
 static int txn_end_level(int commit)
 {
     int ret = 0;
-    pthread_mutex_lock(&nvm_lock);
+    lwss_os_lock(&nvm_lock);
     lwss_store *st = usable(&ret);
     if (st != NULL && !in_my_txn()) {
         ret = lwss_set_error(LWSS_ERR_STATE, "nvm: no transaction open in this thread");

@@ -72,7 +72,7 @@ int lwss_dns_hosts_add(const char *name, uint32_t addr)
         return lwss_set_error(LWSS_ERR_INVAL, "hosts: bad name or address");
     }
     int rc = LWSS_OK;
-    pthread_mutex_lock(&hosts_lock);
+    lwss_os_lock(&hosts_lock);
     host_entry *e = find_host_locked(name);
     if (e == NULL && hosts_count < LWSS_DNS_HOSTS_MAX) {
         e = &hosts[hosts_count++];
@@ -93,7 +93,7 @@ int lwss_dns_hosts_remove(const char *name)
         return LWSS_ERR_INVAL;
     }
     int rc = LWSS_ERR_INVAL;
-    pthread_mutex_lock(&hosts_lock);
+    lwss_os_lock(&hosts_lock);
     host_entry *e = find_host_locked(name);
     if (e != NULL) {
         *e = hosts[--hosts_count];
@@ -105,14 +105,14 @@ int lwss_dns_hosts_remove(const char *name)
 
 void lwss_dns_hosts_clear(void)
 {
-    pthread_mutex_lock(&hosts_lock);
+    lwss_os_lock(&hosts_lock);
     hosts_count = 0;
     pthread_mutex_unlock(&hosts_lock);
 }
 
 static int hosts_lookup(const char *name, uint32_t *addr_out)
 {
-    pthread_mutex_lock(&hosts_lock);
+    lwss_os_lock(&hosts_lock);
     host_entry *e = find_host_locked(name);
     if (e != NULL) {
         *addr_out = e->addr;
@@ -147,6 +147,25 @@ static int open_random_port_socket(void)
     return fd;
 }
 
+/* Wait up to @p ms for a datagram on @p fd: 1 ready, 0 not (yet).  Under
+ * the OS hook (lwss/os.h) lwIP is polled without blocking and the task
+ * sleeps one slice through the hook; the caller loops to its deadline. */
+static int await_readable(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (lwss_os_hook_applies()) {
+        if (lwip_poll(&p, 1, 0) > 0) {
+            return 1;
+        }
+        lwss_os_sleep(ms < (int)LWSS_OS_WAIT_SLICE_MS ? (uint32_t)ms : LWSS_OS_WAIT_SLICE_MS);
+        return 0;
+    }
+#ifdef LWSS_TEST_HOOKS
+    lwss_os_test_note_wait(ms);
+#endif
+    return lwip_poll(&p, 1, ms) > 0;
+}
+
 /* Wait for the one valid answer until @deadline; anything else is dropped. */
 static int await_answer(int fd, uint32_t server, uint16_t id, const char *name, uint64_t deadline,
                         uint32_t *addr_out)
@@ -157,8 +176,7 @@ static int await_answer(int fd, uint32_t server, uint16_t id, const char *name, 
         if (now >= deadline) {
             return LWSS_DNS_MISMATCH; /* nothing valid in time */
         }
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (lwip_poll(&p, 1, (int)(deadline - now)) <= 0) {
+        if (!await_readable(fd, (int)(deadline - now))) {
             continue;
         }
         struct sockaddr_in from;

@@ -53,7 +53,7 @@ CK_RV lwss_p11_check_init(void)
 
 void lwss_p11_store_lock(void)
 {
-    pthread_mutex_lock(&g_store_lock);
+    lwss_os_lock(&g_store_lock);
 }
 
 void lwss_p11_store_unlock(void)
@@ -146,7 +146,7 @@ CK_RV C_Initialize(CK_VOID_PTR pInitArgs)
         return rv;
     }
     pthread_once(&g_atfork_once, register_atfork);
-    pthread_mutex_lock(&g_init_lock);
+    lwss_os_lock(&g_init_lock);
     if (atomic_load(&g_initialized)) {
         rv = CKR_CRYPTOKI_ALREADY_INITIALIZED;
         goto cleanup;
@@ -179,7 +179,7 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
     if (pReserved != NULL) {
         return CKR_ARGUMENTS_BAD;
     }
-    pthread_mutex_lock(&g_init_lock);
+    lwss_os_lock(&g_init_lock);
     if (!atomic_load(&g_initialized)) {
         pthread_mutex_unlock(&g_init_lock);
         return CKR_CRYPTOKI_NOT_INITIALIZED;

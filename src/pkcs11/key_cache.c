@@ -63,7 +63,7 @@ void lwss_p11_key_cache_put(lwss_p11_op *op)
         mbedtls_pk_init(&op->pk);
         return;
     }
-    pthread_mutex_lock(&g_lock);
+    lwss_os_lock(&g_lock);
     cached_key *slot = &g_slots[0];
     for (size_t i = 0; i < KEY_CACHE_SLOTS; i++) {
         cached_key *k = &g_slots[i];
@@ -90,7 +90,7 @@ void lwss_p11_key_cache_put(lwss_p11_op *op)
 int lwss_p11_key_cache_take(lwss_p11_op *op, const uint8_t *der, size_t len)
 {
     int found = 0;
-    pthread_mutex_lock(&g_lock);
+    lwss_os_lock(&g_lock);
     for (size_t i = 0; i < KEY_CACHE_SLOTS && !found; i++) {
         cached_key *k = &g_slots[i];
         if (k->der == NULL || k->der_len != len || !same_bytes(k->der, der, len)) {
@@ -111,7 +111,7 @@ int lwss_p11_key_cache_take(lwss_p11_op *op, const uint8_t *der, size_t len)
 
 void lwss_p11_key_cache_clear(void)
 {
-    pthread_mutex_lock(&g_lock);
+    lwss_os_lock(&g_lock);
     for (size_t i = 0; i < KEY_CACHE_SLOTS; i++) {
         drop(&g_slots[i].pk, &g_slots[i].der, &g_slots[i].der_len);
     }
@@ -121,7 +121,7 @@ void lwss_p11_key_cache_clear(void)
 size_t lwss_p11_key_cache_count(void)
 {
     size_t n = 0;
-    pthread_mutex_lock(&g_lock);
+    lwss_os_lock(&g_lock);
     for (size_t i = 0; i < KEY_CACHE_SLOTS; i++) {
         n += g_slots[i].der != NULL;
     }

@@ -145,7 +145,7 @@ int lwss_p11_login_required(void)
 
 int lwss_p11_login_state(void)
 {
-    pthread_mutex_lock(&g_login_lock);
+    lwss_os_lock(&g_login_lock);
     int who = g_who;
     pthread_mutex_unlock(&g_login_lock);
     return who;
@@ -158,7 +158,7 @@ int lwss_p11_private_ok(void)
 
 void lwss_p11_logout_all(void)
 {
-    pthread_mutex_lock(&g_login_lock);
+    lwss_os_lock(&g_login_lock);
     g_who = -1;
     pthread_mutex_unlock(&g_login_lock);
 }
@@ -193,7 +193,7 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
     CK_ULONG all = 0;
     CK_ULONG rw = 0;
     lwss_p11_session_counts(&all, &rw);
-    pthread_mutex_lock(&g_login_lock);
+    lwss_os_lock(&g_login_lock);
     if (userType == CKU_CONTEXT_SPECIFIC) {
         rv = CKR_OPERATION_NOT_INITIALIZED; /* no key asks for re-authentication */
     } else if (userType != CKU_USER && userType != CKU_SO) {
@@ -225,7 +225,7 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
     if (rv != CKR_OK) {
         return rv;
     }
-    pthread_mutex_lock(&g_login_lock);
+    lwss_os_lock(&g_login_lock);
     rv = g_who == -1 ? CKR_USER_NOT_LOGGED_IN : CKR_OK;
     g_who = -1;
     pthread_mutex_unlock(&g_login_lock);

@@ -36,7 +36,7 @@ CK_RV lwss_p11_session_get(CK_SESSION_HANDLE handle, lwss_p11_session **out)
         return CKR_SESSION_HANDLE_INVALID;
     }
     lwss_p11_session *s = &g_sessions[(handle - 1) % LWSS_P11_MAX_SESSIONS];
-    pthread_mutex_lock(&s->lock);
+    lwss_os_lock(&s->lock);
     if (!s->open || s->handle != handle) {
         pthread_mutex_unlock(&s->lock);
         return CKR_SESSION_HANDLE_INVALID;
@@ -121,13 +121,13 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
     rv = CKR_SESSION_COUNT;
     for (size_t i = 0; i < LWSS_P11_MAX_SESSIONS && rv != CKR_OK; i++) {
         lwss_p11_session *s = &g_sessions[i];
-        pthread_mutex_lock(&s->lock);
+        lwss_os_lock(&s->lock);
         if (!s->open) {
             memset(&s->sign, 0, sizeof(s->sign));
             memset(&s->verify, 0, sizeof(s->verify));
             s->open = 1;
             s->flags = flags & (CKF_SERIAL_SESSION | CKF_RW_SESSION);
-            pthread_mutex_lock(&g_table_lock);
+            lwss_os_lock(&g_table_lock);
             g_generation++;
             s->handle = g_generation * LWSS_P11_MAX_SESSIONS + i + 1;
             g_open_count++;
@@ -148,7 +148,7 @@ static void session_close_locked(lwss_p11_session *s)
     int rw = (s->flags & CKF_RW_SESSION) != 0;
     lwss_p11_sessobj_drop_session(s->handle); /* v2.40 4.4: its session objects go with it */
     session_release(s);
-    pthread_mutex_lock(&g_table_lock);
+    lwss_os_lock(&g_table_lock);
     g_open_count--;
     g_rw_count -= rw ? 1 : 0;
     int last = g_open_count == 0;
@@ -175,7 +175,7 @@ void lwss_p11_session_close_all(void)
     pthread_once(&g_sessions_once, sessions_init_once);
     for (size_t i = 0; i < LWSS_P11_MAX_SESSIONS; i++) {
         lwss_p11_session *s = &g_sessions[i];
-        pthread_mutex_lock(&s->lock);
+        lwss_os_lock(&s->lock);
         if (s->open) {
             session_close_locked(s);
         }
@@ -219,7 +219,7 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 
 void lwss_p11_session_counts(CK_ULONG *all, CK_ULONG *rw)
 {
-    pthread_mutex_lock(&g_table_lock);
+    lwss_os_lock(&g_table_lock);
     *all = g_open_count;
     *rw = g_rw_count;
     pthread_mutex_unlock(&g_table_lock);

@@ -10,6 +10,7 @@
 #include "lwss/pkcs11_std.h"
 #include "lwss/config_defaults.h"
 #include "src/pkcs11/token_store.h" /* the only way to storage; lwss_nvm_meta */
+#include "src/core/core.h" /* lwss_os_lock: the token lock under the OS seam */
 
 #include <mbedtls/cipher.h>
 #include <mbedtls/ecp.h>

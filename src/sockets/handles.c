@@ -76,7 +76,7 @@ static struct lwss_sock *lookup_locked(Socket_t s)
 Socket_t lwss_sock_register(struct lwss_sock *k)
 {
     Socket_t h = SOCKETS_INVALID_SOCKET;
-    pthread_mutex_lock(&table_lock);
+    lwss_os_lock(&table_lock);
     for (uint32_t n = 0; n < TABLE_SIZE; n++) {
         /* Rotate so that a just-freed slot is not reused at once. */
         uint32_t idx = (next_slot + n) % TABLE_SIZE;
@@ -99,7 +99,7 @@ Socket_t lwss_sock_register(struct lwss_sock *k)
 
 struct lwss_sock *lwss_sock_acquire(Socket_t s)
 {
-    pthread_mutex_lock(&table_lock);
+    lwss_os_lock(&table_lock);
     struct lwss_sock *k = lookup_locked(s);
     if (k != NULL && !atomic_load(&k->closing)) {
         k->refs++;
@@ -112,7 +112,7 @@ struct lwss_sock *lwss_sock_acquire(Socket_t s)
 
 void lwss_sock_release(struct lwss_sock *k)
 {
-    pthread_mutex_lock(&table_lock);
+    lwss_os_lock(&table_lock);
     k->refs--;
     if (k->refs == 0 && atomic_load(&k->closing)) {
         pthread_cond_broadcast(&table_cond);
@@ -140,13 +140,13 @@ static void notify_event_locked(void)
 static void wait_callback_done_locked(struct lwss_sock *k)
 {
     while (callback_running == k && !on_event_thread()) {
-        pthread_cond_wait(&table_cond, &table_lock);
+        lwss_os_cond_wait(&table_cond, &table_lock);
     }
 }
 
 struct lwss_sock *lwss_sock_detach(Socket_t s)
 {
-    pthread_mutex_lock(&table_lock);
+    lwss_os_lock(&table_lock);
     struct lwss_sock *k = lookup_locked(s);
     if (k == NULL || atomic_load(&k->closing)) {
         pthread_mutex_unlock(&table_lock);
@@ -166,7 +166,7 @@ struct lwss_sock *lwss_sock_detach(Socket_t s)
         notify_event_locked();
     }
     while (k->refs > 0) {
-        pthread_cond_wait(&table_cond, &table_lock);
+        lwss_os_cond_wait(&table_cond, &table_lock);
     }
     wait_callback_done_locked(k);
     pthread_mutex_unlock(&table_lock);
@@ -209,7 +209,7 @@ static void fire_locked(Socket_t h)
     callback_running = k;
     pthread_mutex_unlock(&table_lock);
     fn(h);
-    pthread_mutex_lock(&table_lock);
+    lwss_os_lock(&table_lock);
     callback_running = NULL;
     pthread_cond_broadcast(&table_cond);
 }
@@ -274,9 +274,10 @@ static void *event_main(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "lwss-events");
+    lwss_os_mark_own_thread(); /* runs callbacks: they never reach the OS hook */
     struct sockaddr_in self;
     int wake = open_wake_socket(&self);
-    pthread_mutex_lock(&table_lock);
+    lwss_os_lock(&table_lock);
     wake_fd = wake;
     wake_addr = self;
     for (;;) {
@@ -293,7 +294,7 @@ static void *event_main(void *arg)
         event_polling = 1;
         pthread_mutex_unlock(&table_lock);
         int ready = poll_armed(n, wake);
-        pthread_mutex_lock(&table_lock);
+        lwss_os_lock(&table_lock);
         event_polling = 0;
         for (unsigned i = 0; i < n; i++) {
             event_socks[i]->refs--;
@@ -317,7 +318,7 @@ static void *event_main(void *arg)
  * Callbacks stay registered; registering one again starts a new thread. */
 static void stop_event_thread(void)
 {
-    pthread_mutex_lock(&table_lock);
+    lwss_os_lock(&table_lock);
     if (!event_joinable) {
         pthread_mutex_unlock(&table_lock);
         return;
@@ -328,7 +329,7 @@ static void stop_event_thread(void)
     notify_event_locked();
     pthread_mutex_unlock(&table_lock);
     pthread_join(t, NULL);
-    pthread_mutex_lock(&table_lock);
+    lwss_os_lock(&table_lock);
     event_stop = 0;
     pthread_mutex_unlock(&table_lock);
 }
@@ -362,7 +363,7 @@ static int start_event_thread_locked(void)
 int lwss_sock_set_wakeup(struct lwss_sock *k, lwss_wakeup_fn fn)
 {
     int rc = 0;
-    pthread_mutex_lock(&table_lock);
+    lwss_os_lock(&table_lock);
     if (fn != NULL) {
         if (k->wakeup == NULL) {
             callbacks_registered++;
@@ -388,7 +389,7 @@ int lwss_sock_set_wakeup(struct lwss_sock *k, lwss_wakeup_fn fn)
 
 void lwss_sock_rearm(struct lwss_sock *k)
 {
-    pthread_mutex_lock(&table_lock);
+    lwss_os_lock(&table_lock);
     if (k->wakeup != NULL && !k->armed) {
         k->armed = 1;
         notify_event_locked();
@@ -398,7 +399,7 @@ void lwss_sock_rearm(struct lwss_sock *k)
 
 void lwss_sock_events_changed(void)
 {
-    pthread_mutex_lock(&table_lock);
+    lwss_os_lock(&table_lock);
     notify_event_locked();
     pthread_mutex_unlock(&table_lock);
 }

@@ -155,7 +155,7 @@ int32_t SOCKETS_Recv(Socket_t xSocket, void *pvBuffer, size_t xBufferLength, uin
                               atomic_load(&k->shut_rd) || atomic_load(&k->peer_closed));
     if (ret > 0) {
         wait_plan w = plan_for(k, atomic_load(&k->recv_timeout_us));
-        pthread_mutex_lock(&k->recv_lock);
+        lwss_os_lock(&k->recv_lock);
         ret = k->tls != NULL ? recv_tls(k, pvBuffer, xBufferLength, &w)
                              : recv_plain(k, pvBuffer, xBufferLength, &w);
         pthread_mutex_unlock(&k->recv_lock);
@@ -241,7 +241,7 @@ int32_t SOCKETS_Send(Socket_t xSocket, const void *pvBuffer, size_t xDataLength,
     int32_t ret = io_precheck(k, pvBuffer, &xDataLength, atomic_load(&k->shut_wr));
     if (ret > 0) {
         wait_plan w = plan_for(k, atomic_load(&k->send_timeout_us));
-        pthread_mutex_lock(&k->send_lock);
+        lwss_os_lock(&k->send_lock);
         ret = send_all(k, pvBuffer, xDataLength, &w);
         pthread_mutex_unlock(&k->send_lock);
     }

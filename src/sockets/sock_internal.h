@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "iot_secure_sockets.h"
+#include "src/core/core.h" /* lwss_os_lock: the OS seam */
 #include "src/tls/tls_seam.h"
 
 /* A receive / send timeout that never expires. */

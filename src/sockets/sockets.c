@@ -164,7 +164,7 @@ int32_t SOCKETS_Bind(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_t x
         return SOCKETS_EINVAL;
     }
     int32_t ret = SOCKETS_EISCONN;
-    pthread_mutex_lock(&k->state_lock);
+    lwss_os_lock(&k->state_lock);
     if (!atomic_load(&k->connected) && !k->connect_failed) {
         struct sockaddr_in sin;
         to_sockaddr(pxAddress, &sin);
@@ -271,7 +271,7 @@ int32_t SOCKETS_Connect(Socket_t xSocket, SocketsSockaddr_t *pxAddress, Socklen_
                        "SOCKETS_AF_INET with its size, a non-zero address and port");
         goto out;
     }
-    pthread_mutex_lock(&k->state_lock);
+    lwss_os_lock(&k->state_lock);
     if (atomic_load(&k->connected) || k->connect_failed) {
         ret = SOCKETS_EISCONN;
         goto unlock;
@@ -327,8 +327,8 @@ int32_t SOCKETS_Shutdown(Socket_t xSocket, uint32_t ulHow)
     if (ulHow != SOCKETS_SHUT_RD) {
         atomic_store(&k->shut_wr, 1);
     }
-    pthread_mutex_lock(&k->send_lock);
-    pthread_mutex_lock(&k->recv_lock);
+    lwss_os_lock(&k->send_lock);
+    lwss_os_lock(&k->recv_lock);
     ret = SOCKETS_ERROR_NONE;
     if (tls_close_notify) {
         ret = lwss_tls_shutdown(k->tls, ulHow);
@@ -396,7 +396,7 @@ int32_t lwss_socket_tls_error(Socket_t s, char *msg, size_t len)
         return SOCKETS_EINVAL;
     }
     int32_t ret = 0;
-    pthread_mutex_lock(&k->state_lock); /* k->tls is set by Connect under this lock */
+    lwss_os_lock(&k->state_lock); /* k->tls is set by Connect under this lock */
     if (k->tls != NULL) {
         ret = lwss_tls_last_error(k->tls, msg, len);
     } else {
@@ -421,7 +421,7 @@ int32_t lwss_socket_alpn(Socket_t s, char *out, size_t len)
     }
     int32_t ret = 0;
     out[0] = '\0';
-    pthread_mutex_lock(&k->state_lock);
+    lwss_os_lock(&k->state_lock);
     const char *name = k->tls != NULL ? lwss_tls_alpn(k->tls) : NULL;
     if (name != NULL) {
         size_t n = strlen(name);

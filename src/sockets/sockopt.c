@@ -191,7 +191,7 @@ static int is_tls_option(int32_t opt)
 static int32_t set_tls_option(struct lwss_sock *k, int32_t opt, const void *v, size_t len)
 {
     int32_t ret;
-    pthread_mutex_lock(&k->state_lock);
+    lwss_os_lock(&k->state_lock);
     if (atomic_load(&k->connected) || k->connect_failed) {
         ret = SOCKETS_EISCONN;
     } else if (opt == SOCKETS_SO_REQUIRE_TLS) {
@@ -220,7 +220,7 @@ static int32_t set_sndbuf(struct lwss_sock *k, const void *v, size_t len)
         value > (long)LWSS_TCP_SNDBUF_MAX) {
         return SOCKETS_EINVAL;
     }
-    pthread_mutex_lock(&k->state_lock);
+    lwss_os_lock(&k->state_lock);
     int32_t ret = SOCKETS_EISCONN;
     if (!atomic_load(&k->connected) && !k->connect_failed) {
         k->sndbuf = (uint32_t)value;

@@ -5,6 +5,7 @@
  * session must never let a socket skip a verification it would fail.
  */
 #include "src/tls/tls_internal.h"
+#include "src/core/core.h"
 #include "lwss/tls.h"
 
 #include <mbedtls/platform_util.h>
@@ -69,7 +70,7 @@ void lwss_tls_cache_apply(lwss_tls_conn *c)
     }
     mbedtls_ssl_session s;
     mbedtls_ssl_session_init(&s);
-    pthread_mutex_lock(&cache_lock);
+    lwss_os_lock(&cache_lock);
     cache_entry *e = lookup(c->cache_key);
     int ok = e != NULL && mbedtls_ssl_session_load(&s, e->blob, e->blob_len) == 0;
     if (e != NULL) {
@@ -94,7 +95,7 @@ void lwss_tls_cache_store(lwss_tls_conn *c)
     if (mbedtls_ssl_get_session(&c->ssl, &s) == 0 &&
         mbedtls_ssl_session_save(&s, NULL, 0, &len) == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL &&
         (blob = malloc(len)) != NULL && mbedtls_ssl_session_save(&s, blob, len, &len) == 0) {
-        pthread_mutex_lock(&cache_lock);
+        lwss_os_lock(&cache_lock);
         cache_entry *e = pick_slot(c->cache_key);
         entry_clear(e);
         memcpy(e->key, c->cache_key, 32);
@@ -113,7 +114,7 @@ void lwss_tls_cache_store(lwss_tls_conn *c)
 
 void lwss_tls_session_cache_clear(void)
 {
-    pthread_mutex_lock(&cache_lock);
+    lwss_os_lock(&cache_lock);
     for (size_t i = 0; i < LWSS_TLS_SESSION_CACHE_SIZE; i++) {
         entry_clear(&cache[i]);
     }
@@ -123,7 +124,7 @@ void lwss_tls_session_cache_clear(void)
 int lwss_tls_session_cache_count(void)
 {
     int n = 0;
-    pthread_mutex_lock(&cache_lock);
+    lwss_os_lock(&cache_lock);
     for (size_t i = 0; i < LWSS_TLS_SESSION_CACHE_SIZE; i++) {
         n += cache[i].blob != NULL;
     }

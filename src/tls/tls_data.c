@@ -99,7 +99,7 @@ int32_t lwss_tls_send(lwss_tls_conn *c, const void *buf, size_t len, uint32_t ti
     }
     uint64_t deadline = lwss_tls_deadline(timeout_ms);
     for (;;) {
-        pthread_mutex_lock(&c->lock);
+        lwss_os_lock(&c->lock);
         int ret;
         if (c->fatal) {
             ret = MBEDTLS_ERR_SSL_INTERNAL_ERROR;
@@ -156,7 +156,7 @@ int32_t lwss_tls_recv(lwss_tls_conn *c, void *buf, size_t len, uint32_t timeout_
     }
     uint64_t deadline = lwss_tls_deadline(timeout_ms);
     for (;;) {
-        pthread_mutex_lock(&c->lock);
+        lwss_os_lock(&c->lock);
         int32_t rc = 0;
         int ret = 0;
         if (c->fatal) {
@@ -206,7 +206,7 @@ const char *lwss_tls_alpn(lwss_tls_conn *c)
     if (c == NULL) {
         return NULL;
     }
-    pthread_mutex_lock(&c->lock);
+    lwss_os_lock(&c->lock);
     const char *p = mbedtls_ssl_get_alpn_protocol(&c->ssl); /* points into our own list */
     pthread_mutex_unlock(&c->lock);
     return p;
@@ -217,7 +217,7 @@ size_t lwss_tls_pending(lwss_tls_conn *c)
     if (c == NULL) {
         return 0;
     }
-    pthread_mutex_lock(&c->lock);
+    lwss_os_lock(&c->lock);
     /* Read-ahead ciphertext counts too: lwip_poll cannot see it. */
     size_t n = mbedtls_ssl_get_bytes_avail(&c->ssl) + lwss_tls_batched(c);
     pthread_mutex_unlock(&c->lock);
@@ -229,7 +229,7 @@ static int32_t send_close_notify(lwss_tls_conn *c)
 {
     uint64_t deadline = lwss_tls_deadline(LWSS_TLS_CLOSE_NOTIFY_TIMEOUT_MS);
     for (;;) {
-        pthread_mutex_lock(&c->lock);
+        lwss_os_lock(&c->lock);
         int ret = 0;
         if (!c->write_shut && !c->fatal) {
             ret = flush_committed(c);
@@ -256,7 +256,7 @@ int32_t lwss_tls_shutdown(lwss_tls_conn *c, uint32_t how)
         return SOCKETS_EINVAL;
     }
     if (how == SOCKETS_SHUT_RD || how == SOCKETS_SHUT_RDWR) {
-        pthread_mutex_lock(&c->lock);
+        lwss_os_lock(&c->lock);
         c->read_shut = 1;
         pthread_mutex_unlock(&c->lock);
     }

@@ -152,6 +152,9 @@ uint64_t lwss_tls_deadline(uint32_t timeout_ms)
     return timeout_ms == 0 ? 0 : lwss_now_us() + (uint64_t)timeout_ms * 1000u + 1u;
 }
 
+/* How the thread waits is the transport's business: the lwIP one waits in
+ * lwss_port_wait, which under an OS wait hook (lwss/os.h) only polls and
+ * sleeps through the hook, whatever slice is asked for here. */
 int lwss_tls_wait(const lwss_tls_conn *c, int ret, uint64_t deadline_us)
 {
     int for_write = ret == MBEDTLS_ERR_SSL_WANT_WRITE;

@@ -7,6 +7,7 @@
  * LWSS_TLS_ROOT_CERT_LABEL ("Root Cert") or whose CKA_TRUSTED is CK_TRUE.
  */
 #include "src/tls/tls_internal.h"
+#include "src/core/core.h"
 #include "lwss/tls.h"
 
 #include <stdatomic.h>
@@ -44,7 +45,7 @@ static int token_initialised_here;
 static int token_hold(CK_FUNCTION_LIST_PTR fl)
 {
     int ok = 1;
-    pthread_mutex_lock(&token_users_lock);
+    lwss_os_lock(&token_users_lock);
     if (token_users == 0) {
         CK_RV rv = fl->C_Initialize(NULL);
         token_initialised_here = rv == CKR_OK;
@@ -57,7 +58,7 @@ static int token_hold(CK_FUNCTION_LIST_PTR fl)
 
 static void token_release(CK_FUNCTION_LIST_PTR fl)
 {
-    pthread_mutex_lock(&token_users_lock);
+    lwss_os_lock(&token_users_lock);
     if (--token_users == 0 && token_initialised_here) {
         fl->C_Finalize(NULL);
         token_initialised_here = 0;
