@@ -22,3 +22,7 @@ $(BUILD)/bench/bench_tls: $(call OBJ,tests/bench/bench_tls.c) $(LIB_A) $(BUILD)/
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
 VALGRIND_SUITES += tls_engine
+
+# AFR's iot_tls.h over the same engine (issue 17): src/tls/iot_tls.c is in LIB_SRCS above.
+TEST_SRCS += tests/test_iot_tls.c
+UNIT_SUITES += iot_tls
