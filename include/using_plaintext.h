@@ -1,0 +1,75 @@
+/**
+ * @file using_plaintext.h
+ * @brief core FreeRTOS's plaintext network transport (FreeRTOS/FreeRTOS
+ * .../network_transport/using_plaintext) over lwss's Secure Sockets.
+ *
+ * As upstream's demos do, the application defines
+ *
+ *     struct NetworkContext { PlaintextTransportParams_t *pParams; };
+ *
+ * (pParams first) and points pParams at its own PlaintextTransportParams_t.
+ * Difference from upstream: a 1-byte recv waits for the receive timeout like
+ * any other (upstream returns 0 at once when nothing is buffered).
+ */
+#ifndef USING_PLAINTEXT_H
+#define USING_PLAINTEXT_H
+
+#include "iot_secure_sockets.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__has_include)
+#if __has_include("transport_interface.h")
+#include "transport_interface.h"
+#define LWSS_HAVE_TRANSPORT_INTERFACE 1
+#endif
+#endif
+#ifndef LWSS_HAVE_TRANSPORT_INTERFACE
+/** Defined by the application (see the file comment). */
+typedef struct NetworkContext NetworkContext_t;
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What the network context points to. */
+typedef struct PlaintextTransportParams {
+    Socket_t tcpSocket; /**< the Secure Sockets handle; SOCKETS_INVALID_SOCKET when closed */
+} PlaintextTransportParams_t;
+
+/** Plaintext Connect / Disconnect status (upstream's values). */
+typedef enum PlaintextTransportStatus {
+    PLAINTEXT_TRANSPORT_SUCCESS = 1,           /**< Function successfully completed. */
+    PLAINTEXT_TRANSPORT_INVALID_PARAMETER = 2, /**< At least one parameter was invalid. */
+    PLAINTEXT_TRANSPORT_CONNECT_FAILURE = 3    /**< Name not resolved or TCP connect failed. */
+} PlaintextTransportStatus_t;
+
+/**
+ * Resolve and connect.  Timeouts of 0 make recv/send non-blocking.
+ * @return PLAINTEXT_TRANSPORT_SUCCESS, PLAINTEXT_TRANSPORT_INVALID_PARAMETER or
+ *         PLAINTEXT_TRANSPORT_CONNECT_FAILURE (nothing stays open).
+ */
+PlaintextTransportStatus_t Plaintext_FreeRTOS_Connect(NetworkContext_t *pNetworkContext,
+                                                      const char *pHostName, uint16_t port,
+                                                      uint32_t receiveTimeoutMs,
+                                                      uint32_t sendTimeoutMs);
+
+/** Shut down and close.
+ *  @return PLAINTEXT_TRANSPORT_SUCCESS or PLAINTEXT_TRANSPORT_INVALID_PARAMETER. */
+PlaintextTransportStatus_t Plaintext_FreeRTOS_Disconnect(const NetworkContext_t *pNetworkContext);
+
+/** @return bytes (> 0); 0 on timeout with nothing read; negative SOCKETS_* code on error/close. */
+int32_t Plaintext_FreeRTOS_recv(NetworkContext_t *pNetworkContext, void *pBuffer,
+                                size_t bytesToRecv);
+
+/** @return bytes (> 0); 0 on timeout with nothing sent; negative SOCKETS_* code on error. */
+int32_t Plaintext_FreeRTOS_send(NetworkContext_t *pNetworkContext, const void *pBuffer,
+                                size_t bytesToSend);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USING_PLAINTEXT_H */
