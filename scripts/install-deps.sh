@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config iputils-ping liblwip-dev libmbedtls-dev libpcap-dev check \
-libp11-kit-dev p11-kit iproute2 openssl dnsmasq-base opensc tcpdump clang \
+libp11-kit-dev p11-kit iproute2 openssl dnsmasq-base opensc tcpdump mosquitto mosquitto-clients clang \
 libclang-rt-14-dev valgrind gnuplot-nox tshark"
 
 missing=""
