@@ -34,3 +34,8 @@ if ! apt-get install -y --no-install-recommends $missing >/dev/null; then
     apt-get update -qq
     apt-get install -y --no-install-recommends $missing >/dev/null
 fi
+# The rig starts its own mosquitto inside a namespace (rig.sh --mqtt); the
+# package's host-wide broker is not wanted.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now mosquitto.service >/dev/null 2>&1 || true
+fi
