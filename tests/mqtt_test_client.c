@@ -85,7 +85,9 @@ static void send_packet(const mqtt_tc_io *io, uint8_t first, const uint8_t *body
     ck_assert_uint_le(len, sizeof(pkt) - 5);
     pkt[0] = first;
     size_t h = 1 + put_length(pkt + 1, len);
-    memcpy(pkt + h, body, len);
+    if (len > 0) {
+        memcpy(pkt + h, body, len);
+    }
     send_all(io, pkt, h + len);
 }
 
