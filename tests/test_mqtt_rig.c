@@ -219,6 +219,24 @@ START_TEST(iot_tls_negative_codes)
 }
 END_TEST
 
+/* AFR Full_TLS with credentials the application supplies at run time: it
+ * imports an RSA certificate and key into the token (C_CreateObject through
+ * lwss_tr_provision), then TLS_Connect signs with them (C_Sign) for the broker. */
+START_TEST(iot_tls_rsa_credentials_supplied_by_app)
+{
+    lwss_tr_unprovision();
+    lwss_tr_provision(LWSS_TR_RSA, 1);
+    mqtt_tc_watch w;
+    mqtt_tc_watch_start(&w, "lwss/iot_tls_rsa", 2);
+    afr_conn c;
+    ck_assert_int_eq(afr_connect(&c, "echo.lwss.test", "ca.crt"), 0);
+    mqtt_tc_io io = {tls_send_cb, tls_recv_cb, &c};
+    mqtt_tc_exchange(&io, "lwss-iot-tls-rsa", "lwss/iot_tls_rsa", "rsa");
+    afr_close(&c);
+    check_watch(&w, "lwss/iot_tls_rsa", "rsa");
+}
+END_TEST
+
 /* ---- core FreeRTOS transports ------------------------------------------ */
 
 static int32_t core_send(void *ctx, const void *buf, size_t len)
@@ -320,6 +338,7 @@ Suite *mqtt_rig_suite(void)
     tcase_add_test(t, secure_sockets_negative_codes);
     tcase_add_test(t, iot_tls_mqtt_exchange);
     tcase_add_test(t, iot_tls_negative_codes);
+    tcase_add_test(t, iot_tls_rsa_credentials_supplied_by_app);
     tcase_add_test(t, core_transport_mqtt_exchange);
     tcase_add_test(t, plaintext_transport_mqtt_exchange);
     tcase_add_test(t, core_transport_negative_codes);
