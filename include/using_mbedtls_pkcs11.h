@@ -31,18 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* coreMQTT's transport interface when the application has it, else the one
- * name it declares that this header needs. */
-#if defined(__has_include)
-#if __has_include("transport_interface.h")
-#include "transport_interface.h"
-#define LWSS_HAVE_TRANSPORT_INTERFACE 1
-#endif
-#endif
-#ifndef LWSS_HAVE_TRANSPORT_INTERFACE
-/** Defined by the application (see the file comment). */
-typedef struct NetworkContext NetworkContext_t;
-#endif
+#include "lwss/network_context.h" /* NetworkContext_t */
 
 #ifdef __cplusplus
 extern "C" {

@@ -19,16 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__has_include)
-#if __has_include("transport_interface.h")
-#include "transport_interface.h"
-#define LWSS_HAVE_TRANSPORT_INTERFACE 1
-#endif
-#endif
-#ifndef LWSS_HAVE_TRANSPORT_INTERFACE
-/** Defined by the application (see the file comment). */
-typedef struct NetworkContext NetworkContext_t;
-#endif
+#include "lwss/network_context.h" /* NetworkContext_t */
 
 #ifdef __cplusplus
 extern "C" {
