@@ -17,6 +17,8 @@
  * - A callback returning 0 means "nothing transferred yet" (a timeout of the
  *   caller's transport): TLS_Recv then returns 0, the handshake tries again
  *   until LWSS_TLS_HANDSHAKE_TIMEOUT_MS (lwss/tls.h) has passed.
+ * - A failed TLS_Connect is reported as TLS_ERROR_* (or the verify failure)
+ *   rather than the raw mbedtls code of the step that failed.
  */
 #ifndef __AWS__TLS__H__
 #define __AWS__TLS__H__
@@ -106,9 +108,10 @@ BaseType_t TLS_Connect(void *pvContext);
 
 /**
  * Read decrypted bytes: returns as soon as some are there.
- * @return bytes (> 0); 0 when the receive callback reported nothing (timeout)
- *         or the peer closed the connection; negative (an mbedtls code) on a
- *         hard error, after which the context is unusable.
+ * @return bytes (> 0); 0 when the receive callback reported nothing (timeout);
+ *         negative (an mbedtls code, MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY when the
+ *         peer closed) on a hard error or close, after which the context is
+ *         unusable (TLS_Cleanup still frees it).
  */
 BaseType_t TLS_Recv(void *pvContext, unsigned char *pucReadBuffer, size_t xReadLength);
 

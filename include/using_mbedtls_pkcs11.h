@@ -72,7 +72,8 @@ typedef enum TlsTransportStatus {
 /**
  * Resolve @p pHostName, connect TCP to @p port and run the TLS handshake
  * (SNI and the name check use @p pHostName unless disableSni).
- * @p receiveTimeoutMs / @p sendTimeoutMs: 0 makes recv/send non-blocking.
+ * @p receiveTimeoutMs / @p sendTimeoutMs: either one 0 makes both recv and
+ * send non-blocking (FreeRTOS+TCP's 0 timeout), after the connect.
  * @return TLS_TRANSPORT_SUCCESS, TLS_TRANSPORT_INVALID_PARAMETER,
  *         TLS_TRANSPORT_INSUFFICIENT_MEMORY, TLS_TRANSPORT_INVALID_CREDENTIALS,
  *         TLS_TRANSPORT_HANDSHAKE_FAILED, TLS_TRANSPORT_INTERNAL_ERROR or

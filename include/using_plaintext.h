@@ -38,7 +38,8 @@ typedef enum PlaintextTransportStatus {
 } PlaintextTransportStatus_t;
 
 /**
- * Resolve and connect.  Timeouts of 0 make recv/send non-blocking.
+ * Resolve and connect.  Either timeout 0 makes both recv and send
+ * non-blocking (FreeRTOS+TCP's 0 timeout), after the connect.
  * @return PLAINTEXT_TRANSPORT_SUCCESS, PLAINTEXT_TRANSPORT_INVALID_PARAMETER or
  *         PLAINTEXT_TRANSPORT_CONNECT_FAILURE (nothing stays open).
  */

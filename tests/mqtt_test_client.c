@@ -221,6 +221,19 @@ void mqtt_tc_exchange(const mqtt_tc_io *io, const char *client_id, const char *t
     send_packet(io, 0xE0, NULL, 0); /* 3.14 DISCONNECT */
 }
 
+void mqtt_tc_expect_close(const mqtt_tc_io *io)
+{
+    uint8_t b;
+    for (int i = 0; i < IO_TRIES; i++) {
+        int32_t n = io->recv(io->ctx, &b, 1);
+        ck_assert_int_le(n, 0);
+        if (n < 0) {
+            return;
+        }
+    }
+    ck_abort_msg("the broker's close was not reported");
+}
+
 /* Append what the watcher printed, waiting at most @p ms. Returns 0 at EOF. */
 static int watch_read(mqtt_tc_watch *w, int ms)
 {

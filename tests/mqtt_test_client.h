@@ -40,6 +40,10 @@ typedef struct mqtt_tc_packet {
 void mqtt_tc_exchange(const mqtt_tc_io *io, const char *client_id, const char *topic,
                       const char *tag);
 
+/** After DISCONNECT the broker closes: the transport's recv must then say so
+ *  with a negative code (never bytes), within a bounded number of timeouts. */
+void mqtt_tc_expect_close(const mqtt_tc_io *io);
+
 /** mosquitto_sub in the namespace, subscribed to a topic. */
 typedef struct mqtt_tc_watch {
     pid_t pid;

@@ -107,6 +107,7 @@ START_TEST(secure_sockets_mqtt_exchange)
     ck_assert_int_eq(ss_connect(s, mqtt_tc_tls_port()), SOCKETS_ERROR_NONE);
     mqtt_tc_io io = {ss_send, ss_recv, &s};
     mqtt_tc_exchange(&io, "lwss-sockets", "lwss/sockets", "sockets");
+    mqtt_tc_expect_close(&io); /* SOCKETS_Recv: SOCKETS_ECLOSED after the broker's close */
     ck_assert_int_eq(SOCKETS_Close(s), 0);
     check_watch(&w, "lwss/sockets", "sockets");
 }
@@ -195,6 +196,7 @@ START_TEST(iot_tls_mqtt_exchange)
     ck_assert_int_eq(afr_connect(&c, "echo.lwss.test", "ca.crt"), 0);
     mqtt_tc_io io = {tls_send_cb, tls_recv_cb, &c};
     mqtt_tc_exchange(&io, "lwss-iot-tls", "lwss/iot_tls", "iot_tls");
+    mqtt_tc_expect_close(&io); /* TLS_Recv: negative once the broker closed */
     afr_close(&c);
     check_watch(&w, "lwss/iot_tls", "iot_tls");
 }
@@ -274,6 +276,7 @@ START_TEST(core_transport_mqtt_exchange)
     ck_assert_int_eq(TLS_FreeRTOS_recv(&ctx, &b, 1), 0);
     mqtt_tc_io io = {core_send, core_recv, &ctx};
     mqtt_tc_exchange(&io, "lwss-core", "lwss/core", "core");
+    mqtt_tc_expect_close(&io); /* TLS_FreeRTOS_recv: < 0 on error or close */
     TLS_FreeRTOS_Disconnect(&ctx);
     ck_assert_ptr_eq(params.tcpSocket, SOCKETS_INVALID_SOCKET);
     TLS_FreeRTOS_Disconnect(&ctx); /* twice is harmless */
@@ -291,6 +294,7 @@ START_TEST(plaintext_transport_mqtt_exchange)
                      PLAINTEXT_TRANSPORT_SUCCESS);
     mqtt_tc_io io = {plain_send, plain_recv, &ctx};
     mqtt_tc_exchange(&io, "lwss-plain", "lwss/plain", "plain");
+    mqtt_tc_expect_close(&io);
     ck_assert_int_eq(Plaintext_FreeRTOS_Disconnect(&ctx), PLAINTEXT_TRANSPORT_SUCCESS);
     check_watch(&w, "lwss/plain", "plain");
 }

@@ -251,18 +251,15 @@ BaseType_t TLS_Connect(void *pvContext)
     return TLS_ERROR_HANDSHAKE_FAILED;
 }
 
-/* A hard error: the connection is unusable from now on (as AFR frees it). */
-static BaseType_t hard_error(iot_tls_ctx *x, int32_t sockets_rc)
+/* A hard error or the peer's close: the connection is unusable from now on
+ * (AFR frees it too).  The mbedtls code that ended it, else @p fallback. */
+static BaseType_t hard_error(iot_tls_ctx *x, int fallback)
 {
     char msg[8];
     int mbed = lwss_tls_last_error(x->conn, msg, sizeof(msg));
     lwss_tls_close(x->conn);
     x->conn = NULL;
-    if (mbed < 0) {
-        return mbed;
-    }
-    return sockets_rc == SOCKETS_TLS_SEND_ERROR ? MBEDTLS_ERR_NET_SEND_FAILED
-                                                : MBEDTLS_ERR_NET_RECV_FAILED;
+    return mbed < 0 ? mbed : fallback;
 }
 
 BaseType_t TLS_Recv(void *pvContext, unsigned char *pucReadBuffer, size_t xReadLength)
@@ -279,10 +276,15 @@ BaseType_t TLS_Recv(void *pvContext, unsigned char *pucReadBuffer, size_t xReadL
     if (n > 0) {
         return (BaseType_t)n;
     }
-    if (n == SOCKETS_EWOULDBLOCK || n == SOCKETS_ECLOSED) {
+    if (n == SOCKETS_EWOULDBLOCK) {
         return 0;
     }
-    return hard_error(x, n);
+    if (n == SOCKETS_ECLOSED) { /* close_notify or EOF: no mbedtls error behind it */
+        lwss_tls_close(x->conn);
+        x->conn = NULL;
+        return MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY;
+    }
+    return hard_error(x, MBEDTLS_ERR_NET_RECV_FAILED);
 }
 
 BaseType_t TLS_Send(void *pvContext, const unsigned char *pucMsg, size_t xMsgLength)
@@ -302,7 +304,8 @@ BaseType_t TLS_Send(void *pvContext, const unsigned char *pucMsg, size_t xMsgLen
         } else if (n == SOCKETS_EWOULDBLOCK || n == 0) {
             break; /* the send callback took nothing: report what went */
         } else {
-            return hard_error(x, n);
+            return hard_error(x, n == SOCKETS_ECLOSED ? MBEDTLS_ERR_NET_CONN_RESET
+                                                      : MBEDTLS_ERR_NET_SEND_FAILED);
         }
     }
     return (BaseType_t)written;

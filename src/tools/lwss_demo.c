@@ -173,7 +173,7 @@ static int echo_once(const demo_args *a)
 static int send_packet(Socket_t s, uint8_t first, const uint8_t *body, size_t len)
 {
     uint8_t pkt[600];
-    if (len > 127 + 128 * 3) {
+    if (len > sizeof(pkt) - 5) { /* type + up to 4 length bytes */
         return -1;
     }
     size_t h = 0;
