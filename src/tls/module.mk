@@ -27,6 +27,7 @@ VALGRIND_SUITES += tls_engine
 TEST_SRCS += tests/test_iot_tls.c
 UNIT_SUITES += iot_tls
 VALGRIND_SUITES += iot_tls
+TSAN_SUITES += iot_tls mqtt_rig
 # MQTT 3.1.1 with mosquitto over each layer (rig.sh --mqtt, added to RIG_FLAGS in tests/module.mk).
 TEST_SRCS += tests/test_mqtt_rig.c tests/mqtt_test_client.c
 RIG_SUITES += mqtt_rig
