@@ -31,19 +31,24 @@ else
         --key "$CERTS/client-ec.key" --root-ca "$CERTS/ca.crt"
 fi
 
-say "2. Rig up: namespace + TAP, dnsmasq, echo server (plain :7, TLS :8883, client certs required)"
-say "3. The application: SOCKETS_* over lwIP, mutual TLS, the key never leaves the token"
+say "2. Rig up: namespace + TAP, dnsmasq, echo server (plain :7, TLS :8884), mosquitto (MQTT, TLS :8883), client certs required"
+say "3. The application: SOCKETS_* over lwIP, mutual TLS, the key never leaves the token; then MQTT through mosquitto"
 # The app runs inside the rig; capture and keylog are switched on by environment.
-scripts/rig.sh --build "$BUILD" --dns --echo -- env LWSS_NVM="$OUT/nvm.img" \
+scripts/rig.sh --build "$BUILD" --dns --echo --mqtt -- env LWSS_NVM="$OUT/nvm.img" \
     LWSS_PCAP="$OUT/demo.pcap" SSLKEYLOGFILE="$OUT/keylog.txt" \
-    "$BUILD/bin/lwss-demo" --host echo.lwss.test --port 8883 \
+    "$BUILD/bin/lwss-demo" --host echo.lwss.test --mqtt lwss/demo \
     --message "Hello from lwss: FreeRTOS sockets, lwIP, mbedtls, a token." | tee "$OUT/demo.log"
-echo "   rig down: namespace, TAP, dnsmasq and echo server are gone"
+echo "   rig down: namespace, TAP, dnsmasq, echo server and mosquitto are gone"
 
 say "4. What went over the wire"
 if command -v tshark >/dev/null; then
     echo "   tshark, with the key log, decrypts the echo:"
     tshark -r "$OUT/demo.pcap" -o "tls.keylog_file:$OUT/keylog.txt" -q -z follow,tls,ascii,0 2>/dev/null \
+        | sed 's/^/   /'
+    echo "   and the MQTT session with mosquitto (TCP stream 1), decrypted and decoded:"
+    tshark -r "$OUT/demo.pcap" -o "tls.keylog_file:$OUT/keylog.txt" -Y mqtt \
+        -T fields -e ip.src -e ip.dst -e _ws.col.Info 2>/dev/null | sed 's/^/   /'
+    tshark -r "$OUT/demo.pcap" -o "tls.keylog_file:$OUT/keylog.txt" -q -z follow,tls,ascii,1 2>/dev/null \
         | sed 's/^/   /'
 else
     echo "   (tshark is not installed; with it, this decrypts the capture:)"
@@ -59,7 +64,7 @@ say "Done"
 cat <<EOT
    NVM image (device flash):  $OUT/nvm.img
    packet capture (pcap):     $OUT/demo.pcap   ($(stat -c %s "$OUT/demo.pcap") bytes)
-   TLS key log (NSS format):  $OUT/keylog.txt  ($(wc -l < "$OUT/keylog.txt") session)
+   TLS key log (NSS format):  $OUT/keylog.txt  ($(wc -l < "$OUT/keylog.txt") sessions)
    Open the capture in Wireshark with Preferences > Protocols > TLS > (Pre)-Master-Secret
    log filename = the key log, to see the echo in clear.
 EOT

@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config iputils-ping liblwip-dev libmbedtls-dev libpcap-dev check \
-libp11-kit-dev p11-kit iproute2 openssl dnsmasq-base opensc tcpdump clang \
+libp11-kit-dev p11-kit iproute2 openssl dnsmasq-base opensc tcpdump mosquitto mosquitto-clients clang \
 libclang-rt-14-dev valgrind gnuplot-nox tshark"
 
 missing=""
@@ -33,4 +33,9 @@ export DEBIAN_FRONTEND=noninteractive
 if ! apt-get install -y --no-install-recommends $missing >/dev/null; then
     apt-get update -qq
     apt-get install -y --no-install-recommends $missing >/dev/null
+fi
+# The rig starts its own mosquitto inside a namespace (rig.sh --mqtt); the
+# package's host-wide broker is not wanted.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now mosquitto.service >/dev/null 2>&1 || true
 fi

@@ -13,6 +13,9 @@
 #   --echo        start lwss-echo-server in the namespace (plain :7, TLS :8883
 #                 when certificates exist under DIR/certs)
 #   --dns         start dnsmasq in the namespace on 192.0.2.1:53
+#   --mqtt        start mosquitto on 192.0.2.1: 1883 plain, 8883 TLS with the
+#                 test PKI (DIR/certs) and require_certificate; with --echo the
+#                 echo server's TLS port moves to 8884 (LWSS_ECHO_TLS_PORT)
 #   --pcap FILE   tcpdump the namespace side of the TAP into FILE
 #   --unshare     use the unprivileged mode even as root (tests that mode)
 #   --check       only check that a rig can be made here; print one line
@@ -28,6 +31,7 @@ set -u
 BUILD=build
 WANT_ECHO=0
 WANT_DNS=0
+WANT_MQTT=0
 NS_PCAP=""
 FORCE_UNSHARE=0
 CHECK_ONLY=0
@@ -36,6 +40,7 @@ while [ $# -gt 0 ]; do
         --build) BUILD=$2; shift 2 ;;
         --echo) WANT_ECHO=1; shift ;;
         --dns) WANT_DNS=1; shift ;;
+        --mqtt) WANT_MQTT=1; shift ;;
         --pcap) NS_PCAP=$2; shift 2 ;;
         --unshare) FORCE_UNSHARE=1; shift ;;
         --check) CHECK_ONLY=1; shift ;;
@@ -115,15 +120,20 @@ HOSTS
             { cat "$RUNDIR/dnsmasq.out" >&2; die "dnsmasq did not come up"; }
         export LWSS_DNS=$PEER_IP
     fi
+    local echo_tls_port=8883
+    if [ "$WANT_MQTT" = 1 ]; then
+        start_mqtt
+        echo_tls_port=8884
+    fi
     if [ "$WANT_ECHO" = 1 ]; then
         local srv="$BUILD/bin/lwss-echo-server"
         [ -x "$srv" ] || die "$srv is not built"
         local args=(--addr "$PEER_IP" --port 7 --ready-file "$RUNDIR/echo.ready"
                     --stats-file "$RUNDIR/echo.stats")
         if [ -f "$BUILD/certs/server.crt" ]; then
-            args+=(--tls-port 8883 --cert "$BUILD/certs/server.crt" --key "$BUILD/certs/server.key"
+            args+=(--tls-port "$echo_tls_port" --cert "$BUILD/certs/server.crt" --key "$BUILD/certs/server.key"
                    --ca "$BUILD/certs/ca.crt")
-            export LWSS_ECHO_TLS_PORT=8883
+            export LWSS_ECHO_TLS_PORT=$echo_tls_port
         fi
         "$srv" "${args[@]}" >"$RUNDIR/echo.log" 2>&1 &
         pids+=($!)
@@ -135,6 +145,36 @@ HOSTS
     export LWSS_NETMASK=255.255.255.0 LWSS_GW="$PEER_IP" LWSS_RIG_PEER="$PEER_IP"
     "$@"
     return $?
+}
+
+# mosquitto (--mqtt): bound to the namespace's address only, never the host's.
+start_mqtt() {
+    command -v mosquitto >/dev/null || die "mosquitto is not installed (scripts/install-deps.sh)"
+    [ -f "$BUILD/certs/server.crt" ] || die "--mqtt needs the test PKI in $BUILD/certs (make certs)"
+    local certs
+    certs=$(readlink -f "$BUILD/certs")
+    cat > "$RUNDIR/mosquitto.conf" <<CONF
+user root
+persistence false
+per_listener_settings true
+log_dest file $RUNDIR/mosquitto.log
+log_type all
+listener 1883 $PEER_IP
+allow_anonymous true
+listener 8883 $PEER_IP
+allow_anonymous true
+cafile $certs/ca.crt
+certfile $certs/server.crt
+keyfile $certs/server.key
+require_certificate true
+use_identity_as_username true
+tls_version tlsv1.2
+CONF
+    mosquitto -c "$RUNDIR/mosquitto.conf" >"$RUNDIR/mosquitto.out" 2>&1 &
+    pids+=($!)
+    wait_for 100 sh -c "ss -Hltn 'sport = :8883' | grep -q . && ss -Hltn 'sport = :1883' | grep -q ." ||
+        { cat "$RUNDIR/mosquitto.out" "$RUNDIR/mosquitto.log" >&2; die "mosquitto did not come up"; }
+    export LWSS_MQTT_HOST=$PEER_IP LWSS_MQTT_PORT=1883 LWSS_MQTT_TLS_PORT=8883
 }
 
 # wait_for TENTHS cmd...: retry cmd every 0.1 s, at most TENTHS times.
@@ -168,7 +208,8 @@ if [ "$(id -u)" = 0 ] && [ $FORCE_UNSHARE = 0 ] && ip netns add "$NS" 2>/dev/nul
     MODE=netns
     export LWSS_RIG_MODE=netns
     ip netns exec "$NS" "$SELF" --build "$BUILD" $( [ $WANT_ECHO = 1 ] && echo --echo ) \
-        $( [ $WANT_DNS = 1 ] && echo --dns ) ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
+        $( [ $WANT_DNS = 1 ] && echo --dns ) $( [ $WANT_MQTT = 1 ] && echo --mqtt ) \
+        ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
     rc=$?
 elif [ -c /dev/net/tun ] && { [ ! -r /dev/net/tun ] || [ ! -w /dev/net/tun ]; }; then
     die "/dev/net/tun is not usable by $(id -un) ($(stat -c '%A %U' /dev/net/tun)): run as root (sudo make ...), or give the device Debian's default mode: sudo chmod 0666 /dev/net/tun"
@@ -176,7 +217,8 @@ elif unshare -rn true 2>/dev/null; then
     MODE=unshare
     export LWSS_RIG_MODE=unshare
     unshare -rn "$SELF" --build "$BUILD" $( [ $WANT_ECHO = 1 ] && echo --echo ) \
-        $( [ $WANT_DNS = 1 ] && echo --dns ) ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
+        $( [ $WANT_DNS = 1 ] && echo --dns ) $( [ $WANT_MQTT = 1 ] && echo --mqtt ) \
+        ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
     rc=$?
 else
     die "cannot create a network namespace: run as root (ip netns) or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"

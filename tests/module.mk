@@ -25,7 +25,7 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB_TEST_A)
 # `make test`: unit suites, rig suites inside a fresh namespace + TAP, then
 # whatever the modules add to TEST_TARGETS (fuzz runs, interop). SUITE=name
 # runs one suite; CK_RUN_CASE / CK_FORK are Check's own knobs.
-RIG_FLAGS ?= --dns $(if $(filter %/lwss-echo-server,$(TOOLS)),--echo)
+RIG_FLAGS ?= --dns --mqtt $(if $(filter %/lwss-echo-server,$(TOOLS)),--echo)
 # Every runner invocation appends "passed failed not-run" to the summary file;
 # scripts/stage.sh records each stage of `make test` in LWSS_STAGES and adds up.
 export LWSS_TEST_SUMMARY ?= $(CURDIR)/$(BUILD)/test-summary.txt

@@ -22,3 +22,28 @@ $(BUILD)/bench/bench_tls: $(call OBJ,tests/bench/bench_tls.c) $(LIB_A) $(BUILD)/
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
 VALGRIND_SUITES += tls_engine
+
+# AFR's iot_tls.h over the same engine (issue 17): src/tls/iot_tls.c is in LIB_SRCS above.
+TEST_SRCS += tests/tls/test_iot_tls.c
+UNIT_SUITES += iot_tls
+VALGRIND_SUITES += iot_tls
+TSAN_SUITES += iot_tls mqtt_rig
+# MQTT 3.1.1 with mosquitto over each layer (rig.sh --mqtt, added to RIG_FLAGS in tests/module.mk).
+TEST_SRCS += tests/mqtt/test_mqtt_rig.c tests/mqtt/mqtt_test_client.c
+RIG_SUITES += mqtt_rig
+
+# The core FreeRTOS transport headers and iot_tls.h as an application sees
+# them: with and without coreMQTT's transport_interface.h, gcc and clang, linked and run.
+THDR := $(BUILD)/transport-headers
+test-transport-headers: $(LIB_A)
+	@echo "== transport headers (coreMQTT-style application)"
+	@mkdir -p $(THDR); p=0; f=0; \
+	  for cc in gcc clang; do for ti in "" "-DLWSS_TEST_WITH_TI -Itests/mqtt/transport_standin"; do \
+	    n=$$cc$${ti:+-ti}; \
+	    if $$cc -std=c11 -Wall -Wextra -Werror -Iinclude $$ti tests/mqtt/transport_app.c -o $(THDR)/$$n \
+	         $(LIB_A) $(PKG_LIBS) 2>$(THDR)/$$n.err && $(THDR)/$$n; \
+	    then p=$$((p + 1)); echo "  ok    $$n"; else f=$$((f + 1)); echo "  FAIL  $$n"; cat $(THDR)/$$n.err; fi; \
+	  done; done; \
+	  echo "$$p passed, $$f failed"; echo "$$p $$f" >> $(LWSS_TEST_SUMMARY); [ $$f = 0 ]
+TEST_TARGETS += test-transport-headers
+.PHONY: test-transport-headers

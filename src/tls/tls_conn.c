@@ -108,6 +108,7 @@ static lwss_tls_conn *conn_new(int fd, const lwss_tls_io *io, const lwss_tls_opt
     c->peer_ip = peer_ip;
     c->peer_port = peer_port;
     c->no_resume = opts->no_resume;
+    c->date_in_past = opts->date_in_past;
     pthread_mutex_init(&c->lock, NULL);
     mbedtls_ssl_init(&c->ssl);
     mbedtls_ssl_config_init(&c->conf);
@@ -142,6 +143,10 @@ static int verify_peer_ip(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t 
     const lwss_tls_conn *c = ctx;
     if (depth == 0 && c->verify_ip && !lwss_tls_cert_has_ip(crt, c->verify_ip_addr)) {
         *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    }
+    if (c->date_in_past != NULL &&
+        c->date_in_past(crt->valid_to.day, crt->valid_to.mon, crt->valid_to.year) != 0) {
+        *flags |= MBEDTLS_X509_BADCERT_EXPIRED;
     }
     return 0;
 }

@@ -33,6 +33,7 @@ struct lwss_tls_conn {
     uint32_t peer_ip;
     uint16_t peer_port;
     int no_resume;
+    long (*date_in_past)(long day, long month, long year); /* lwss_tls_options' */
     int verify_ip;                 /* no host name: check an address against the SAN */
     uint32_t verify_ip_addr;       /* that address (network order) */
     unsigned char cache_key[32];   /* peer + trust fingerprint for the session cache */

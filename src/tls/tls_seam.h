@@ -45,6 +45,9 @@ typedef struct lwss_tls_options {
     const char *const *alpn;       /**< NULL-terminated list of protocol names; NULL: none */
     size_t alpn_count;
     int no_resume;                 /**< 1: never resume a cached session for this socket */
+    /** Extra expiry check on each certificate's notAfter (iot_tls.h's date callback):
+     *  non-zero marks it expired.  NULL: none. */
+    long (*date_in_past)(long day, long month, long year);
 } lwss_tls_options;
 
 /** One TLS connection (opaque). */

@@ -1,9 +1,11 @@
 /*
  * lwss-demo: a small Secure Sockets application, as firmware would write
  * it, running on the host: lwIP over the rig's TAP, a name looked up by DNS,
- * mutual TLS with the device key in the token (NVM image), one echo.
+ * mutual TLS with the device key in the token (NVM image), one echo; with
+ * --mqtt, then an MQTT 3.1.1 round trip through the rig's mosquitto (publish
+ * to TOPIC, receive it back on the subscription) over the same kind of socket.
  *
- *   lwss-demo [--host NAME] [--port N] [--message TEXT]
+ *   lwss-demo [--host NAME] [--port N] [--message TEXT] [--mqtt TOPIC]
  *   lwss-demo --import --cert F --key F --root-ca F   (provision $LWSS_NVM directly)
  *
  * Environment: LWSS_* of the host port (LWSS_PCAP for a capture), LWSS_NVM
@@ -19,13 +21,13 @@
 #include <string.h>
 
 typedef struct demo_args {
-    const char *host, *message, *cert, *key, *root;
+    const char *host, *message, *cert, *key, *root, *topic;
     int port, import;
 } demo_args;
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: lwss-demo [--host NAME] [--port N] [--message TEXT]\n"
+    fprintf(stderr, "usage: lwss-demo [--host NAME] [--port N] [--message TEXT] [--mqtt TOPIC]\n"
                     "       lwss-demo --import --cert F --key F --root-ca F\n");
     return 2;
 }
@@ -88,8 +90,10 @@ static int import_all(const demo_args *a)
 
 static int parse(int argc, char **argv, demo_args *a)
 {
+    /* The rig says where its echo server's TLS port is (8884 beside mosquitto). */
+    const char *echo_port = getenv("LWSS_ECHO_TLS_PORT");
     *a = (demo_args){"echo.lwss.test", "Hello from lwss: FreeRTOS sockets, lwIP, mbedtls, a token.",
-                     NULL, NULL, NULL, 8883, 0};
+                     NULL, NULL, NULL, NULL, echo_port != NULL ? atoi(echo_port) : 8883, 0};
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--import")) { a->import = 1; continue; }
@@ -100,36 +104,47 @@ static int parse(int argc, char **argv, demo_args *a)
         else if (!strcmp(argv[i], "--cert")) a->cert = v;
         else if (!strcmp(argv[i], "--key")) a->key = v;
         else if (!strcmp(argv[i], "--root-ca")) a->root = v;
+        else if (!strcmp(argv[i], "--mqtt")) a->topic = v;
         else return usage();
         i++;
     }
     return a->port > 0 && a->port < 65536 ? 0 : usage();
 }
 
-/* The application part: what firmware would do with Secure Sockets. */
-static int echo_once(const demo_args *a)
+/* Resolve, then a mutual-TLS Secure Sockets connection (ALPN @p alpn or none). */
+static Socket_t tls_connect(const char *host, int port, const char *alpn)
 {
-    static const char *alpn[] = {"lwss-echo"};
-    uint32_t ip = SOCKETS_GetHostByName(a->host);
+    uint32_t ip = SOCKETS_GetHostByName(host);
     if (ip == 0) {
-        fprintf(stderr, "lwss-demo: cannot resolve %s\n", a->host);
-        return 1;
+        fprintf(stderr, "lwss-demo: cannot resolve %s\n", host);
+        return SOCKETS_INVALID_SOCKET;
     }
     char dotted[16];
     SOCKETS_inet_ntoa(ip, dotted);
-    printf("  resolved %s -> %s (DNS over lwIP)\n", a->host, dotted);
+    printf("  resolved %s -> %s (DNS over lwIP)\n", host, dotted);
     Socket_t s = SOCKETS_Socket(SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP);
     TickType_t t = pdMS_TO_TICKS(5000);
-    SocketsSockaddr_t addr = {sizeof(addr), SOCKETS_AF_INET, SOCKETS_htons((uint16_t)a->port), ip};
+    SocketsSockaddr_t addr = {sizeof(addr), SOCKETS_AF_INET, SOCKETS_htons((uint16_t)port), ip};
+    const char *protos[] = {alpn};
     int32_t rc = s == SOCKETS_INVALID_SOCKET ? SOCKETS_SOCKET_ERROR : 0;
     if (rc == 0) rc = SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_REQUIRE_TLS, NULL, 0);
-    if (rc == 0) rc = SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_SERVER_NAME_INDICATION, a->host, strlen(a->host));
-    if (rc == 0) rc = SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_ALPN_PROTOCOLS, alpn, 1);
+    if (rc == 0) rc = SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_SERVER_NAME_INDICATION, host, strlen(host));
+    if (rc == 0 && alpn != NULL) rc = SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_ALPN_PROTOCOLS, protos, 1);
     if (rc == 0) rc = SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_RCVTIMEO, &t, sizeof(t));
     if (rc == 0) rc = SOCKETS_Connect(s, &addr, sizeof(addr));
     if (rc != 0) {
         fprintf(stderr, "lwss-demo: TLS connect failed: %d (%s)\n", (int)rc, lwss_last_error());
         if (s != SOCKETS_INVALID_SOCKET) SOCKETS_Close(s);
+        return SOCKETS_INVALID_SOCKET;
+    }
+    return s;
+}
+
+/* The application part: what firmware would do with Secure Sockets. */
+static int echo_once(const demo_args *a)
+{
+    Socket_t s = tls_connect(a->host, a->port, "lwss-echo");
+    if (s == SOCKETS_INVALID_SOCKET) {
         return 1;
     }
     printf("  TLS 1.2 session up: server verified against the token's root, "
@@ -153,6 +168,118 @@ static int echo_once(const demo_args *a)
     return got == len && memcmp(reply, a->message, len) == 0 ? 0 : 1;
 }
 
+/* ---- --mqtt: a few MQTT 3.1.1 packets by hand (no MQTT library) ---------- */
+
+static int send_packet(Socket_t s, uint8_t first, const uint8_t *body, size_t len)
+{
+    uint8_t pkt[600];
+    if (len > sizeof(pkt) - 5) { /* type + up to 4 length bytes */
+        return -1;
+    }
+    size_t h = 0;
+    pkt[h++] = first;
+    size_t rem = len;
+    do { /* Remaining Length (MQTT 3.1.1 section 2.2.3) */
+        pkt[h++] = (uint8_t)((rem % 128) | (rem >= 128 ? 0x80 : 0));
+        rem /= 128;
+    } while (rem > 0);
+    if (len > 0) {
+        memcpy(pkt + h, body, len);
+    }
+    return SOCKETS_Send(s, pkt, h + len, 0) == (int32_t)(h + len) ? 0 : -1;
+}
+
+static int recv_exact(Socket_t s, uint8_t *p, size_t len)
+{
+    for (size_t got = 0; got < len;) {
+        int32_t n = SOCKETS_Recv(s, p + got, len - got, 0);
+        if (n <= 0) return -1; /* 5 s receive timeout or an error */
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+/* One packet: its type (high nibble) or -1; body into @p body. */
+static int read_packet(Socket_t s, uint8_t *body, size_t cap, size_t *len)
+{
+    uint8_t b, first;
+    size_t n = 0, mult = 1;
+    if (recv_exact(s, &first, 1) != 0) return -1;
+    do {
+        if (recv_exact(s, &b, 1) != 0 || mult > 128 * 128 * 128) return -1;
+        n += (size_t)(b & 0x7f) * mult;
+        mult *= 128;
+    } while (b & 0x80);
+    if (n > cap || (n > 0 && recv_exact(s, body, n) != 0)) return -1;
+    *len = n;
+    return first >> 4;
+}
+
+static size_t put_str(uint8_t *p, const char *str)
+{
+    size_t n = strlen(str);
+    p[0] = (uint8_t)(n >> 8);
+    p[1] = (uint8_t)n;
+    memcpy(p + 2, str, n);
+    return 2 + n;
+}
+
+/* CONNECT, SUBSCRIBE (QoS 1) to @p topic, PUBLISH (QoS 1) the message and
+ * read until it comes back on the subscription; then DISCONNECT. */
+static int mqtt_session(Socket_t s, const char *topic, const char *msg)
+{
+    uint8_t b[512];
+    size_t n, len;
+    static const uint8_t hello[] = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60};
+    if (strlen(topic) + strlen(msg) > 400) return -1;
+    memcpy(b, hello, sizeof(hello));
+    n = sizeof(hello) + put_str(b + sizeof(hello), "lwss-demo");
+    if (send_packet(s, 0x10, b, n) != 0 || read_packet(s, b, sizeof(b), &len) != 2 || b[1] != 0)
+        return -1;
+    printf("  MQTT CONNECT accepted (CONNACK 0)\n");
+    b[0] = 0; b[1] = 1;
+    n = 2 + put_str(b + 2, topic);
+    b[n++] = 1;
+    if (send_packet(s, 0x82, b, n) != 0 || read_packet(s, b, sizeof(b), &len) != 9 || b[2] != 1)
+        return -1;
+    printf("  subscribed to \"%s\" (SUBACK, QoS 1)\n", topic);
+    n = put_str(b, topic);
+    b[n++] = 0; b[n++] = 2; /* packet identifier 2 */
+    memcpy(b + n, msg, strlen(msg));
+    if (send_packet(s, 0x32, b, n + strlen(msg)) != 0) return -1;
+    printf("  published \"%s\" (QoS 1)\n", msg);
+    for (int i = 0, acked = 0, back = 0; i < 6; i++) {
+        int type = read_packet(s, b, sizeof(b) - 1, &len);
+        if (type == 4) { printf("  PUBACK from the broker\n"); acked = 1; }
+        if (type == 3 && len >= 4) {
+            size_t t = ((size_t)b[0] << 8 | b[1]) + 2, off = t + 2; /* QoS 1: packet id */
+            uint8_t ack[2] = {b[t], b[t + 1]};
+            b[len] = 0;
+            printf("  received back on the subscription: \"%s\"\n", (char *)b + off);
+            back = strcmp((char *)b + off, msg) == 0 && send_packet(s, 0x40, ack, 2) == 0;
+        }
+        if (type < 0) return -1;
+        if (acked && back) return send_packet(s, 0xE0, NULL, 0);
+    }
+    return -1;
+}
+
+static int mqtt_round_trip(const demo_args *a)
+{
+    const char *port = getenv("LWSS_MQTT_TLS_PORT");
+    printf("  -- MQTT: mosquitto in the rig, same device identity from the token --\n");
+    Socket_t s = tls_connect(a->host, port != NULL ? atoi(port) : 8883, NULL);
+    if (s == SOCKETS_INVALID_SOCKET) {
+        return 1;
+    }
+    int rc = mqtt_session(s, a->topic, a->message);
+    if (rc != 0) {
+        fprintf(stderr, "lwss-demo: the MQTT round trip failed\n");
+    }
+    SOCKETS_Close(s);
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     demo_args a;
@@ -168,6 +295,9 @@ int main(int argc, char **argv)
         return 1;
     }
     rc = SOCKETS_Init() == pdPASS ? echo_once(&a) : 1;
+    if (rc == 0 && a.topic != NULL) {
+        rc = mqtt_round_trip(&a);
+    }
     lwss_port_down();
     return rc;
 }

@@ -14,10 +14,13 @@
  *     2048 client keys, TCP connect included, median of HANDSHAKES,
  *     the two paths interleaved;
  *   - heap bytes per connected TLS socket (lwss and the bare mbedtls
- *     client), heap in use with 100 concurrent TLS sockets, all echoing.
+ *     client), heap in use with 100 concurrent TLS sockets, all echoing;
+ *   - AFR's iot_tls.h (TLS_Send / TLS_Recv) over a plain SOCKETS_* socket
+ *     beside Secure Sockets' own TLS, AES-128-GCM both ways, interleaved.
  * Output: JSON lines (tests/bench/report.c).  Exit 1 when a path fails.
  */
 #include "iot_secure_sockets.h"
+#include "iot_tls.h"
 #include "tests/bench/bench_util.h"
 #include "lwss/port.h"
 #include "lwss/tls.h"
@@ -81,6 +84,7 @@ static void emit(const char *metric, double value, const char *unit, const char 
 typedef struct conn {
     Socket_t s;                    /* lwss path */
     int kernel;
+    void *afr;                     /* iot_tls.h path: TLS_* over the plain socket s */
     mbedtls_net_context net;       /* kernel path */
     mbedtls_ssl_context *ssl;
 } conn;
@@ -135,6 +139,37 @@ static int kernel_open(conn *c, int port, int key, int resume)
     return 0;
 }
 
+static BaseType_t afr_send(void *ctx, const unsigned char *b, size_t n)
+{
+    return SOCKETS_Send(*(Socket_t *)ctx, b, n, 0);
+}
+
+static BaseType_t afr_recv(void *ctx, unsigned char *b, size_t n)
+{
+    return SOCKETS_Recv(*(Socket_t *)ctx, b, n, 0);
+}
+
+/* A plain SOCKETS_* socket, then iot_tls.h's handshake over it (token roots and key). */
+static int afr_open(conn *c, int port)
+{
+    c->s = SOCKETS_Socket(SOCKETS_AF_INET, SOCKETS_SOCK_STREAM, SOCKETS_IPPROTO_TCP);
+    TickType_t t = 10000;
+    SocketsSockaddr_t a = {sizeof(a), SOCKETS_AF_INET, SOCKETS_htons((uint16_t)port),
+                           inet_addr(tap_peer)};
+    TLSParams_t p = {.ulSize = sizeof(p), .pcDestination = SNI, .pxNetworkRecv = afr_recv,
+                     .pxNetworkSend = afr_send, .pvCallerContext = &c->s};
+    if (c->s == SOCKETS_INVALID_SOCKET ||
+        SOCKETS_SetSockOpt(c->s, 0, SOCKETS_SO_RCVTIMEO, &t, sizeof(t)) != 0 ||
+        SOCKETS_SetSockOpt(c->s, 0, SOCKETS_SO_SNDTIMEO, &t, sizeof(t)) != 0 ||
+        SOCKETS_Connect(c->s, &a, sizeof(a)) != 0 || TLS_Init(&c->afr, &p) != 0 ||
+        TLS_Connect(c->afr) != 0) {
+        TLS_Cleanup(c->afr);
+        if (c->s != SOCKETS_INVALID_SOCKET) SOCKETS_Close(c->s);
+        return -1;
+    }
+    return 0;
+}
+
 static int conn_open(conn *c, int kernel, int port, int key, int resume)
 {
     memset(c, 0, sizeof(*c));
@@ -150,12 +185,14 @@ static void conn_close(conn *c)
         free(c->ssl);
         mbedtls_net_free(&c->net);
     } else {
+        TLS_Cleanup(c->afr); /* NULL unless the iot_tls.h path */
         SOCKETS_Close(c->s);
     }
 }
 
 static long conn_send(conn *c, const void *b, size_t n)
 {
+    if (c->afr != NULL) return TLS_Send(c->afr, b, n);
     if (!c->kernel) return SOCKETS_Send(c->s, b, n, 0);
     int r;
     do {
@@ -166,6 +203,7 @@ static long conn_send(conn *c, const void *b, size_t n)
 
 static long conn_recv(conn *c, void *b, size_t n)
 {
+    if (c->afr != NULL) return TLS_Recv(c->afr, b, n);
     if (!c->kernel) return SOCKETS_Recv(c->s, b, n, 0);
     int r;
     do {
@@ -248,11 +286,18 @@ static int handshakes(int key, int resumed, int held, double v[2])
 }
 
 /* MB/s of one direction ('U' upload, 'D' download) over suite @p s. */
+/* @p kernel: 0 Secure Sockets, 1 bare mbedtls over kernel TCP, 2 iot_tls.h over SOCKETS_*. */
 static double bulk_mbps(int kernel, int s, char dir)
 {
     static unsigned char buf[CHUNK];
     conn c;
-    if (conn_open(&c, kernel, base_port + 1 + s, KEY_EC, 0) != 0) return -1;
+    if (kernel == 2) {
+        memset(&c, 0, sizeof(c));
+        if (afr_open(&c, base_port + 1 + s) != 0) return -1;
+        kernel = 0;
+    } else if (conn_open(&c, kernel, base_port + 1 + s, KEY_EC, 0) != 0) {
+        return -1;
+    }
     /* The lwss side can only have agreed on the port's one suite; check the kernel side. */
     if (kernel && strcmp(mbedtls_ssl_get_ciphersuite(c.ssl), suite_id[s]) != 0) {
         fprintf(stderr, "bench_tls: negotiated %s, expected %s\n",
@@ -421,6 +466,35 @@ static int run_bulk(void)
     return 0;
 }
 
+/* iot_tls.h (TLS_Send/TLS_Recv over SOCKETS_*) beside Secure Sockets' TLS:
+ * one engine under both, so the callbacks' cost is all that may differ. */
+static int run_iot_tls(void)
+{
+    static const char dirs[2] = {'U', 'D'};
+    static const char *const dir_name[2] = {"up", "down"};
+    for (int d = 0; d < 2; d++) {
+        double v[2][REPS];
+        for (int r = 0; r < REPS; r++) {
+            for (int i = 0; i < 2; i++) { /* alternate who goes first */
+                int afr = (i + r) % 2;
+                v[afr][r] = bulk_mbps(afr ? 2 : 0, 0, dirs[d]);
+                if (v[afr][r] < 0) {
+                    fprintf(stderr, "bench_tls: %s over %s failed\n", dir_name[d],
+                            afr ? "iot_tls.h" : "Secure Sockets TLS");
+                    return -1;
+                }
+            }
+        }
+        char afr_m[64], ss_m[64];
+        snprintf(afr_m, sizeof(afr_m), "%s_%s_iot_tls_over_sockets", dir_name[d], suite_name[0]);
+        snprintf(ss_m, sizeof(ss_m), "%s_%s_sockets_tls_beside_iot_tls", dir_name[d],
+                 suite_name[0]);
+        emit(afr_m, bench_median(v[1], REPS), "MB/s", NULL, NULL);
+        emit(ss_m, bench_median(v[0], REPS), "MB/s", afr_m, ">=0.95");
+    }
+    return 0;
+}
+
 static int run_handshakes(void)
 {
     for (int k = 0; k < KEYS; k++) {
@@ -541,7 +615,15 @@ int main(void)
         lwss_port_down();
         return 0;
     }
-    int rc = run_handshakes() == 0 && run_bulk() == 0 && run_rtt_heap() == 0 ? 0 : 1;
+    /* LWSS_BENCH_TLS_ONLY=iot_tls: just the iot_tls.h rows (a quick check). */
+    const char *only = getenv("LWSS_BENCH_TLS_ONLY");
+    if (only != NULL && strcmp(only, "iot_tls") == 0) {
+        int r = run_iot_tls() == 0 ? 0 : 1;
+        lwss_port_down();
+        return r;
+    }
+    int rc = run_handshakes() == 0 && run_bulk() == 0 && run_iot_tls() == 0 &&
+             run_rtt_heap() == 0 ? 0 : 1;
     lwss_port_down();
     return rc;
 }
