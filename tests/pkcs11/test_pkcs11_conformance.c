@@ -504,6 +504,42 @@ static void row_rsa_keygen(CK_SESSION_HANDLE s)
     ck_assert_int_eq(C_Verify(s, di, sizeof(di), sig, len), CKR_SIGNATURE_INVALID);
 }
 
+/* mech 2.1.4 / issue 15 item 7: CKM_RSA_PKCS_KEY_PAIR_GEN offers 3072 and
+ * 4096 bits too, with any odd public exponent >= 65537; the exponent asked
+ * for is the one the pair gets, and the 4096-bit pair signs and verifies. */
+static void row_rsa_keygen_large(CK_SESSION_HANDLE s)
+{
+    CK_MECHANISM gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+    CK_ULONG bits = 3072;
+    uint8_t e[] = {0x01, 0x00, 0x03}; /* 65539 */
+    CK_ATTRIBUTE pt[] = {{CKA_MODULUS_BITS, &bits, sizeof(bits)},
+                         {CKA_PUBLIC_EXPONENT, e, sizeof(e)},
+                         {CKA_LABEL, "rsa-big", 7}};
+    CK_ATTRIBUTE qt[] = {{CKA_LABEL, "rsa-big", 7}, {CKA_SIGN, &yes, 1}};
+    CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+    ck_assert_int_eq(C_GenerateKeyPair(s, &gen, pt, 3, qt, 2, &pub, &priv), CKR_OK);
+    ck_assert_uint_eq(get_ulong(s, pub, CKA_MODULUS_BITS), 3072);
+    uint8_t got[8];
+    CK_ATTRIBUTE ga = {CKA_PUBLIC_EXPONENT, got, sizeof(got)};
+    ck_assert_int_eq(C_GetAttributeValue(s, priv, &ga, 1), CKR_OK);
+    ck_assert_uint_eq(ga.ulValueLen, sizeof(e));
+    ck_assert_mem_eq(got, e, sizeof(e));
+    bits = 4096;
+    e[2] = 0x01; /* 65537 */
+    ck_assert_int_eq(C_GenerateKeyPair(s, &gen, pt, 3, qt, 2, &pub, &priv), CKR_OK);
+    ck_assert_uint_eq(get_ulong(s, pub, CKA_MODULUS_BITS), 4096);
+    uint8_t di[51];
+    lwss_p11t_digest_info(hash32, di);
+    CK_MECHANISM m = {CKM_RSA_PKCS, NULL, 0};
+    uint8_t sig[512];
+    CK_ULONG len = sizeof(sig);
+    ck_assert_int_eq(C_SignInit(s, &m, priv), CKR_OK);
+    ck_assert_int_eq(C_Sign(s, di, sizeof(di), sig, &len), CKR_OK);
+    ck_assert_uint_eq(len, 512);
+    ck_assert_int_eq(C_VerifyInit(s, &m, pub), CKR_OK);
+    ck_assert_int_eq(C_Verify(s, di, sizeof(di), sig, len), CKR_OK);
+}
+
 /* A P-384 pair: generated, EC_PARAMS/EC_POINT read back, ECDSA sign and
  * verify with 48-byte r and s (mech 2.3.6 / 2.3.2: signature is r || s,
  * each the length of the order). */
@@ -739,6 +775,7 @@ static const row g_rows[] = {
     {"mech 2.1.8 CKM_RSA_X_509", row_rsa_x509},
     {"corePKCS11: stray mechanism parameter ignored", row_stray_parameter_ignored},
     {"mech 2.1.4 CKM_RSA_PKCS_KEY_PAIR_GEN", row_rsa_keygen},
+    {"mech 2.1.4 RSA key pairs of 3072 and 4096 bits, exponent 65539", row_rsa_keygen_large},
     {"mech 2.3.5/2.3.6 P-384 CKM_EC_KEY_PAIR_GEN + CKM_ECDSA", row_p384},
     {"v2.40 4.4 session objects of every class, R/O session, never stored",
      row_session_objects_every_class},
