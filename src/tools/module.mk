@@ -10,3 +10,11 @@ $(DEMO_BIN): $(call OBJ,src/tools/lwss_demo.c) $(LIB_A)
 # tshark decryption when installed, rig down (scripts/demo.sh).
 demo: $(DEMO_BIN) $(BUILD)/bin/lwss-echo-server $(BUILD)/bin/lwss-provision $(CERTS_STAMP)
 	scripts/demo.sh $(BUILD)
+
+# lwss-fleet-device: one simulated device of `scripts/fleet.sh` (its own TAP,
+# MAC/IP and NVM image; mutual TLS to the echo server or mosquitto).
+FLEET_DEVICE_BIN := $(BUILD)/bin/lwss-fleet-device
+TOOLS += $(FLEET_DEVICE_BIN)
+$(FLEET_DEVICE_BIN): $(call OBJ,src/tools/lwss_fleet_device.c) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
