@@ -65,12 +65,23 @@ CONNECT_S=60
 DEV_TIMEOUT=$((START_BUDGET + SECONDS_RUN + CONNECT_S + 15))
 [ "$TIMEOUT" = 0 ] && TIMEOUT=$((DEV_TIMEOUT + 30 + N / 2))
 
+# server_ticks PIDS: their user + system CPU, clock ticks, summed.
+server_ticks() {
+    local t=0 p
+    for p in $1; do
+        t=$((t + $(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0)))
+    done
+    echo "$t"
+}
+
 # ---- inner: inside the rig's namespace (scripts/rig.sh --bridge) ----------
 inner() {
     local pids=()
     id=$(cat "$WORK/id")
     br=${LWSS_RIG_BRIDGE:?run through scripts/rig.sh --bridge}
     echo "${LWSS_RIG_NS:-}" > "$WORK/ns"
+    echo "$br" > "$WORK/br"
+    echo "${LWSS_RIG_MODE:-}" > "$WORK/mode"
     tapname() { echo "lwf${id}d$1"; }
     cleanup_inner() {
         for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
@@ -98,6 +109,7 @@ inner() {
     local args=(--seconds "$SECONDS_RUN" --interval-ms "$INTERVAL" --size "$SIZE"
                 --go-file "$WORK/go" --go-timeout-ms $((START_BUDGET * 1000 + 5000)))
     [ "$MQTT" = 1 ] && args+=(--mqtt)
+    date +%s.%N > "$WORK/t_launch"
     for k in $(seq 0 $((N - 1))); do
         LWSS_TAP=$(tapname "$k") LWSS_IP=192.0.2.$((2 + k)) LWSS_NVM="$WORK/dev-$k.img" \
         LWSS_MAC=$(printf '02:1f:00:00:%02x:%02x' $((k / 256)) $((k % 256))) \
@@ -115,13 +127,18 @@ inner() {
         [ $((ready + gone)) -ge "$N" ] && break
         sleep 0.1
     done
-    echo "fleet: $ready of $N devices up; all connect now"
-    head -1 /proc/stat > "$WORK/stat0"
     date +%s.%N > "$WORK/t0"
+    echo "fleet: $ready of $N devices up in $(awk '{printf "%.1f", $1 - $2}' <<<"$(cat "$WORK/t0") $(cat "$WORK/t_launch")") s; all connect now"
+    # The servers are the rig's other children: their CPU over the run.
+    local servers
+    servers=$(pgrep -P "$PPID" | grep -vx "$$" | tr '\n' ' ')
+    server_ticks "$servers" > "$WORK/srv0"
+    head -1 /proc/stat > "$WORK/stat0"
     : > "$WORK/go"
     for p in "${pids[@]}"; do wait "$p"; done
     date +%s.%N > "$WORK/t1"
     head -1 /proc/stat > "$WORK/stat1"
+    server_ticks "$servers" > "$WORK/srv1"
     return 0
 }
 
@@ -140,8 +157,29 @@ OUT=$(cd "$OUT" && pwd)
 SELF=$(readlink -f "$0")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lwss-fleet.XXXXXX")
 RIG_PID=""
+SUMMARY_DONE=0
+# teardown_check: what the rig run left (its namespace, our TAPs, processes
+# whose command line names our run directory: killed); prints the names.
+teardown_check() {
+    local ns stray
+    ns=$(cat "$WORK/ns" 2>/dev/null)
+    left=""
+    [ -n "$ns" ] && ip netns list 2>/dev/null | grep -qw "$ns" && left+=" namespace $ns;"
+    [ "$(cat "$WORK/links-left" 2>/dev/null)" = 0 ] || left+=" TAPs: $(cat "$WORK/links-left" 2>/dev/null || echo unknown);"
+    [ "$(cat "$WORK/procs-left" 2>/dev/null)" = 0 ] || left+=" device processes: $(cat "$WORK/procs-left" 2>/dev/null || echo unknown);"
+    stray=$(pgrep -f -- "$WORK" || true)
+    [ -z "$stray" ] || { left+=" processes $stray (killed);"; kill -KILL $stray 2>/dev/null; }
+    echo "fleet: names: namespace ${ns:-?} ($(cat "$WORK/mode" 2>/dev/null)), bridge $(cat "$WORK/br" 2>/dev/null || echo ?), TAPs lwf$(cat "$WORK/id" 2>/dev/null)d0..d$((N - 1)), run dir $WORK"
+}
 cleanup() {
-    [ -n "$RIG_PID" ] && kill -TERM "$RIG_PID" 2>/dev/null && wait "$RIG_PID" 2>/dev/null
+    if [ -n "$RIG_PID" ]; then
+        kill -TERM "$RIG_PID" 2>/dev/null; wait "$RIG_PID" 2>/dev/null
+        echo "fleet: stopped before the end; tearing down" >&2
+    fi
+    if [ "$SUMMARY_DONE" = 0 ] && [ -s "$WORK/id" ] && [ -e "$WORK/ns" ]; then
+        teardown_check
+        echo "fleet: teardown:${left:- nothing left (namespace, bridge, TAPs, processes; the run dir goes at exit)}"
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -215,32 +253,31 @@ read -r _ pss_med _ pss_max < <(dist "$WORK/pss" %d)
 wall=$(awk '{print $1}' "$WORK/t1" 2>/dev/null) t0=$(cat "$WORK/t0" 2>/dev/null)
 run_s=$(awk -v a="${t0:-0}" -v b="${wall:-0}" 'BEGIN{printf "%.1f", (b > a ? b - a : 0)}')
 cpu_pct=$(awk -v s="$SECONDS_RUN" '{t += $1; n++} END{printf "%.2f", n ? t / n / (s * 10) : 0}' "$WORK/cpu")
+srv_s=$(awk -v hz="$(getconf CLK_TCK)" 'NR == 1 {a = $1} NR == 2 {printf "%.2f", ($1 - a) / hz}' "$WORK/srv0" "$WORK/srv1" 2>/dev/null)
+dev_s=$(awk '{t += $1} END{printf "%.2f", t / 1000}' "$WORK/cpu" 2>/dev/null)
+all_cpu=$(for k in $(seq 0 $((N - 1))); do kv cpu_ms 2>/dev/null < "$WORK/result-$k"; done | awk '{t += $1} END{printf "%.2f", t / 1000}')
 host_busy=$( { cat "$WORK/stat0" "$WORK/stat1"; } 2>/dev/null | awk '{idle = $5 + $6; tot = 0; for (i = 2; i <= NF; i++) tot += $i;
     if (NR == 1) {i0 = idle; t0 = tot} else if (tot > t0) printf "%.0f", 100 * (1 - (idle - i0) / (tot - t0))}')
-# ---- teardown check: the rig's namespace, our TAPs, our processes ---------
-ns=$(cat "$WORK/ns" 2>/dev/null)
-left=""
-[ -n "$ns" ] && ip netns list 2>/dev/null | grep -qw "$ns" && left+=" namespace $ns;"
-[ "$(cat "$WORK/links-left" 2>/dev/null)" = 0 ] || left+=" TAPs: $(cat "$WORK/links-left" 2>/dev/null || echo unknown);"
-[ "$(cat "$WORK/procs-left" 2>/dev/null)" = 0 ] || left+=" device processes: $(cat "$WORK/procs-left" 2>/dev/null || echo unknown);"
-stray=$(pgrep -f -- "$WORK" || true)
-[ -z "$stray" ] || { left+=" processes $stray;"; kill -KILL $stray 2>/dev/null; }
+teardown_check
 mode=$([ "$MQTT" = 1 ] && echo "MQTT QoS 0 via mosquitto" || echo "echo over TLS")
 {
 echo "fleet: $N devices, $SECONDS_RUN s, one ${SIZE}-byte exchange every $INTERVAL ms ($mode, mutual TLS), ran ${run_s} s"
 echo "fleet: connected $connected/$N, failed $failed, exchanges $ex ($exfail failed), bytes $bytes"
 echo "fleet: handshake ms (TCP + TLS, all at once): min $hmin median $hmed p95 $hp95 max $hmax"
 echo "fleet: per device: CPU ${cpu_pct} % of a core while exchanging, RSS median ${rss_med} kB (max ${rss_max}), PSS median ${pss_med} kB (max ${pss_max})"
+echo "fleet: CPU seconds over the run: devices ${all_cpu} in all (${dev_s} of it while exchanging), servers (echo/mosquitto) ${srv_s:-?}"
 echo "fleet: host CPU busy ${host_busy:-?} % of $(nproc) cores from the start signal to the last device's exit (whole machine)"
-echo "fleet: teardown:${left:- nothing left (namespace, bridge, TAPs, processes, temp files)}"
+echo "fleet: teardown:${left:- nothing left (namespace, bridge, TAPs, processes; the run dir goes at exit)}"
 echo "fleet: per-device logs in $OUT/dev-K.log, result lines in $OUT/results.txt"
 } | tee "$OUT/summary.txt"
+SUMMARY_DONE=1
 if [ -n "$JSON" ]; then
     b=fleet_${N}
     j() { printf '{"bench":"%s","metric":"%s","value":%s,"unit":"%s"}\n' "$b" "$1" "$2" "$3"; }
     { j connected "$connected" devices; j failed "$failed" devices
       j hs_min_ms "$hmin" ms; j hs_median_ms "$hmed" ms; j hs_p95_ms "$hp95" ms; j hs_max_ms "$hmax" ms
       j cpu_per_device_pct "$cpu_pct" "% core"; j rss_median_kb "$rss_med" kB; j pss_median_kb "$pss_med" kB
+      j devices_cpu_s "${all_cpu:-0}" s; j servers_cpu_s "${srv_s:-0}" s
       j host_busy_pct "${host_busy:-0}" "%"; } | sed 's/"value":-,/"value":0,/' > "$JSON"
 fi
 [ $rig_rc = 0 ] && [ "$connected" = "$N" ] && [ "$failed" = 0 ] && [ "$exfail" = 0 ] && [ "$ex" -gt 0 ] && [ -z "$left" ]
