@@ -26,13 +26,14 @@
 #   --out DIR         logs and summary (default DIR/fleet; emptied first)
 #   --timeout S       bound on the whole run (default: derived from N and S)
 #   --json FILE       also write the summary as bench JSON lines to FILE
+#   --unshare         the rig's unprivileged mode even as root (rig.sh --unshare)
 #
 # Exit status 0 only when every device connected and every exchange came
 # back, and teardown left nothing behind.
 set -u
 
 N=4 SECONDS_RUN=5 INTERVAL=1000 SIZE=64 MQTT=0 SHARED=0 BUILD=build OUT="" TIMEOUT=0 JSON=""
-INNER=0 WORK=""
+INNER=0 WORK="" UNSHARE=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --devices) N=$2; shift 2 ;;
@@ -45,6 +46,7 @@ while [ $# -gt 0 ]; do
         --out) OUT=$2; shift 2 ;;
         --timeout) TIMEOUT=$2; shift 2 ;;
         --json) JSON=$2; shift 2 ;;
+        --unshare) UNSHARE=1; shift ;;
         --inner) INNER=1; WORK=$2; shift 2 ;;
         *) echo "fleet: unknown option $1 (see the head of $0)" >&2; exit 2 ;;
     esac
@@ -220,6 +222,7 @@ echo "fleet: $N NVM images provisioned in ${prov_s} s ($([ $SHARED = 1 ] && echo
 
 rig=(scripts/rig.sh --build "$BUILD" --echo --bridge)
 [ "$MQTT" = 1 ] && rig+=(--mqtt)
+[ "$UNSHARE" = 1 ] && rig+=(--unshare)
 timeout -k 10 "$TIMEOUT" "${rig[@]}" -- "$SELF" --inner "$WORK" --devices "$N" --seconds "$SECONDS_RUN" \
     --interval-ms "$INTERVAL" --size "$SIZE" --build "$BUILD" --out "$OUT" $([ "$MQTT" = 1 ] && echo --mqtt) &
 RIG_PID=$!
