@@ -21,6 +21,7 @@
 #include "lwss/pkcs11.h"
 #include "lwss/port.h"
 #include "lwss/sockets.h"
+#include "src/tools/mqtt_wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,57 +177,7 @@ static int send_all(Socket_t s, const void *p, size_t len)
     return SOCKETS_Send(s, p, len, 0) == (int32_t)len ? 0 : -1;
 }
 
-static int recv_exact(Socket_t s, void *p, size_t len)
-{
-    for (size_t got = 0; got < len;) {
-        int32_t n = SOCKETS_Recv(s, (char *)p + got, len - got, 0);
-        if (n <= 0) return -1;
-        got += (size_t)n;
-    }
-    return 0;
-}
-
 /* ---- MQTT 3.1.1, QoS 0, by hand (section numbers of the 3.1.1 spec) ------ */
-
-/* Fixed header with its Remaining Length (2.2.3), then @p body. */
-static int mqtt_send(Socket_t s, uint8_t first, const uint8_t *body, size_t len)
-{
-    uint8_t pkt[5 + MAX_MSG];
-    size_t h = 0, rem = len;
-    if (len > MAX_MSG) return -1;
-    pkt[h++] = first;
-    do {
-        pkt[h++] = (uint8_t)((rem % 128) | (rem >= 128 ? 0x80 : 0));
-        rem /= 128;
-    } while (rem > 0);
-    if (len > 0) memcpy(pkt + h, body, len);
-    return send_all(s, pkt, h + len);
-}
-
-/* One packet: its type (high nibble) or -1; body into @p body. */
-static int mqtt_read(Socket_t s, uint8_t *body, size_t cap, size_t *len)
-{
-    uint8_t b, first;
-    size_t n = 0, mult = 1;
-    if (recv_exact(s, &first, 1) != 0) return -1;
-    do {
-        if (recv_exact(s, &b, 1) != 0 || mult > 128 * 128) return -1;
-        n += (size_t)(b & 0x7f) * mult;
-        mult *= 128;
-    } while (b & 0x80);
-    if (n > cap || (n > 0 && recv_exact(s, body, n) != 0)) return -1;
-    *len = n;
-    return first >> 4;
-}
-
-static size_t put_str(uint8_t *p, const char *str)
-{
-    size_t n = strlen(str);
-    p[0] = (uint8_t)(n >> 8);
-    p[1] = (uint8_t)n;
-    memcpy(p + 2, str, n);
-    return 2 + n;
-}
 
 /* CONNECT (3.1) with client id fleet-K, SUBSCRIBE (3.8) to @p topic at QoS 0. */
 static int mqtt_open(Socket_t s, int id, const char *topic)
@@ -237,14 +188,14 @@ static int mqtt_open(Socket_t s, int id, const char *topic)
     size_t n, len;
     snprintf(cid, sizeof(cid), "lwss-fleet-%d", id);
     memcpy(b, hello, sizeof(hello));
-    n = sizeof(hello) + put_str(b + sizeof(hello), cid);
-    if (mqtt_send(s, 0x10, b, n) != 0 || mqtt_read(s, b, sizeof(b), &len) != 2 || len != 2 || b[1] != 0)
+    n = sizeof(hello) + mqtt_wire_put_str(b + sizeof(hello), cid);
+    if (mqtt_wire_send(s, 0x10, b, n) != 0 || mqtt_wire_read(s, b, sizeof(b), &len) != 2 || len != 2 || b[1] != 0)
         return -1;
     b[0] = 0;
     b[1] = 1;
-    n = 2 + put_str(b + 2, topic);
+    n = 2 + mqtt_wire_put_str(b + 2, topic);
     b[n++] = 0;
-    return mqtt_send(s, 0x82, b, n) == 0 && mqtt_read(s, b, sizeof(b), &len) == 9 && len == 3 &&
+    return mqtt_wire_send(s, 0x82, b, n) == 0 && mqtt_wire_read(s, b, sizeof(b), &len) == 9 && len == 3 &&
                    b[2] == 0 ? 0 : -1;
 }
 
@@ -252,11 +203,11 @@ static int mqtt_open(Socket_t s, int id, const char *topic)
 static int mqtt_exchange(Socket_t s, const char *topic, const char *msg, size_t mlen)
 {
     uint8_t b[MAX_MSG];
-    size_t n = put_str(b, topic), len;
+    size_t n = mqtt_wire_put_str(b, topic), len;
     memcpy(b + n, msg, mlen);
-    if (mqtt_send(s, 0x30, b, n + mlen) != 0) return -1;
+    if (mqtt_wire_send(s, 0x30, b, n + mlen) != 0) return -1;
     for (int i = 0; i < 4; i++) {
-        int type = mqtt_read(s, b, sizeof(b), &len);
+        int type = mqtt_wire_read(s, b, sizeof(b), &len);
         if (type < 0) return -1;
         if (type == 3 && len == n + mlen && memcmp(b + n, msg, mlen) == 0) return 0;
     }
@@ -268,7 +219,7 @@ static int mqtt_exchange(Socket_t s, const char *topic, const char *msg, size_t 
 static int echo_exchange(Socket_t s, const char *msg, size_t len)
 {
     char back[MAX_MSG];
-    return send_all(s, msg, len) == 0 && recv_exact(s, back, len) == 0 && memcmp(back, msg, len) == 0
+    return send_all(s, msg, len) == 0 && mqtt_wire_recv_exact(s, back, len) == 0 && memcmp(back, msg, len) == 0
                ? 0 : -1;
 }
 
@@ -297,7 +248,7 @@ static void exchange_loop(const fleet_args *a, Socket_t s, fleet_result *r, doub
     }
     sleep_ms(end - now_ms()); /* the connection is held for the whole run */
     if (a->mqtt) {
-        mqtt_send(s, 0xE0, NULL, 0); /* DISCONNECT (3.14) */
+        mqtt_wire_send(s, 0xE0, NULL, 0); /* DISCONNECT (3.14) */
     }
     r->ok = r->exchanges > 0 && r->failed == 0;
 }

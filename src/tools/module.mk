@@ -1,9 +1,9 @@
 # src/tools/: lwss-demo (the application of `make demo`).
 DEMO_BIN := $(BUILD)/bin/lwss-demo
 TOOLS += $(DEMO_BIN)
-$(DEMO_BIN): $(call OBJ,src/tools/lwss_demo.c) $(LIB_A)
+$(DEMO_BIN): $(call OBJ,src/tools/lwss_demo.c src/tools/mqtt_wire.c) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # `make demo`: rig up, echo server (plain + TLS), credentials provisioned into
 # a fresh NVM image, a mutual-TLS echo from lwIP over TAP with pcap + keylog,
@@ -15,9 +15,9 @@ demo: $(DEMO_BIN) $(BUILD)/bin/lwss-echo-server $(BUILD)/bin/lwss-provision $(CE
 # MAC/IP and NVM image; mutual TLS to the echo server or mosquitto).
 FLEET_DEVICE_BIN := $(BUILD)/bin/lwss-fleet-device
 TOOLS += $(FLEET_DEVICE_BIN)
-$(FLEET_DEVICE_BIN): $(call OBJ,src/tools/lwss_fleet_device.c) $(LIB_A)
+$(FLEET_DEVICE_BIN): $(call OBJ,src/tools/lwss_fleet_device.c src/tools/mqtt_wire.c) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # `make test-fleet`: a 4-device fleet for 5 s must connect and exchange on
 # every device; a full run, Ctrl-C and the whole-run bound each leave nothing
