@@ -137,7 +137,7 @@ inner() {
     server_ticks "$servers" > "$WORK/srv0"
     head -1 /proc/stat > "$WORK/stat0"
     : > "$WORK/go"
-    for p in "${pids[@]}"; do wait "$p"; done
+    for k in $(seq 0 $((N - 1))); do wait "${pids[$k]}"; echo $? > "$WORK/exit-$k"; done
     date +%s.%N > "$WORK/t1"
     head -1 /proc/stat > "$WORK/stat1"
     server_ticks "$servers" > "$WORK/srv1"
@@ -241,7 +241,12 @@ for k in $(seq 0 $((N - 1))); do
     if [ -z "$line" ]; then failed=$((failed + 1)); echo "fleet: device $k left no result (see $OUT/dev-$k.log)" >&2; continue; fi
     hs=$(kv hs_ms <<<"$line")
     if awk -v h="$hs" 'BEGIN{exit !(h > 0)}'; then connected=$((connected + 1)); echo "$hs" >> "$WORK/hs"; fi
-    [ "$(kv ok <<<"$line")" = 1 ] || { failed=$((failed + 1)); echo "fleet: device $k failed: $(kv error <<<"$line") (see $OUT/dev-$k.log)" >&2; }
+    st=$(cat "$WORK/exit-$k" 2>/dev/null)
+    if [ "$(kv ok <<<"$line")" != 1 ]; then
+        failed=$((failed + 1)); echo "fleet: device $k failed: $(kv error <<<"$line") (see $OUT/dev-$k.log)" >&2
+    elif [ "$st" != 0 ]; then   # e.g. a sanitizer's report at exit
+        failed=$((failed + 1)); echo "fleet: device $k exited with status ${st:-unknown} (see $OUT/dev-$k.log)" >&2
+    fi
     ex=$((ex + $(kv exchanges <<<"$line"))); exfail=$((exfail + $(kv failed <<<"$line")))
     bytes=$((bytes + $(kv bytes <<<"$line")))
     kv rss_kb <<<"$line" >> "$WORK/rss"; kv pss_kb <<<"$line" >> "$WORK/pss"
