@@ -27,13 +27,15 @@
 #   --timeout S       bound on the whole run (default: derived from N and S)
 #   --json FILE       also write the summary as bench JSON lines to FILE
 #   --unshare         the rig's unprivileged mode even as root (rig.sh --unshare)
+#   --port P          the devices connect to this port instead of the server's
+#                     (a run where every device must fail: tests/fleet)
 #
 # Exit status 0 only when every device connected and every exchange came
 # back, and teardown left nothing behind.
 set -u
 
 N=4 SECONDS_RUN=5 INTERVAL=1000 SIZE=64 MQTT=0 SHARED=0 BUILD=build OUT="" TIMEOUT=0 JSON=""
-INNER=0 WORK="" UNSHARE=0
+INNER=0 WORK="" UNSHARE=0 PORT=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --devices) N=$2; shift 2 ;;
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
         --timeout) TIMEOUT=$2; shift 2 ;;
         --json) JSON=$2; shift 2 ;;
         --unshare) UNSHARE=1; shift ;;
+        --port) PORT=$2; shift 2 ;;
         --inner) INNER=1; WORK=$2; shift 2 ;;
         *) echo "fleet: unknown option $1 (see the head of $0)" >&2; exit 2 ;;
     esac
@@ -58,6 +61,7 @@ num "$SECONDS_RUN" 1 3600 || die "--seconds must be 1..3600"
 num "$INTERVAL" 10 600000 || die "--interval-ms must be 10..600000"
 num "$SIZE" 16 960 || die "--size must be 16..960"
 num "$TIMEOUT" 0 100000 || die "--timeout must be a number of seconds"
+[ -z "$PORT" ] || num "$PORT" 1 65535 || die "--port must be 1..65535"
 
 DEV=$BUILD/bin/lwss-fleet-device
 # Bounds: every device gets its start-up budget, the run and the connect
@@ -111,6 +115,7 @@ inner() {
     local args=(--seconds "$SECONDS_RUN" --interval-ms "$INTERVAL" --size "$SIZE"
                 --go-file "$WORK/go" --go-timeout-ms $((START_BUDGET * 1000 + 5000)))
     [ "$MQTT" = 1 ] && args+=(--mqtt)
+    [ -n "$PORT" ] && args+=(--port "$PORT")
     date +%s.%N > "$WORK/t_launch"
     for k in $(seq 0 $((N - 1))); do
         LWSS_TAP=$(tapname "$k") LWSS_IP=192.0.2.$((2 + k)) LWSS_NVM="$WORK/dev-$k.img" \
@@ -224,7 +229,8 @@ rig=(scripts/rig.sh --build "$BUILD" --echo --bridge)
 [ "$MQTT" = 1 ] && rig+=(--mqtt)
 [ "$UNSHARE" = 1 ] && rig+=(--unshare)
 timeout -k 10 "$TIMEOUT" "${rig[@]}" -- "$SELF" --inner "$WORK" --devices "$N" --seconds "$SECONDS_RUN" \
-    --interval-ms "$INTERVAL" --size "$SIZE" --build "$BUILD" --out "$OUT" $([ "$MQTT" = 1 ] && echo --mqtt) &
+    --interval-ms "$INTERVAL" --size "$SIZE" --build "$BUILD" --out "$OUT" $([ "$MQTT" = 1 ] && echo --mqtt) \
+    ${PORT:+--port "$PORT"} &
 RIG_PID=$!
 wait "$RIG_PID"
 rig_rc=$?

@@ -20,8 +20,9 @@ $(FLEET_DEVICE_BIN): $(call OBJ,src/tools/lwss_fleet_device.c src/tools/mqtt_wir
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # `make test-fleet`: a 4-device fleet for 5 s must connect and exchange on
-# every device; a full run, Ctrl-C and the whole-run bound each leave nothing
-# behind (tests/fleet/fleet-test.sh; counts go to the summary).
+# every device; devices that cannot connect must fail the run; a full run, a
+# failed one, Ctrl-C and the whole-run bound each leave nothing behind
+# (tests/fleet/fleet-test.sh; counts go to the summary).
 test-fleet: $(TOOLS) $(TEST_DEPS)
 	@echo "== fleet (scripts/fleet.sh)"
 	@LWSS_TEST_SLOW=$(TEST_SLOW) tests/fleet/fleet-test.sh $(BUILD)

@@ -11,7 +11,9 @@
 #   3. Ctrl-C (SIGINT to the process group) once the devices connect: the run
 #      ends within its bound, non-zero, and leaves nothing (as in 2);
 #   4. the whole-run bound (--timeout) stops a run that would last too long:
-#      non-zero, within the bound, nothing left.
+#      non-zero, within the bound, nothing left;
+#   5. devices that cannot connect (--port 9: nothing listens) are counted and
+#      named as failed, the run exits non-zero, nothing left.
 # Time bounds scale with LWSS_TEST_SLOW (loaded or sanitizer builds).
 set -u
 BUILD=${1:-build}
@@ -96,6 +98,20 @@ bounded() {
     grep -q "hit its" "$T/run3.out" && nothing_left "$T/run3.out" "$T/run3"
 }
 check "the whole-run bound stops the fleet, nothing left" bounded
+
+# 5: a run whose devices all fail.
+mkdir -p "$T/run4"
+TMPDIR=$T/run4 timeout -k 5 $((60 * SLOW)) scripts/fleet.sh --build "$BUILD" --out "$T/out4" \
+    --devices 2 --seconds 2 --port 9 > "$T/run4.out" 2>&1
+rc4=$?
+cat "$T/run4.out"
+failures_counted() {
+    [ $rc4 != 0 ] && [ $rc4 != 124 ] || { echo "exit status $rc4"; return 1; }
+    grep -q "^fleet: connected 0/2, failed 2," "$T/run4.out" &&
+    grep -q "^fleet: device 0 failed: connect" "$T/run4.out" &&
+    grep -q "^fleet: device 1 failed: connect" "$T/run4.out" && nothing_left "$T/run4.out" "$T/run4"
+}
+check "devices that cannot connect fail the run, nothing left" failures_counted
 
 echo "$passed passed, $failed failed"
 echo "$passed $failed" >> "$SUMMARY"
