@@ -81,8 +81,9 @@ server_ticks() {
 }
 
 # ---- inner: inside the rig's namespace (scripts/rig.sh --bridge) ----------
+# id, br and pids are global: the EXIT trap runs after inner() has returned.
 inner() {
-    local pids=()
+    pids=()
     id=$(cat "$WORK/id")
     br=${LWSS_RIG_BRIDGE:?run through scripts/rig.sh --bridge}
     echo "${LWSS_RIG_NS:-}" > "$WORK/ns"
@@ -179,6 +180,8 @@ teardown_check() {
     echo "fleet: names: namespace ${ns:-?} ($(cat "$WORK/mode" 2>/dev/null)), bridge $(cat "$WORK/br" 2>/dev/null || echo ?), TAPs lwf$(cat "$WORK/id" 2>/dev/null)d0..d$((N - 1)), run dir $WORK"
 }
 cleanup() {
+    local j
+    for j in $(jobs -rp); do [ "$j" = "$RIG_PID" ] || kill -TERM "$j" 2>/dev/null; done  # provisioning
     if [ -n "$RIG_PID" ]; then
         kill -TERM "$RIG_PID" 2>/dev/null; wait "$RIG_PID" 2>/dev/null
         echo "fleet: stopped before the end; tearing down" >&2
@@ -256,7 +259,7 @@ for k in $(seq 0 $((N - 1))); do
     ex=$((ex + $(kv exchanges <<<"$line"))); exfail=$((exfail + $(kv failed <<<"$line")))
     bytes=$((bytes + $(kv bytes <<<"$line")))
     kv rss_kb <<<"$line" >> "$WORK/rss"; kv pss_kb <<<"$line" >> "$WORK/pss"
-    kv steady_cpu_ms <<<"$line" >> "$WORK/cpu"
+    echo "$(kv steady_cpu_ms <<<"$line") $(kv steady_ms <<<"$line")" >> "$WORK/cpu"
 done
 # dist FILE [FMT]: "min median p95 max" (nearest rank), or "- - - -" when empty.
 dist() { sort -g "$1" | awk -v f="${2:-%.1f}" '{v[NR]=$1} END{if (NR == 0) {print "- - - -"; exit}
@@ -266,7 +269,7 @@ read -r _ rss_med _ rss_max < <(dist "$WORK/rss" %d)
 read -r _ pss_med _ pss_max < <(dist "$WORK/pss" %d)
 wall=$(awk '{print $1}' "$WORK/t1" 2>/dev/null) t0=$(cat "$WORK/t0" 2>/dev/null)
 run_s=$(awk -v a="${t0:-0}" -v b="${wall:-0}" 'BEGIN{printf "%.1f", (b > a ? b - a : 0)}')
-cpu_pct=$(awk -v s="$SECONDS_RUN" '{t += $1; n++} END{printf "%.2f", n ? t / n / (s * 10) : 0}' "$WORK/cpu")
+cpu_pct=$(awk '{c += $1; w += $2} END{printf "%.2f", (w > 0 ? 100 * c / w : 0)}' "$WORK/cpu")
 srv_s=$(awk -v hz="$(getconf CLK_TCK)" 'NR == 1 {a = $1} NR == 2 {printf "%.2f", ($1 - a) / hz}' "$WORK/srv0" "$WORK/srv1" 2>/dev/null)
 dev_s=$(awk '{t += $1} END{printf "%.2f", t / 1000}' "$WORK/cpu" 2>/dev/null)
 all_cpu=$(for k in $(seq 0 $((N - 1))); do kv cpu_ms 2>/dev/null < "$WORK/result-$k"; done | awk '{t += $1} END{printf "%.2f", t / 1000}')

@@ -6,7 +6,9 @@
  * the run time is over; then prints one result line (also to --result):
  *
  *   fleet-device id=K ok=1 hs_ms=12.3 exchanges=60 failed=0 bytes=7680
- *     cpu_ms=.. steady_cpu_ms=.. rss_kb=.. pss_kb=.. error=-
+ *     cpu_ms=.. steady_cpu_ms=.. steady_ms=.. rss_kb=.. pss_kb=.. error=-
+ *
+ * steady_*: from the end of the handshake to the end of the run.
  *
  * Echo mode (default): the rig's echo server, TLS port LWSS_ECHO_TLS_PORT,
  * server name echo.lwss.test.  --mqtt: mosquitto (LWSS_MQTT_HOST,
@@ -41,7 +43,7 @@ typedef struct fleet_args {
 
 typedef struct fleet_result {
     int ok;
-    double hs_ms, cpu_ms, steady_cpu_ms;
+    double hs_ms, cpu_ms, steady_cpu_ms, steady_ms;
     long exchanges, failed, bytes, rss_kb, pss_kb;
     const char *error;
 } fleet_result;
@@ -271,8 +273,9 @@ static void report(const fleet_args *a, const fleet_result *r)
     char line[320];
     snprintf(line, sizeof(line),
              "fleet-device id=%d ok=%d hs_ms=%.3f exchanges=%ld failed=%ld bytes=%ld cpu_ms=%.1f "
-             "steady_cpu_ms=%.1f rss_kb=%ld pss_kb=%ld error=%s\n",
+             "steady_cpu_ms=%.1f steady_ms=%.0f rss_kb=%ld pss_kb=%ld error=%s\n",
              a->id, r->ok, r->hs_ms, r->exchanges, r->failed, r->bytes, r->cpu_ms, r->steady_cpu_ms,
+             r->steady_ms,
              r->rss_kb, r->pss_kb, r->error);
     fputs(line, stdout);
     fflush(stdout);
@@ -305,9 +308,10 @@ static void run(const fleet_args *a, fleet_result *r)
         Socket_t s = tls_connect(a, &r->error);
         if (s != SOCKETS_INVALID_SOCKET) {
             r->hs_ms = now_ms() - t0;
-            double c0 = cpu_ms();
+            double c0 = cpu_ms(), w0 = now_ms();
             exchange_loop(a, s, r, t0 + a->seconds * 1e3);
             r->steady_cpu_ms = cpu_ms() - c0;
+            r->steady_ms = now_ms() - w0;
             SOCKETS_Close(s);
         }
     }
@@ -322,7 +326,7 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    fleet_result r = {0, 0, 0, 0, 0, 0, 0, 0, 0, "-"};
+    fleet_result r = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "-"};
     run(&a, &r);
     if (r.ok) r.error = "-";
     r.cpu_ms = cpu_ms();
