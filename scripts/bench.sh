@@ -11,6 +11,7 @@
 #     namespace; the pair and the nested namespace are removed on exit.
 # Exported to the benchmarks: LWSS_BENCH_TAP_PEER, LWSS_BENCH_VETH_PEER,
 # LWSS_BENCH_PORT (plain; +1 AES-128-GCM, +2 AES-256-GCM, +3 ChaCha20-Poly1305).
+# BENCH_EXTRA_JSONL: a file of rows measured before (the fleet), added to the report.
 set -u
 out=$1; shift
 runs=${BENCH_RUNS:-5}
@@ -96,6 +97,10 @@ for b in "$@"; do
         fi
     done
 done
+# Rows measured outside this loop (the fleet, see tests/bench/module.mk).
+if [ -n "${BENCH_EXTRA_JSONL:-}" ] && [ -s "$BENCH_EXTRA_JSONL" ]; then
+    cat "$BENCH_EXTRA_JSONL" >> "$raw"
+fi
 "$out/lwss-bench-report" "$out" < "$raw" | tee "$out/report.txt" || exit 1
 if command -v gnuplot >/dev/null && [ -s "$out/ratios.dat" ]; then
     scripts/bench-chart.sh "$out" || { echo "bench: gnuplot failed" >&2; rc=1; }

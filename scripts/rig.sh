@@ -16,6 +16,9 @@
 #   --mqtt        start mosquitto on 192.0.2.1: 1883 plain, 8883 TLS with the
 #                 test PKI (DIR/certs) and require_certificate; with --echo the
 #                 echo server's TLS port moves to 8884 (LWSS_ECHO_TLS_PORT)
+#   --bridge      put the namespace side on a Linux bridge (name in
+#                 LWSS_RIG_BRIDGE) with the TAP as one port, so that more TAPs
+#                 can join it (scripts/fleet.sh); 192.0.2.1/24 is the bridge's
 #   --pcap FILE   tcpdump the namespace side of the TAP into FILE
 #   --unshare     use the unprivileged mode even as root (tests that mode)
 #   --check       only check that a rig can be made here; print one line
@@ -32,6 +35,7 @@ BUILD=build
 WANT_ECHO=0
 WANT_DNS=0
 WANT_MQTT=0
+WANT_BRIDGE=0
 NS_PCAP=""
 FORCE_UNSHARE=0
 CHECK_ONLY=0
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
         --echo) WANT_ECHO=1; shift ;;
         --dns) WANT_DNS=1; shift ;;
         --mqtt) WANT_MQTT=1; shift ;;
+        --bridge) WANT_BRIDGE=1; shift ;;
         --pcap) NS_PCAP=$2; shift 2 ;;
         --unshare) FORCE_UNSHARE=1; shift ;;
         --check) CHECK_ONLY=1; shift ;;
@@ -57,6 +62,8 @@ ID="$$$(od -An -N2 -tx2 /dev/urandom | tr -d ' ')"
 NS="lwss-$ID"
 TAP="lwt$ID"
 TAP=${TAP:0:15}
+BRIDGE="lwb$ID"
+BRIDGE=${BRIDGE:0:15}
 # One run directory, made by the outer invocation (which removes it at exit)
 # and handed to the inner one through the environment.
 if [ "${LWSS_RIG_INNER:-}" = 1 ] && [ -d "${LWSS_RIG_RUNDIR:-}" ]; then
@@ -91,7 +98,15 @@ inner() {
         fi
         die "cannot create TAP $TAP: $(cat "$RUNDIR/tuntap.err")"
     fi
-    ip addr add "$PEER_IP/24" dev "$TAP" || die "cannot address $TAP"
+    local peer_if=$TAP
+    if [ "$WANT_BRIDGE" = 1 ]; then
+        ip link add "$BRIDGE" type bridge || die "cannot create bridge $BRIDGE"
+        ip link set "$TAP" master "$BRIDGE" || die "cannot add $TAP to $BRIDGE"
+        ip link set "$BRIDGE" up || die "cannot raise $BRIDGE"
+        peer_if=$BRIDGE
+        export LWSS_RIG_BRIDGE=$BRIDGE
+    fi
+    ip addr add "$PEER_IP/24" dev "$peer_if" || die "cannot address $peer_if"
     ip link set "$TAP" up || die "cannot raise $TAP"
 
     if [ -n "$NS_PCAP" ]; then
@@ -185,7 +200,7 @@ wait_for() {
 }
 
 if [ "${LWSS_RIG_INNER:-}" = 1 ]; then
-    NS=$LWSS_RIG_NAME_NS TAP=$LWSS_RIG_NAME_TAP
+    NS=$LWSS_RIG_NAME_NS TAP=$LWSS_RIG_NAME_TAP BRIDGE=$LWSS_RIG_NAME_BRIDGE
     inner "$@"
     exit $?
 fi
@@ -203,13 +218,13 @@ MODE=none
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-export LWSS_RIG_INNER=1 LWSS_RIG_NAME_NS=$NS LWSS_RIG_NAME_TAP=$TAP
+export LWSS_RIG_INNER=1 LWSS_RIG_NAME_NS=$NS LWSS_RIG_NAME_TAP=$TAP LWSS_RIG_NAME_BRIDGE=$BRIDGE
 if [ "$(id -u)" = 0 ] && [ $FORCE_UNSHARE = 0 ] && ip netns add "$NS" 2>/dev/null; then
     MODE=netns
     export LWSS_RIG_MODE=netns
     ip netns exec "$NS" "$SELF" --build "$BUILD" $( [ $WANT_ECHO = 1 ] && echo --echo ) \
         $( [ $WANT_DNS = 1 ] && echo --dns ) $( [ $WANT_MQTT = 1 ] && echo --mqtt ) \
-        ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
+        $( [ $WANT_BRIDGE = 1 ] && echo --bridge ) ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
     rc=$?
 elif [ -c /dev/net/tun ] && { [ ! -r /dev/net/tun ] || [ ! -w /dev/net/tun ]; }; then
     die "/dev/net/tun is not usable by $(id -un) ($(stat -c '%A %U' /dev/net/tun)): run as root (sudo make ...), or give the device Debian's default mode: sudo chmod 0666 /dev/net/tun"
@@ -218,7 +233,7 @@ elif unshare -rn true 2>/dev/null; then
     export LWSS_RIG_MODE=unshare
     unshare -rn "$SELF" --build "$BUILD" $( [ $WANT_ECHO = 1 ] && echo --echo ) \
         $( [ $WANT_DNS = 1 ] && echo --dns ) $( [ $WANT_MQTT = 1 ] && echo --mqtt ) \
-        ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
+        $( [ $WANT_BRIDGE = 1 ] && echo --bridge ) ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
     rc=$?
 else
     die "cannot create a network namespace: run as root (ip netns) or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"

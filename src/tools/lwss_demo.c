@@ -15,6 +15,7 @@
 #include "lwss/nvm.h"
 #include "lwss/pkcs11.h"
 #include "lwss/port.h"
+#include "src/tools/mqtt_wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,60 +171,6 @@ static int echo_once(const demo_args *a)
 
 /* ---- --mqtt: a few MQTT 3.1.1 packets by hand (no MQTT library) ---------- */
 
-static int send_packet(Socket_t s, uint8_t first, const uint8_t *body, size_t len)
-{
-    uint8_t pkt[600];
-    if (len > sizeof(pkt) - 5) { /* type + up to 4 length bytes */
-        return -1;
-    }
-    size_t h = 0;
-    pkt[h++] = first;
-    size_t rem = len;
-    do { /* Remaining Length (MQTT 3.1.1 section 2.2.3) */
-        pkt[h++] = (uint8_t)((rem % 128) | (rem >= 128 ? 0x80 : 0));
-        rem /= 128;
-    } while (rem > 0);
-    if (len > 0) {
-        memcpy(pkt + h, body, len);
-    }
-    return SOCKETS_Send(s, pkt, h + len, 0) == (int32_t)(h + len) ? 0 : -1;
-}
-
-static int recv_exact(Socket_t s, uint8_t *p, size_t len)
-{
-    for (size_t got = 0; got < len;) {
-        int32_t n = SOCKETS_Recv(s, p + got, len - got, 0);
-        if (n <= 0) return -1; /* 5 s receive timeout or an error */
-        got += (size_t)n;
-    }
-    return 0;
-}
-
-/* One packet: its type (high nibble) or -1; body into @p body. */
-static int read_packet(Socket_t s, uint8_t *body, size_t cap, size_t *len)
-{
-    uint8_t b, first;
-    size_t n = 0, mult = 1;
-    if (recv_exact(s, &first, 1) != 0) return -1;
-    do {
-        if (recv_exact(s, &b, 1) != 0 || mult > 128 * 128 * 128) return -1;
-        n += (size_t)(b & 0x7f) * mult;
-        mult *= 128;
-    } while (b & 0x80);
-    if (n > cap || (n > 0 && recv_exact(s, body, n) != 0)) return -1;
-    *len = n;
-    return first >> 4;
-}
-
-static size_t put_str(uint8_t *p, const char *str)
-{
-    size_t n = strlen(str);
-    p[0] = (uint8_t)(n >> 8);
-    p[1] = (uint8_t)n;
-    memcpy(p + 2, str, n);
-    return 2 + n;
-}
-
 /* CONNECT, SUBSCRIBE (QoS 1) to @p topic, PUBLISH (QoS 1) the message and
  * read until it comes back on the subscription; then DISCONNECT. */
 static int mqtt_session(Socket_t s, const char *topic, const char *msg)
@@ -233,33 +180,33 @@ static int mqtt_session(Socket_t s, const char *topic, const char *msg)
     static const uint8_t hello[] = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60};
     if (strlen(topic) + strlen(msg) > 400) return -1;
     memcpy(b, hello, sizeof(hello));
-    n = sizeof(hello) + put_str(b + sizeof(hello), "lwss-demo");
-    if (send_packet(s, 0x10, b, n) != 0 || read_packet(s, b, sizeof(b), &len) != 2 || b[1] != 0)
+    n = sizeof(hello) + mqtt_wire_put_str(b + sizeof(hello), "lwss-demo");
+    if (mqtt_wire_send(s, 0x10, b, n) != 0 || mqtt_wire_read(s, b, sizeof(b), &len) != 2 || b[1] != 0)
         return -1;
     printf("  MQTT CONNECT accepted (CONNACK 0)\n");
     b[0] = 0; b[1] = 1;
-    n = 2 + put_str(b + 2, topic);
+    n = 2 + mqtt_wire_put_str(b + 2, topic);
     b[n++] = 1;
-    if (send_packet(s, 0x82, b, n) != 0 || read_packet(s, b, sizeof(b), &len) != 9 || b[2] != 1)
+    if (mqtt_wire_send(s, 0x82, b, n) != 0 || mqtt_wire_read(s, b, sizeof(b), &len) != 9 || b[2] != 1)
         return -1;
     printf("  subscribed to \"%s\" (SUBACK, QoS 1)\n", topic);
-    n = put_str(b, topic);
+    n = mqtt_wire_put_str(b, topic);
     b[n++] = 0; b[n++] = 2; /* packet identifier 2 */
     memcpy(b + n, msg, strlen(msg));
-    if (send_packet(s, 0x32, b, n + strlen(msg)) != 0) return -1;
+    if (mqtt_wire_send(s, 0x32, b, n + strlen(msg)) != 0) return -1;
     printf("  published \"%s\" (QoS 1)\n", msg);
     for (int i = 0, acked = 0, back = 0; i < 6; i++) {
-        int type = read_packet(s, b, sizeof(b) - 1, &len);
+        int type = mqtt_wire_read(s, b, sizeof(b) - 1, &len);
         if (type == 4) { printf("  PUBACK from the broker\n"); acked = 1; }
         if (type == 3 && len >= 4) {
             size_t t = ((size_t)b[0] << 8 | b[1]) + 2, off = t + 2; /* QoS 1: packet id */
             uint8_t ack[2] = {b[t], b[t + 1]};
             b[len] = 0;
             printf("  received back on the subscription: \"%s\"\n", (char *)b + off);
-            back = strcmp((char *)b + off, msg) == 0 && send_packet(s, 0x40, ack, 2) == 0;
+            back = strcmp((char *)b + off, msg) == 0 && mqtt_wire_send(s, 0x40, ack, 2) == 0;
         }
         if (type < 0) return -1;
-        if (acked && back) return send_packet(s, 0xE0, NULL, 0);
+        if (acked && back) return mqtt_wire_send(s, 0xE0, NULL, 0);
     }
     return -1;
 }
