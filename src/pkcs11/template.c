@@ -337,8 +337,7 @@ static CK_RV build_secret(const tmpl_view *v, lwss_p11_new_obj *out)
     }
     CK_KEY_TYPE kt = attr_ulong(v->key_type);
     size_t n = v->val->ulValueLen;
-    int ok = (kt == CKK_AES && (n == 16 || n == 24 || n == 32)) ||
-             ((kt == CKK_GENERIC_SECRET || kt == CKK_SHA256_HMAC) && n >= 1 && n <= 128);
+    int ok = lwss_p11_secret_len_ok(kt, n) || (kt == CKK_SHA256_HMAC && n >= 1 && n <= 128);
     if (!ok) {
         return CKR_ATTRIBUTE_VALUE_INVALID;
     }
