@@ -99,4 +99,22 @@ CK_RV lwss_p11_crypt_start(lwss_p11_crypt **out, const CK_MECHANISM *m, CK_OBJEC
 CK_RV lwss_p11_crypt_once(lwss_p11_crypt *c, const uint8_t *in, size_t in_len, uint8_t *out,
                           size_t *out_len);
 
+/* aes_kw.c ---------------------------------------------------------- */
+/** Bytes of an RFC 3394 (@p pad 0) or RFC 5649 (@p pad 1) wrapping of @p len bytes. */
+size_t lwss_p11_kw_wrapped_len(int pad, size_t len);
+/**
+ * Wrap @p in under the AES key @p kek into @p out (lwss_p11_kw_wrapped_len bytes).
+ * @return CKR_OK, CKR_KEY_SIZE_RANGE (RFC 3394: not 16+ bytes in 8-byte steps),
+ *         CKR_FUNCTION_FAILED.
+ */
+CK_RV lwss_p11_kw_wrap(int pad, const uint8_t *kek, size_t kek_len, const uint8_t *in,
+                       size_t len, uint8_t *out);
+/**
+ * Unwrap @p in into @p out (room for @p len - 8 bytes; wiped on failure).
+ * @return CKR_OK, CKR_WRAPPED_KEY_LEN_RANGE, CKR_WRAPPED_KEY_INVALID (integrity
+ *         check failed), CKR_FUNCTION_FAILED.
+ */
+CK_RV lwss_p11_kw_unwrap(int pad, const uint8_t *kek, size_t kek_len, const uint8_t *in,
+                         size_t len, uint8_t *out, size_t *out_len);
+
 #endif
