@@ -599,26 +599,14 @@ START_TEST(check_value_and_token_key_persists)
 }
 END_TEST
 
-/* An RSA key pair from the test PEM with the given usage on each half. */
+/* The test RSA pair: public half may encrypt and wrap, private may decrypt and unwrap. */
 static void rsa_pair(CK_SESSION_HANDLE s, mbedtls_pk_context *pk, CK_OBJECT_HANDLE *pub,
                      CK_OBJECT_HANDLE *priv)
 {
     lwss_p11t_parse_key(lwss_p11t_rsa_key_pem, pk);
-    mbedtls_rsa_context *rsa = mbedtls_pk_rsa(*pk);
-    static uint8_t n[256], e[3], d[256], p[128], q[128];
-    ck_assert_int_eq(mbedtls_rsa_export_raw(rsa, n, 256, p, 128, q, 128, d, 256, e, 3), 0);
-    CK_OBJECT_CLASS pub_c = CKO_PUBLIC_KEY, priv_c = CKO_PRIVATE_KEY;
-    CK_KEY_TYPE kt = CKK_RSA;
-    CK_ATTRIBUTE pt[] = {{CKA_CLASS, &pub_c, sizeof(pub_c)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
-                         {CKA_TOKEN, &no, 1}, {CKA_ENCRYPT, &yes, 1}, {CKA_WRAP, &yes, 1},
-                         {CKA_MODULUS, n, 256}, {CKA_PUBLIC_EXPONENT, e, 3}};
-    CK_ATTRIBUTE qt[] = {{CKA_CLASS, &priv_c, sizeof(priv_c)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
-                         {CKA_TOKEN, &no, 1}, {CKA_DECRYPT, &yes, 1}, {CKA_UNWRAP, &yes, 1},
-                         {CKA_MODULUS, n, 256}, {CKA_PUBLIC_EXPONENT, e, 3},
-                         {CKA_PRIVATE_EXPONENT, d, 256}, {CKA_PRIME_1, p, 128},
-                         {CKA_PRIME_2, q, 128}};
-    ck_assert_int_eq(C_CreateObject(s, pt, 7, pub), CKR_OK);
-    ck_assert_int_eq(C_CreateObject(s, qt, 10, priv), CKR_OK);
+    CK_ATTRIBUTE pt[] = {{CKA_ENCRYPT, &yes, 1}, {CKA_WRAP, &yes, 1}};
+    CK_ATTRIBUTE qt[] = {{CKA_DECRYPT, &yes, 1}, {CKA_UNWRAP, &yes, 1}};
+    lwss_p11t_rsa_session_pair(s, pt, 2, qt, 2, pub, priv);
 }
 
 /* v2.40 mechanisms 2.1.6 CKM_RSA_PKCS and 2.1.8 CKM_RSA_PKCS_OAEP (SHA-1 and

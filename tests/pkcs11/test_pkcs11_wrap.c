@@ -263,21 +263,10 @@ START_TEST(rsa_wrap_secret_keys)
     mbedtls_pk_context pk;
     lwss_p11t_parse_key(lwss_p11t_rsa_key_pem, &pk);
     mbedtls_rsa_context *rsa = mbedtls_pk_rsa(pk);
-    static uint8_t n_[256], e[3], d[256], p[128], q[128];
-    ck_assert_int_eq(mbedtls_rsa_export_raw(rsa, n_, 256, p, 128, q, 128, d, 256, e, 3), 0);
-    CK_OBJECT_CLASS pub_c = CKO_PUBLIC_KEY, priv_c = CKO_PRIVATE_KEY;
-    CK_KEY_TYPE rsa_kt = CKK_RSA;
-    CK_ATTRIBUTE pt[] = {{CKA_CLASS, &pub_c, sizeof(pub_c)}, {CKA_KEY_TYPE, &rsa_kt, sizeof(rsa_kt)},
-                         {CKA_TOKEN, &no, 1}, {CKA_WRAP, &yes, 1},
-                         {CKA_MODULUS, n_, 256}, {CKA_PUBLIC_EXPONENT, e, 3}};
-    CK_ATTRIBUTE qt[] = {{CKA_CLASS, &priv_c, sizeof(priv_c)}, {CKA_KEY_TYPE, &rsa_kt, sizeof(rsa_kt)},
-                         {CKA_TOKEN, &no, 1}, {CKA_UNWRAP, &yes, 1}, {CKA_EXTRACTABLE, &yes, 1},
-                         {CKA_MODULUS, n_, 256}, {CKA_PUBLIC_EXPONENT, e, 3},
-                         {CKA_PRIVATE_EXPONENT, d, 256}, {CKA_PRIME_1, p, 128},
-                         {CKA_PRIME_2, q, 128}};
+    CK_ATTRIBUTE pt[] = {{CKA_WRAP, &yes, 1}};
+    CK_ATTRIBUTE qt[] = {{CKA_UNWRAP, &yes, 1}, {CKA_EXTRACTABLE, &yes, 1}};
     CK_OBJECT_HANDLE pub = 0, priv = 0;
-    ck_assert_int_eq(C_CreateObject(s, pt, 6, &pub), CKR_OK);
-    ck_assert_int_eq(C_CreateObject(s, qt, 10, &priv), CKR_OK);
+    lwss_p11t_rsa_session_pair(s, pt, 1, qt, 2, &pub, &priv);
     uint8_t k32[32];
     lwss_p11t_rng(NULL, k32, sizeof(k32));
     CK_OBJECT_HANDLE key = key_of(s, CKK_AES, k32, 32, 0, 1);
