@@ -61,7 +61,7 @@ static CK_RV gcm_init(lwss_p11_crypt *c, const CK_MECHANISM *m, const uint8_t *k
     int tag_ok = p->tag_bits == 32 || p->tag_bits == 64 ||
                  (p->tag_bits >= 96 && p->tag_bits <= 128 && p->tag_bits % 8 == 0);
     if (p->iv_ptr == NULL || p->iv_len == 0 || p->iv_len > 256 || !tag_ok ||
-        (p->aad_ptr == NULL && p->aad_len > 0) || p->aad_len > LWSS_P11_MAX_VALUE) {
+        (p->aad_ptr == NULL && p->aad_len > 0)) {
         return CKR_MECHANISM_PARAM_INVALID;
     }
     c->tag_len = p->tag_bits / 8;

@@ -554,8 +554,10 @@ END_TEST
 
 /* v2.40 4.10 / 2.8.1: CKA_CHECK_VALUE of an AES key is the first three
  * bytes of the encryption of a zero block (checked with host mbedtls on
- * the SP 800-38A key); of a generic secret the first three of SHA-1; a
- * generated token key survives C_Finalize and still decrypts. */
+ * the SP 800-38A key); of a generic secret the first three of SHA-1; one
+ * given to C_CreateObject must match (CKR_ATTRIBUTE_VALUE_INVALID), and so
+ * must CKA_VALUE_LEN (CKR_TEMPLATE_INCONSISTENT); a generated token key
+ * survives C_Finalize and still decrypts. */
 START_TEST(check_value_and_token_key_persists)
 {
     CK_SESSION_HANDLE s = lwss_p11t_session();
@@ -570,6 +572,20 @@ START_TEST(check_value_and_token_key_persists)
     CK_ATTRIBUTE cv = {CKA_CHECK_VALUE, kcv, 3};
     ck_assert_int_eq(C_GetAttributeValue(s, k, &cv, 1), CKR_OK);
     ck_assert_mem_eq(kcv, block, 3);
+    /* C_CreateObject checks a CKA_CHECK_VALUE and CKA_VALUE_LEN it is given */
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE aes_kt = CKK_AES;
+    CK_ULONG vlen = 16;
+    CK_ATTRIBUTE kt6[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &aes_kt, sizeof(aes_kt)},
+                         {CKA_TOKEN, &no, 1}, {CKA_VALUE, (void *)k128, 16},
+                         {CKA_CHECK_VALUE, block, 3}, {CKA_VALUE_LEN, &vlen, sizeof(vlen)}};
+    CK_OBJECT_HANDLE h = 0;
+    ck_assert_int_eq(C_CreateObject(s, kt6, 6, &h), CKR_OK);
+    vlen = 24;
+    ck_assert_int_eq(C_CreateObject(s, kt6, 6, &h), CKR_TEMPLATE_INCONSISTENT);
+    vlen = 16;
+    block[2] ^= 1;
+    ck_assert_int_eq(C_CreateObject(s, kt6, 6, &h), CKR_ATTRIBUTE_VALUE_INVALID);
     /* generic secret "abc": SHA-1 starts a9 99 3e */
     CK_OBJECT_HANDLE g = secret(s, CKK_GENERIC_SECRET, (const uint8_t *)"abc", 3, 0, 0);
     ck_assert_int_eq(C_GetAttributeValue(s, g, &cv, 1), CKR_OK);
