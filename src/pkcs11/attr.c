@@ -253,6 +253,12 @@ CK_RV lwss_p11_attr_get(lwss_p11_obj *o, CK_ATTRIBUTE_TYPE type, lwss_p11_attr_o
         }
         return CKR_ATTRIBUTE_TYPE_INVALID;
     case CKO_SECRET_KEY:
+        if (type == CKA_CHECK_VALUE) { /* secret_key.c */
+            uint8_t kcv[3];
+            CK_RV kr = lwss_p11_secret_check_value(lwss_p11_key_type(&o->meta), o->val,
+                                                   o->val_len, kcv);
+            return kr == CKR_OK ? out_bytes(out, kcv, sizeof(kcv)) : kr;
+        }
         return type == CKA_VALUE_LEN ? out_ulong(out, o->val_len) : CKR_ATTRIBUTE_TYPE_INVALID;
     case CKO_PUBLIC_KEY:
         if (type == CKA_PUBLIC_KEY_INFO) {

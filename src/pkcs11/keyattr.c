@@ -2,7 +2,7 @@
  * Key usage and policy attributes (v2.40 4.7-4.10): CKA_SIGN, CKA_VERIFY,
  * CKA_ENCRYPT, CKA_DECRYPT, CKA_DERIVE, CKA_WRAP, CKA_UNWRAP, CKA_SENSITIVE,
  * CKA_EXTRACTABLE, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE, CKA_LOCAL,
- * CKA_KEY_GEN_MECHANISM.
+ * CKA_KEY_GEN_MECHANISM, CKA_WRAP_WITH_TRUSTED, CKA_TRUSTED.
  *
  * They are stored as bits in the high half of the record's 32-bit key type
  * field, so the image format and lwss_nvm_meta stay as they are: CKK_*
@@ -46,6 +46,8 @@ static const struct {
     {CKA_ALWAYS_SENSITIVE, 1u << 26, C_PRIV | C_SEC, 0},
     {CKA_NEVER_EXTRACTABLE, 1u << 27, C_PRIV | C_SEC, 0},
     {CKA_LOCAL, 1u << 28, C_ALL, 0},
+    {CKA_WRAP_WITH_TRUSTED, 1u << 29, C_PRIV | C_SEC, 1},
+    {CKA_TRUSTED, 1u << 30, C_PUB | C_SEC, 1}, /* TRUE only by the SO (v2.40 4.8) */
 };
 #define ATTR_COUNT (sizeof(g_attrs) / sizeof(g_attrs[0]))
 
@@ -128,6 +130,9 @@ static CK_RV apply_one(const CK_ATTRIBUTE *a, unsigned cls, uint32_t *bits)
         if (a->type == CKA_SENSITIVE && !on) {
             return CKR_ATTRIBUTE_VALUE_INVALID; /* policy: no readable secrets */
         }
+        if (a->type == CKA_TRUSTED && on && lwss_p11_login_state() != CKU_SO) {
+            return CKR_ATTRIBUTE_READ_ONLY;
+        }
         *bits = on ? (*bits | g_attrs[i].bit) : (*bits & ~g_attrs[i].bit);
         return CKR_OK;
     }
@@ -170,6 +175,12 @@ CK_RV lwss_p11_key_attr_get(const lwss_nvm_meta *meta, CK_ATTRIBUTE_TYPE type, C
                             size_t *out_len)
 {
     unsigned cls = class_bit(meta->cls);
+    if (cls == 0 && type == CKA_TRUSTED && meta->cls == CKO_CERTIFICATE) {
+        CK_BBOOL no = CK_FALSE; /* certificates are never marked trusted here */
+        memcpy(out, &no, sizeof(no));
+        *out_len = sizeof(no);
+        return CKR_OK;
+    }
     if (cls == 0) {
         return CKR_ATTRIBUTE_TYPE_INVALID;
     }
@@ -177,10 +188,13 @@ CK_RV lwss_p11_key_attr_get(const lwss_nvm_meta *meta, CK_ATTRIBUTE_TYPE type, C
     if (type == CKA_KEY_GEN_MECHANISM) {
         CK_KEY_TYPE kt = lwss_p11_key_type(meta);
         int local = (bits & bit_of(CKA_LOCAL)) != 0;
-        *out = !local           ? CK_UNAVAILABLE_INFORMATION
-               : kt == CKK_EC  ? CKM_EC_KEY_PAIR_GEN
-               : kt == CKK_RSA ? CKM_RSA_PKCS_KEY_PAIR_GEN
-                               : CK_UNAVAILABLE_INFORMATION;
+        *out = !local                      ? CK_UNAVAILABLE_INFORMATION
+               : kt == CKK_EC             ? CKM_EC_KEY_PAIR_GEN
+               : kt == CKK_RSA            ? CKM_RSA_PKCS_KEY_PAIR_GEN
+               : kt == CKK_AES            ? CKM_AES_KEY_GEN
+               : kt == CKK_DES3           ? CKM_DES3_KEY_GEN
+               : kt == CKK_GENERIC_SECRET ? CKM_GENERIC_SECRET_KEY_GEN
+                                          : CK_UNAVAILABLE_INFORMATION;
         *out_len = sizeof(CK_ULONG);
         return CKR_OK;
     }

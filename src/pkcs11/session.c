@@ -87,6 +87,8 @@ static void session_release(lwss_p11_session *s)
     lwss_p11_find_reset(s);
     lwss_p11_op_release(&s->sign);
     lwss_p11_op_release(&s->verify);
+    lwss_p11_crypt_free(&s->enc);
+    lwss_p11_crypt_free(&s->dec);
     s->open = 0;
     s->handle = CK_INVALID_HANDLE;
 }

@@ -51,8 +51,8 @@ static const CK_ATTRIBUTE_TYPE g_ignored[] = {
     CKA_MODIFIABLE, CKA_COPYABLE, CKA_DESTROYABLE, CKA_SIGN_RECOVER,
     CKA_VERIFY_RECOVER, CKA_START_DATE, CKA_END_DATE, CKA_SUBJECT, CKA_ISSUER,
     CKA_SERIAL_NUMBER, CKA_TRUSTED, CKA_CERTIFICATE_CATEGORY, CKA_APPLICATION, CKA_OBJECT_ID,
-    CKA_ALWAYS_AUTHENTICATE, CKA_MODULUS_BITS, CKA_VALUE_LEN,
-    CKA_WRAP_WITH_TRUSTED, CKA_CHECK_VALUE, CKA_URL, CKA_HASH_OF_SUBJECT_PUBLIC_KEY,
+    CKA_ALWAYS_AUTHENTICATE, CKA_MODULUS_BITS,
+    CKA_WRAP_WITH_TRUSTED, CKA_URL, CKA_HASH_OF_SUBJECT_PUBLIC_KEY,
     CKA_HASH_OF_ISSUER_PUBLIC_KEY, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT,
 };
 
@@ -61,6 +61,7 @@ typedef struct tmpl_view {
     const CK_ATTRIBUTE *cls, *key_type, *cert_type, *label, *id, *token, *priv;
     const CK_ATTRIBUTE *val, *ec_params, *ec_point;
     const CK_ATTRIBUTE *modulus, *pub_exp, *priv_exp, *prime1, *prime2;
+    const CK_ATTRIBUTE *value_len, *check_value;
 } tmpl_view;
 
 static const CK_ATTRIBUTE **view_slot(tmpl_view *v, CK_ATTRIBUTE_TYPE t, size_t *want_len)
@@ -82,6 +83,8 @@ static const CK_ATTRIBUTE **view_slot(tmpl_view *v, CK_ATTRIBUTE_TYPE t, size_t 
     case CKA_PRIVATE_EXPONENT: return &v->priv_exp;
     case CKA_PRIME_1: return &v->prime1;
     case CKA_PRIME_2: return &v->prime2;
+    case CKA_VALUE_LEN: *want_len = sizeof(CK_ULONG); return &v->value_len;
+    case CKA_CHECK_VALUE: return &v->check_value;
     default: return NULL;
     }
 }
@@ -337,10 +340,21 @@ static CK_RV build_secret(const tmpl_view *v, lwss_p11_new_obj *out)
     }
     CK_KEY_TYPE kt = attr_ulong(v->key_type);
     size_t n = v->val->ulValueLen;
-    int ok = (kt == CKK_AES && (n == 16 || n == 24 || n == 32)) ||
-             ((kt == CKK_GENERIC_SECRET || kt == CKK_SHA256_HMAC) && n >= 1 && n <= 128);
+    int ok = lwss_p11_secret_len_ok(kt, n) || (kt == CKK_SHA256_HMAC && n >= 1 && n <= 128);
     if (!ok) {
         return CKR_ATTRIBUTE_VALUE_INVALID;
+    }
+    /* v2.40 4.10: CKA_VALUE_LEN, when given, and CKA_CHECK_VALUE must agree */
+    if (v->value_len != NULL && attr_ulong(v->value_len) != n) {
+        return CKR_TEMPLATE_INCONSISTENT;
+    }
+    if (v->check_value != NULL && kt != CKK_SHA256_HMAC) {
+        uint8_t kcv[3];
+        CK_RV rv = lwss_p11_secret_check_value(kt, v->val->pValue, n, kcv);
+        if (rv != CKR_OK || v->check_value->ulValueLen != sizeof(kcv) ||
+            memcmp(kcv, v->check_value->pValue, sizeof(kcv)) != 0) {
+            return CKR_ATTRIBUTE_VALUE_INVALID;
+        }
     }
     out->meta.key_type = (uint32_t)kt;
     return CKR_OK; /* the value is copied by the caller */

@@ -61,6 +61,8 @@ typedef struct lwss_p11_session {
     size_t found_pos;
     lwss_p11_op sign;
     lwss_p11_op verify;
+    struct lwss_p11_crypt *enc;    /* C_Encrypt* in progress (cipher.c), else NULL */
+    struct lwss_p11_crypt *dec;    /* C_Decrypt* in progress */
 } lwss_p11_session;
 
 /* core.c ------------------------------------------------------------ */
@@ -104,6 +106,20 @@ void lwss_p11_op_reset(lwss_p11_op *op);
 void lwss_p11_op_release(lwss_p11_op *op);
 /** Release the find cursor of @p s. */
 void lwss_p11_find_reset(lwss_p11_session *s);
+
+/* cipher.c --------------------------------------------------------- */
+/** End an encrypt / decrypt operation, wiping its state (@p c may point to NULL). */
+void lwss_p11_crypt_free(struct lwss_p11_crypt **c);
+
+/* secret_key.c ------------------------------------------------------ */
+/** 1 when @p len bytes is a valid value length of a CKK_AES, CKK_DES3 or CKK_GENERIC_SECRET key. */
+int lwss_p11_secret_len_ok(CK_KEY_TYPE kt, size_t len);
+/**
+ * CKA_CHECK_VALUE (v2.40): the first 3 bytes of the ECB encryption of a zero
+ * block (AES, DES3) or of SHA-1 of the value (generic secret).
+ * @return CKR_OK, or CKR_ATTRIBUTE_TYPE_INVALID (a key type without one).
+ */
+CK_RV lwss_p11_secret_check_value(CK_KEY_TYPE kt, const uint8_t *val, size_t len, uint8_t out[3]);
 
 /* key_cache.c ------------------------------------------------------- */
 /** Hand the op's parsed key to the token-wide cache (the op keeps none). */

@@ -2,8 +2,10 @@
  * bench_pkcs11: the token's C_Sign (CKM_ECDSA on P-256 and P-384,
  * CKM_RSA_PKCS on RSA 2048) against raw mbedtls signing with the same key
  * in the same run, C_FindObjects + C_GetAttributeValue, and the time of an
- * RSA 2048 C_GenerateKeyPair (beside mbedtls_rsa_gen_key alone), as JSON
- * lines (see tests/bench/report.c).
+ * RSA 2048 C_GenerateKeyPair (beside mbedtls_rsa_gen_key alone), and
+ * C_Encrypt throughput with AES-256-GCM and AES-256-CBC on 64 KiB buffers
+ * (beside mbedtls_gcm / mbedtls_cipher on the same buffers, key set once),
+ * as JSON lines (see tests/bench/report.c).
  * Each side runs in alternating slices, best slice kept, so that the two
  * see the same machine load.  Goal: token >= 0.9 x raw (overhead <= 10%).
  */
@@ -12,7 +14,9 @@
 #include "lwss/port.h"
 
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/cipher.h>
 #include <mbedtls/ecdsa.h>
+#include <mbedtls/gcm.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
 #include <stdio.h>
@@ -24,6 +28,7 @@
 #define SLICES 6
 #define SLICE_MS 400
 #define KEYGEN_RUNS 3
+#define CIPHER_BUF (64 * 1024)
 
 /* One signing key, in the token and as the same mbedtls key beside it. */
 typedef struct bench_key {
@@ -42,6 +47,12 @@ typedef struct bench_ctx {
     bench_key keys[3]; /* P-256, P-384, RSA 2048 */
     bench_key *cur;
     mbedtls_ctr_drbg_context drbg;
+    /* C_Encrypt: one AES-256 key in the token and the same key in mbedtls */
+    CK_OBJECT_HANDLE aes;
+    unsigned char aes_key[32], iv[16];
+    unsigned char *in, *out; /* CIPHER_BUF (+ tag / padding room) */
+    mbedtls_gcm_context gcm;
+    mbedtls_cipher_context_t cbc;
 } bench_ctx;
 
 static double now_s(void)
@@ -105,6 +116,73 @@ static int find_and_read(bench_ctx *b)
              C_FindObjects(b->session, &h, 1, &n) == CKR_OK && n == 1;
     ok &= C_FindObjectsFinal(b->session) == CKR_OK;
     return ok && C_GetAttributeValue(b->session, h, &a, 1) == CKR_OK;
+}
+
+static int token_gcm(bench_ctx *b)
+{
+    CK_GCM_PARAMS p = {b->iv, 12, 96, NULL, 0, 128};
+    CK_MECHANISM m = {CKM_AES_GCM, &p, sizeof(p)};
+    CK_ULONG len = CIPHER_BUF + 16;
+    return C_EncryptInit(b->session, &m, b->aes) == CKR_OK &&
+           C_Encrypt(b->session, b->in, CIPHER_BUF, b->out, &len) == CKR_OK &&
+           len == CIPHER_BUF + 16;
+}
+
+static int raw_gcm(bench_ctx *b)
+{
+    return mbedtls_gcm_crypt_and_tag(&b->gcm, MBEDTLS_GCM_ENCRYPT, CIPHER_BUF, b->iv, 12, NULL, 0,
+                                     b->in, b->out, 16, b->out + CIPHER_BUF) == 0;
+}
+
+static int token_cbc(bench_ctx *b)
+{
+    CK_MECHANISM m = {CKM_AES_CBC, b->iv, 16};
+    CK_ULONG len = CIPHER_BUF;
+    return C_EncryptInit(b->session, &m, b->aes) == CKR_OK &&
+           C_Encrypt(b->session, b->in, CIPHER_BUF, b->out, &len) == CKR_OK && len == CIPHER_BUF;
+}
+
+static int raw_cbc(bench_ctx *b)
+{
+    size_t len = 0;
+    return mbedtls_cipher_crypt(&b->cbc, b->iv, 16, b->in, CIPHER_BUF, b->out, &len) == 0 &&
+           len == CIPHER_BUF;
+}
+
+/* The AES-256 key in the token (a session object allowed to encrypt) and in mbedtls. */
+static int cipher_setup(bench_ctx *b)
+{
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE kt = CKK_AES;
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                        {CKA_TOKEN, &no, 1}, {CKA_ENCRYPT, &yes, 1},
+                        {CKA_VALUE, b->aes_key, sizeof(b->aes_key)}};
+    b->in = calloc(1, CIPHER_BUF);
+    b->out = calloc(1, CIPHER_BUF + 32);
+    mbedtls_gcm_init(&b->gcm);
+    mbedtls_cipher_init(&b->cbc);
+    for (size_t i = 0; b->in != NULL && i < CIPHER_BUF; i++) {
+        b->in[i] = (unsigned char)(i * 131u + 7u); /* any data: the cost does not depend on it */
+    }
+    if (b->in == NULL || b->out == NULL ||
+        mbedtls_ctr_drbg_random(&b->drbg, b->aes_key, sizeof(b->aes_key)) != 0 ||
+        C_CreateObject(b->session, t, 5, &b->aes) != CKR_OK ||
+        mbedtls_gcm_setkey(&b->gcm, MBEDTLS_CIPHER_ID_AES, b->aes_key, 256) != 0 ||
+        mbedtls_cipher_setup(&b->cbc, mbedtls_cipher_info_from_type(MBEDTLS_CIPHER_AES_256_CBC)) ||
+        mbedtls_cipher_setkey(&b->cbc, b->aes_key, 256, MBEDTLS_ENCRYPT) != 0 ||
+        mbedtls_cipher_set_padding_mode(&b->cbc, MBEDTLS_PADDING_NONE) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static void cipher_free(bench_ctx *b)
+{
+    mbedtls_gcm_free(&b->gcm);
+    mbedtls_cipher_free(&b->cbc);
+    free(b->in);
+    free(b->out);
 }
 
 /* Best rate of one slice, operations per second. */
@@ -228,6 +306,46 @@ static int keygen_times(bench_ctx *b, double *token_ms, double *raw_ms)
     return 0;
 }
 
+/* Throughput rows, MiB/s of plaintext. */
+static void mib_line(const char *metric, double ops, const char *baseline_of)
+{
+    double v = ops * CIPHER_BUF / (1024.0 * 1024.0);
+    if (baseline_of == NULL) {
+        printf("{\"bench\":\"pkcs11\",\"metric\":\"%s\",\"value\":%.1f,\"unit\":\"MiB/s\"}\n",
+               metric, v);
+    } else {
+        printf("{\"bench\":\"pkcs11\",\"metric\":\"%s\",\"value\":%.1f,\"unit\":\"MiB/s\","
+               "\"baseline\":\"%s\",\"goal\":\">=0.9\"}\n",
+               metric, v, baseline_of);
+    }
+}
+
+/* C_Encrypt (Init + single-part call) against the raw mbedtls call, alternating. */
+static void cipher_rows(bench_ctx *b)
+{
+    static const struct {
+        int (*token)(bench_ctx *);
+        int (*raw)(bench_ctx *);
+        const char *token_metric, *raw_metric;
+    } rows[] = {
+        {token_gcm, raw_gcm, "c_encrypt_aes256_gcm_64k_mib_s", "mbedtls_aes256_gcm_64k_mib_s"},
+        {token_cbc, raw_cbc, "c_encrypt_aes256_cbc_64k_mib_s", "mbedtls_aes256_cbc_64k_mib_s"},
+    };
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        double token = 0;
+        double raw = 0;
+        for (int i = 0; i < SLICES; i++) {
+            double t = slice(rows[r].token, b);
+            double w = slice(rows[r].raw, b);
+            token = t > token ? t : token;
+            raw = w > raw ? w : raw;
+        }
+        mib_line(rows[r].token_metric, token, NULL);
+        mib_line(rows[r].raw_metric, raw, rows[r].token_metric);
+        fflush(stdout);
+    }
+}
+
 static void line(const char *metric, double v, const char *baseline_of)
 {
     if (baseline_of == NULL) {
@@ -263,6 +381,12 @@ int main(void)
         line(b.cur->raw_metric, raw, b.cur->token_metric);
         fflush(stdout);
     }
+    if (ret == 0) {
+        ret = cipher_setup(&b);
+    }
+    if (ret == 0) {
+        cipher_rows(&b);
+    }
     double find = 0;
     for (int i = 0; ret == 0 && i < 3; i++) {
         double f = slice(find_and_read, &b);
@@ -287,6 +411,7 @@ int main(void)
     for (size_t k = 0; k < 3; k++) {
         mbedtls_pk_free(&b.keys[k].pk);
     }
+    cipher_free(&b);
     mbedtls_ctr_drbg_free(&b.drbg);
     char img[600];
     snprintf(img, sizeof(img), "%s/bench.img", dir);

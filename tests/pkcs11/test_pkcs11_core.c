@@ -19,9 +19,9 @@ START_TEST(function_list_complete)
         ck_assert_msg(fn[i] != NULL, "function list entry %zu is NULL", i);
     }
     CK_SESSION_HANDLE s = lwss_p11t_session();
-    CK_MECHANISM mech = {CKM_AES_ECB, NULL, 0};
-    ck_assert_int_eq(fl->C_EncryptInit(s, &mech, 1), CKR_FUNCTION_NOT_SUPPORTED);
-    ck_assert_int_eq(fl->C_DecryptInit(s, &mech, 1), CKR_FUNCTION_NOT_SUPPORTED);
+    CK_MECHANISM mech = {CKM_RSA_X_509, NULL, 0};
+    ck_assert_int_eq(fl->C_SignRecoverInit(s, &mech, 1), CKR_FUNCTION_NOT_SUPPORTED);
+    ck_assert_int_eq(fl->C_VerifyRecoverInit(s, &mech, 1), CKR_FUNCTION_NOT_SUPPORTED);
     ck_assert_int_eq(fl->C_SetAttributeValue(s, 1, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
     ck_assert_int_eq(fl->C_WaitForSlotEvent(0, NULL, NULL), CKR_FUNCTION_NOT_SUPPORTED);
     ck_assert_int_eq(fl->C_GetFunctionStatus(s), CKR_FUNCTION_NOT_PARALLEL);
@@ -101,8 +101,9 @@ START_TEST(mechanisms_agree)
 {
     CK_ULONG n = 0;
     ck_assert_int_eq(C_GetMechanismList(0, NULL, &n), CKR_OK);
-    ck_assert_uint_eq(n, 8);
-    CK_MECHANISM_TYPE list[8];
+    ck_assert_uint_ge(n, 8); /* the cipher rows are checked in pkcs11_cipher */
+    ck_assert_uint_le(n, 64);
+    CK_MECHANISM_TYPE list[64];
     CK_ULONG small = 2;
     ck_assert_int_eq(C_GetMechanismList(0, list, &small), CKR_BUFFER_TOO_SMALL);
     ck_assert_int_eq(C_GetMechanismList(0, list, &n), CKR_OK);
@@ -128,7 +129,7 @@ START_TEST(mechanisms_agree)
     ck_assert(mi.flags & CKF_GENERATE_KEY_PAIR);
     ck_assert_int_eq(C_GetMechanismInfo(0, CKM_SHA256, &mi), CKR_OK);
     ck_assert(mi.flags & CKF_DIGEST);
-    ck_assert_int_eq(C_GetMechanismInfo(0, CKM_RSA_PKCS_OAEP, &mi), CKR_MECHANISM_INVALID);
+    ck_assert_int_eq(C_GetMechanismInfo(0, CKM_DSA, &mi), CKR_MECHANISM_INVALID);
     ck_assert_int_eq(C_GetMechanismInfo(0, CKM_SHA_1, &mi), CKR_MECHANISM_INVALID);
 }
 END_TEST

@@ -5,7 +5,10 @@
  * looks for the private key's scalar (EC) or private exponent (RSA) in the
  * block about to be freed.  The key material goes through import, storage,
  * signing with the key cache, session objects (destroyed, and dropped at
- * their session's close), session close and C_Finalize.
+ * their session's close), session close and C_Finalize.  An AES-256 key
+ * (the third secret) goes through C_CreateObject, C_Encrypt / C_Decrypt
+ * (GCM, CBC_PAD, multi-part), C_WrapKey / C_UnwrapKey (RFC 5649) and
+ * C_DestroyObject.
  * Exit 0 when no freed block held a secret; 1 with a message otherwise.
  */
 #include "lwss/nvm.h"
@@ -22,7 +25,7 @@
 void __real_free(void *p);
 void __wrap_free(void *p);
 
-static unsigned char g_secret[2][64]; /* first 16 bytes of D are enough to recognise it */
+static unsigned char g_secret[3][64]; /* first 16 bytes of D are enough to recognise it */
 static int g_armed;
 static int g_found;
 
@@ -30,7 +33,7 @@ void __wrap_free(void *p)
 {
     if (p != NULL && g_armed) {
         size_t n = malloc_usable_size(p);
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < 3; k++) {
             if (memmem(p, n, g_secret[k], 16) != NULL) {
                 g_found++;
             }
@@ -62,6 +65,47 @@ static int session_objects(CK_SESSION_HANDLE s)
            C_DestroyObject(s, a) == CKR_OK;
 }
 
+/* The AES key g_secret[2] through encryption, wrapping and destruction. */
+static int secret_keys(CK_SESSION_HANDLE s)
+{
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE kt = CKK_AES;
+    CK_BBOOL yes = CK_TRUE;
+    CK_ULONG len32 = 32;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                        {CKA_ENCRYPT, &yes, 1},        {CKA_DECRYPT, &yes, 1},
+                        {CKA_EXTRACTABLE, &yes, 1},    {CKA_LABEL, "aes", 3},
+                        {CKA_VALUE, g_secret[2], 32}};
+    CK_ATTRIBUTE kek_t[] = {{CKA_VALUE_LEN, &len32, sizeof(len32)}, {CKA_WRAP, &yes, 1},
+                            {CKA_UNWRAP, &yes, 1}};
+    unsigned char iv[16] = {3}, data[100] = {4}, ct[160], pt[160], wrapped[64];
+    CK_GCM_PARAMS gp = {iv, 12, 96, NULL, 0, 128};
+    CK_MECHANISM gcm = {CKM_AES_GCM, &gp, sizeof(gp)};
+    CK_MECHANISM cbc = {CKM_AES_CBC_PAD, iv, 16};
+    CK_MECHANISM gen = {CKM_AES_KEY_GEN, NULL, 0};
+    CK_MECHANISM kwp = {CKM_AES_KEY_WRAP_PAD, NULL, 0};
+    CK_OBJECT_HANDLE k = 0, kek = 0, u = 0;
+    CK_ULONG n = sizeof(ct), m = sizeof(pt), w = sizeof(wrapped), part = sizeof(pt);
+    int ok = C_CreateObject(s, t, 7, &k) == CKR_OK &&
+             C_EncryptInit(s, &gcm, k) == CKR_OK &&
+             C_Encrypt(s, data, sizeof(data), ct, &n) == CKR_OK &&
+             C_DecryptInit(s, &gcm, k) == CKR_OK && C_Decrypt(s, ct, n, pt, &m) == CKR_OK;
+    n = sizeof(ct);
+    ok = ok && C_EncryptInit(s, &cbc, k) == CKR_OK &&
+         C_Encrypt(s, data, sizeof(data), ct, &n) == CKR_OK &&
+         C_DecryptInit(s, &cbc, k) == CKR_OK &&
+         C_DecryptUpdate(s, ct, 40, pt, &part) == CKR_OK; /* multi-part: a held block */
+    m = sizeof(pt) - part;
+    ok = ok && C_DecryptUpdate(s, ct + 40, n - 40, pt + part, &m) == CKR_OK;
+    part += m;
+    m = sizeof(pt) - part;
+    ok = ok && C_DecryptFinal(s, pt + part, &m) == CKR_OK && part + m == sizeof(data);
+    return ok && C_GenerateKey(s, &gen, kek_t, 3, &kek) == CKR_OK &&
+           C_WrapKey(s, &kwp, kek, k, wrapped, &w) == CKR_OK &&
+           C_UnwrapKey(s, &kwp, kek, wrapped, w, t, 5, &u) == CKR_OK && /* no label: a new one */
+           C_DestroyObject(s, u) == CKR_OK && C_DestroyObject(s, k) == CKR_OK;
+}
+
 static int run(const char *ec_pem, const char *rsa_pem)
 {
     CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
@@ -85,6 +129,7 @@ static int run(const char *ec_pem, const char *rsa_pem)
         ok = ok && C_SignInit(s, &pkcs, rsa) == CKR_OK && C_Sign(s, in, 51, sig, &len) == CKR_OK;
     }
     ok = ok && session_objects(s);
+    ok = ok && secret_keys(s);
     ok = ok && C_CloseSession(s) == CKR_OK && C_Finalize(NULL) == CKR_OK;
     /* and once more from the image, as a new process would */
     ok = ok && C_Initialize(NULL) == CKR_OK &&
@@ -111,6 +156,9 @@ static int learn(const char *ec_pem, const char *rsa_pem)
              mbedtls_mpi_size(&d) <= sizeof(d_bytes) &&
              mbedtls_mpi_write_binary(&d, d_bytes, mbedtls_mpi_size(&d)) == 0;
     memcpy(g_secret[1], d_bytes, sizeof(g_secret[1]));
+    for (int i = 0; i < 32; i++) {
+        g_secret[2][i] = (unsigned char)(0xA5 ^ (i * 37)); /* the AES key */
+    }
     mbedtls_mpi_free(&d);
     mbedtls_pk_free(&ec);
     mbedtls_pk_free(&rsa);

@@ -5,6 +5,7 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
+#include <mbedtls/rsa.h>
 #include <mbedtls/sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,35 @@ void lwss_p11t_parse_key(const char *pem, mbedtls_pk_context *pk)
     mbedtls_pk_init(pk);
     ck_assert_int_eq(mbedtls_pk_parse_key(pk, (const unsigned char *)pem, strlen(pem) + 1, NULL, 0),
                      0);
+}
+
+void lwss_p11t_rsa_session_pair(CK_SESSION_HANDLE s, const CK_ATTRIBUTE *pub_extra, size_t np,
+                                const CK_ATTRIBUTE *priv_extra, size_t nq, CK_OBJECT_HANDLE *pub,
+                                CK_OBJECT_HANDLE *priv)
+{
+    mbedtls_pk_context pk;
+    lwss_p11t_parse_key(lwss_p11t_rsa_key_pem, &pk);
+    static uint8_t n[256], e[3], d[256], p[128], q[128];
+    ck_assert_int_eq(mbedtls_rsa_export_raw(mbedtls_pk_rsa(pk), n, 256, p, 128, q, 128, d, 256, e,
+                                            3),
+                     0);
+    mbedtls_pk_free(&pk);
+    static CK_OBJECT_CLASS pub_c = CKO_PUBLIC_KEY, priv_c = CKO_PRIVATE_KEY;
+    static CK_KEY_TYPE kt = CKK_RSA;
+    static CK_BBOOL no = CK_FALSE;
+    CK_ATTRIBUTE t[16] = {{CKA_CLASS, &pub_c, sizeof(pub_c)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                          {CKA_TOKEN, &no, 1}, {CKA_MODULUS, n, 256},
+                          {CKA_PUBLIC_EXPONENT, e, 3}};
+    ck_assert_uint_le(np, 11);
+    memcpy(t + 5, pub_extra, np * sizeof(*t));
+    ck_assert_int_eq(C_CreateObject(s, t, 5 + np, pub), CKR_OK);
+    t[0].pValue = &priv_c;
+    t[5] = (CK_ATTRIBUTE){CKA_PRIVATE_EXPONENT, d, 256};
+    t[6] = (CK_ATTRIBUTE){CKA_PRIME_1, p, 128};
+    t[7] = (CK_ATTRIBUTE){CKA_PRIME_2, q, 128};
+    ck_assert_uint_le(nq, 8);
+    memcpy(t + 8, priv_extra, nq * sizeof(*t));
+    ck_assert_int_eq(C_CreateObject(s, t, 8 + nq, priv), CKR_OK);
 }
 
 void lwss_p11t_p521_pem(char *out, size_t size)

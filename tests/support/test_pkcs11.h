@@ -45,6 +45,13 @@ size_t lwss_p11t_find(CK_SESSION_HANDLE s, const char *label, CK_OBJECT_CLASS cl
                       CK_OBJECT_HANDLE *out, size_t max);
 /** Parse a PEM key on the host (asserts). */
 void lwss_p11t_parse_key(const char *pem, mbedtls_pk_context *pk);
+/**
+ * lwss_p11t_rsa_key_pem as a session key pair made from its components,
+ * each half with the extra attributes given (usage flags: at most 11 / 8).
+ */
+void lwss_p11t_rsa_session_pair(CK_SESSION_HANDLE s, const CK_ATTRIBUTE *pub_extra, size_t np,
+                                const CK_ATTRIBUTE *priv_extra, size_t nq, CK_OBJECT_HANDLE *pub,
+                                CK_OBJECT_HANDLE *priv);
 /** A fresh P-521 private key as PEM (a curve the token does not support). */
 void lwss_p11t_p521_pem(char *out, size_t size);
 /** mbedtls RNG for host-side operations. */
