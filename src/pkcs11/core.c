@@ -94,6 +94,7 @@ static void drop_inherited(void)
     lwss_p11_session_forget_all();
     lwss_p11_key_cache_clear();
     lwss_p11_logout_all();
+    lwss_p11_obj_alias_clear(); /* store handles are renumbered at the next open */
     lwss_p11_store_lock();
     lwss_token_store_close(); /* closes our copy of the descriptor; the parent keeps its lock */
     lwss_p11_store_unlock();
@@ -188,6 +189,7 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
     lwss_p11_session_close_all();
     lwss_p11_key_cache_clear(); /* after the sessions gave theirs back */
     lwss_p11_logout_all();
+    lwss_p11_obj_alias_clear(); /* store handles are renumbered at the next open */
     lwss_p11_store_lock();
     lwss_token_store_close();
     atomic_store(&g_store_pending, 0);

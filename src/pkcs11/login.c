@@ -299,6 +299,7 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
         lwss_token_store_abort();
         return rv;
     }
+    lwss_p11_obj_alias_clear(); /* every object went */
     return lwss_token_store_commit();
 }
 

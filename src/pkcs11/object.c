@@ -39,6 +39,7 @@ CK_RV lwss_p11_obj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta)
     if (h == CK_INVALID_HANDLE || h > UINT32_MAX) {
         return CKR_OBJECT_HANDLE_INVALID;
     }
+    h = lwss_p11_obj_resolve(h);
     CK_RV ret;
     if (lwss_p11_sessobj_is(h)) {
         ret = lwss_p11_sessobj_meta(h, meta);
@@ -72,6 +73,7 @@ CK_RV lwss_p11_obj_save(const lwss_nvm_meta *meta, const uint8_t *der, size_t le
     if (meta->cls == CKO_PRIVATE_KEY || meta->cls == CKO_PUBLIC_KEY) {
         lwss_p11_key_cache_clear(); /* it may have replaced a cached key */
     }
+    lwss_p11_obj_alias_forget(h, 0); /* an old handle of this slot names this object now */
     *out = h;
     return CKR_OK;
 }
@@ -87,6 +89,8 @@ CK_RV lwss_p11_obj_store(CK_SESSION_HANDLE owner, int session_obj, const lwss_nv
 
 CK_RV lwss_p11_obj_destroy(CK_OBJECT_HANDLE h)
 {
+    h = lwss_p11_obj_resolve(h);
+    lwss_p11_obj_alias_forget(h, 1);
     CK_RV rv;
     if (lwss_p11_sessobj_is(h)) {
         rv = lwss_p11_sessobj_destroy(h);
@@ -101,6 +105,7 @@ CK_RV lwss_p11_obj_destroy(CK_OBJECT_HANDLE h)
 
 CK_RV lwss_p11_obj_open(CK_OBJECT_HANDLE h, lwss_p11_obj *o)
 {
+    h = lwss_p11_obj_resolve(h);
     o->handle = h;
     o->val = NULL;
     o->val_len = 0;
@@ -121,6 +126,7 @@ void lwss_p11_obj_close(lwss_p11_obj *o)
 
 CK_RV lwss_p11_obj_load_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len)
 {
+    h = lwss_p11_obj_resolve(h);
     if (lwss_p11_sessobj_is(h)) {
         return lwss_p11_sessobj_value(h, val, len);
     }

@@ -152,6 +152,12 @@ CK_RV lwss_p11_obj_store(CK_SESSION_HANDLE owner, int session_obj, const lwss_nv
                          const uint8_t *der, size_t len, CK_OBJECT_HANDLE *out);
 /** Destroy a visible object (either kind).  @return CKR_OK, CKR_OBJECT_HANDLE_INVALID, ... */
 CK_RV lwss_p11_obj_destroy(CK_OBJECT_HANDLE h);
+/** The current handle of a token object whose label changed (aliases kept until C_Finalize). */
+CK_OBJECT_HANDLE lwss_p11_obj_resolve(CK_OBJECT_HANDLE h);
+/** Drop the aliases from @p h (a record saved there) and, when @p destroyed, to it. */
+void lwss_p11_obj_alias_forget(CK_OBJECT_HANDLE h, int destroyed);
+/** Forget every handle alias (store closed, token erased). */
+void lwss_p11_obj_alias_clear(void);
 /** Fault injection, test builds only (LWSS_TEST_HOOKS): make the @p nth next save fail (0: never). */
 void lwss_p11_fault_save(int nth);
 
@@ -170,6 +176,8 @@ CK_RV lwss_p11_sessobj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta);
 CK_RV lwss_p11_sessobj_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len);
 /** Destroy (wiping).  @return CKR_OK or CKR_OBJECT_HANDLE_INVALID. */
 CK_RV lwss_p11_sessobj_destroy(CK_OBJECT_HANDLE h);
+/** Replace the metadata of session object @p h (C_SetAttributeValue).  @return CKR_OK, CKR_OBJECT_HANDLE_INVALID. */
+CK_RV lwss_p11_sessobj_set_meta(CK_OBJECT_HANDLE h, const lwss_nvm_meta *meta);
 /** Handles of the live session objects, at most @p max.  @return how many. */
 size_t lwss_p11_sessobj_list(CK_OBJECT_HANDLE *out, size_t max);
 /** Destroy the objects session @p owner made (its close). */
@@ -233,6 +241,17 @@ CK_RV lwss_p11_key_attr_get(const lwss_nvm_meta *meta, CK_ATTRIBUTE_TYPE type, C
                             size_t *out_len);
 /** 1 when the key record allows @p usage (CKA_SIGN, CKA_VERIFY, ...). */
 int lwss_p11_key_allows(const lwss_nvm_meta *meta, CK_ATTRIBUTE_TYPE usage);
+/** CKA_MODIFIABLE of a record (objects other than keys: always TRUE). */
+int lwss_p11_key_modifiable(const lwss_nvm_meta *meta);
+/** CKA_COPYABLE of a record (objects other than keys: always TRUE). */
+int lwss_p11_key_copyable(const lwss_nvm_meta *meta);
+/**
+ * Change one lwss_p11_key_attr_known() attribute of a key record, as
+ * C_SetAttributeValue (@p copying 0) or C_CopyObject (1) may.
+ * @return CKR_OK, CKR_ATTRIBUTE_READ_ONLY (a change v2.40 forbids),
+ *         CKR_ATTRIBUTE_VALUE_INVALID (not a CK_BBOOL), CKR_ATTRIBUTE_TYPE_INVALID.
+ */
+CK_RV lwss_p11_key_attr_modify(lwss_nvm_meta *meta, const CK_ATTRIBUTE *a, int copying);
 
 /* template.c -------------------------------------------------------- */
 /** What C_CreateObject / C_GenerateKeyPair make of a template. */
