@@ -295,7 +295,8 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
     pad_copy(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), "lwss");
     pad_copy(pInfo->model, sizeof(pInfo->model), "soft-nvm");
     pad_copy(pInfo->serialNumber, sizeof(pInfo->serialNumber), "0000000000000001");
-    pInfo->flags = CKF_RNG | CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED;
+    pInfo->flags = CKF_RNG | CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED |
+                   lwss_p11_pin_flags();
     if (lwss_p11_login_required()) {
         pInfo->flags |= CKF_LOGIN_REQUIRED;
     }

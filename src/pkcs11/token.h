@@ -127,6 +127,8 @@ int lwss_p11_login_required(void);
 int lwss_p11_login_state(void);
 /** Forget the login state (last session closed, C_Finalize). */
 void lwss_p11_logout_all(void);
+/** CKF_USER_PIN_COUNT_LOW/_FINAL_TRY/_LOCKED and the SO_ ones, from the try counter. */
+CK_FLAGS lwss_p11_pin_flags(void);
 /** Token label as stored by C_InitToken (32 bytes, blank padded). */
 void lwss_p11_token_label(unsigned char out[32]);
 
