@@ -38,6 +38,11 @@
 typedef struct lwss_p11_op {
     int active;
     CK_MECHANISM_TYPE mech;
+    int kind;                      /* LWSS_P11_K_*: what mech does */
+    mbedtls_md_type_t md_type;     /* hash of a hash-and-sign mech or HMAC; NONE otherwise */
+    mbedtls_md_type_t pss_hash;    /* CKM_*RSA_PKCS_PSS: hashAlg = MGF1 hash */
+    int pss_salt;                  /* CKM_*RSA_PKCS_PSS: sLen */
+    mbedtls_md_context_t md;       /* hash-and-sign: the running hash */
     int mode;                      /* LWSS_P11_MODE_*: which calls may continue it */
     mbedtls_pk_context pk;         /* CKM_ECDSA, CKM_RSA_PKCS: kept after the operation */
     uint8_t *key_der;              /* stored form of the key in pk (NULL: none) */
@@ -54,7 +59,7 @@ typedef struct lwss_p11_session {
     CK_FLAGS flags;
     int digest_active;
     int digest_mode;               /* LWSS_P11_MODE_* */
-    mbedtls_sha256_context sha;
+    mbedtls_md_context_t dmd;      /* the digest in progress */
     int find_active;
     CK_OBJECT_HANDLE *found;
     size_t found_count;
@@ -62,6 +67,37 @@ typedef struct lwss_p11_session {
     lwss_p11_op sign;
     lwss_p11_op verify;
 } lwss_p11_session;
+
+/* hashsign.c -------------------------------------------------------- */
+/** What a sign/verify mechanism does. */
+enum {
+    LWSS_P11_K_ECDSA = 1, /**< CKM_ECDSA, CKM_ECDSA_SHA* */
+    LWSS_P11_K_RSA_PKCS,  /**< CKM_RSA_PKCS, CKM_SHA*_RSA_PKCS */
+    LWSS_P11_K_RSA_PSS,   /**< CKM_RSA_PKCS_PSS, CKM_SHA*_RSA_PKCS_PSS */
+    LWSS_P11_K_RSA_X509,  /**< CKM_RSA_X_509 */
+    LWSS_P11_K_HMAC,      /**< CKM_SHA*_HMAC */
+    LWSS_P11_K_CMAC,      /**< CKM_AES_CMAC */
+};
+/**
+ * Kind and hash (MBEDTLS_MD_NONE: the caller hashes, or a CMAC) of sign /
+ * verify mechanism @p mech.  @return 1, or 0 when the token has no such mechanism.
+ */
+int lwss_p11_sig_mech(CK_MECHANISM_TYPE mech, int *kind, mbedtls_md_type_t *md);
+/** The hash of digest mechanism @p mech (CKM_SHA_1 ... CKM_SHA512), else MBEDTLS_MD_NONE. */
+mbedtls_md_type_t lwss_p11_digest_md(CK_MECHANISM_TYPE mech);
+/**
+ * CK_RSA_PKCS_PSS_PARAMS of @p m for a key of @p key_bytes: hashAlg (the
+ * mechanism's own hash when @p mech_md is not NONE), MGF1 with that same
+ * hash, sLen + hLen + 2 <= key bytes.
+ * @return CKR_OK, or CKR_MECHANISM_PARAM_INVALID.
+ */
+CK_RV lwss_p11_pss_params(const CK_MECHANISM *m, mbedtls_md_type_t mech_md, size_t key_bytes,
+                          mbedtls_md_type_t *hash, int *salt);
+/** RSA sign of @p hash (@p len bytes) by kind RSA_PKCS / RSA_PSS of @p op into @p sig. */
+CK_RV lwss_p11_rsa_sign_hash(lwss_p11_op *op, const uint8_t *hash, size_t len, uint8_t *sig);
+/** @see lwss_p11_rsa_sign_hash.  @return CKR_OK or CKR_SIGNATURE_INVALID. */
+CK_RV lwss_p11_rsa_verify_hash(lwss_p11_op *op, const uint8_t *hash, size_t len,
+                               const uint8_t *sig);
 
 /* core.c ------------------------------------------------------------ */
 /** CKR_OK when C_Initialize ran, else CKR_CRYPTOKI_NOT_INITIALIZED. */

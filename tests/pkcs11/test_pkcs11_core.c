@@ -101,8 +101,9 @@ START_TEST(mechanisms_agree)
 {
     CK_ULONG n = 0;
     ck_assert_int_eq(C_GetMechanismList(0, NULL, &n), CKR_OK);
-    ck_assert_uint_eq(n, 8);
-    CK_MECHANISM_TYPE list[8];
+    ck_assert_uint_ge(n, 8);
+    ck_assert_uint_le(n, 128);
+    CK_MECHANISM_TYPE list[128];
     CK_ULONG small = 2;
     ck_assert_int_eq(C_GetMechanismList(0, list, &small), CKR_BUFFER_TOO_SMALL);
     ck_assert_int_eq(C_GetMechanismList(0, list, &n), CKR_OK);
@@ -129,7 +130,7 @@ START_TEST(mechanisms_agree)
     ck_assert_int_eq(C_GetMechanismInfo(0, CKM_SHA256, &mi), CKR_OK);
     ck_assert(mi.flags & CKF_DIGEST);
     ck_assert_int_eq(C_GetMechanismInfo(0, CKM_RSA_PKCS_OAEP, &mi), CKR_MECHANISM_INVALID);
-    ck_assert_int_eq(C_GetMechanismInfo(0, CKM_SHA_1, &mi), CKR_MECHANISM_INVALID);
+    ck_assert_int_eq(C_GetMechanismInfo(0, CKM_MD5, &mi), CKR_MECHANISM_INVALID);
 }
 END_TEST
 
@@ -212,7 +213,7 @@ END_TEST
 START_TEST(digest_errors)
 {
     CK_SESSION_HANDLE s = lwss_p11t_session();
-    CK_MECHANISM bad = {CKM_SHA_1, NULL, 0};
+    CK_MECHANISM bad = {CKM_MD5, NULL, 0};
     CK_MECHANISM sha = {CKM_SHA256, NULL, 0};
     uint8_t out[32];
     CK_ULONG len = sizeof(out);
