@@ -67,6 +67,7 @@ static const struct {
     {CKM_SHA224_HMAC, {1, 64, CKF_SIGN | CKF_VERIFY}},
     {CKM_SHA384_HMAC, {1, 64, CKF_SIGN | CKF_VERIFY}},
     {CKM_SHA512_HMAC, {1, 64, CKF_SIGN | CKF_VERIFY}},
+    {CKM_ECDH1_DERIVE, {256, 384, CKF_DERIVE | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS}},
 };
 #define MECH_COUNT (sizeof(g_mechs) / sizeof(g_mechs[0]))
 

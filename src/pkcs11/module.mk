@@ -29,11 +29,11 @@ $(PROVISION_BIN): $(call OBJ,$(PROVISION_SRCS)) $(PKCS11_LIB_A)
 TEST_SRCS   += $(wildcard tests/pkcs11/test_pkcs11_*.c) tests/support/pkcs11_util.c
 UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision \
                pkcs11_conformance pkcs11_session_objects \
-               pkcs11_interop pkcs11_objedit pkcs11_pin_policy pkcs11_random pkcs11_hashsign
+               pkcs11_interop pkcs11_objedit pkcs11_pin_policy pkcs11_random pkcs11_hashsign pkcs11_derive
 # pkcs11_tls: token-generated P-384 / RSA 2048 keys in mutual TLS with the echo server
 RIG_SUITES  += pkcs11_tls
 TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)
-VALGRIND_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_objedit pkcs11_pin_policy pkcs11_random pkcs11_hashsign
+VALGRIND_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_objedit pkcs11_pin_policy pkcs11_random pkcs11_hashsign pkcs11_derive
 TSAN_SUITES     += pkcs11_threads pkcs11_objects
 
 # Interop with OpenSC pkcs11-tool, openssl and p11-kit (a shell script run by `make test`).
