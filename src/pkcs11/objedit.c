@@ -5,6 +5,8 @@
  * attributes of keys, CKA_SENSITIVE only FALSE->TRUE, CKA_EXTRACTABLE
  * only TRUE->FALSE (v2.40 4.9, 4.10; keyattr.c); in a copy also CKA_TOKEN,
  * CKA_PRIVATE, and CKA_MODIFIABLE / CKA_COPYABLE to FALSE (v2.40 4.4).
+ * CKA_SUBJECT, CKA_START_DATE and CKA_END_DATE of a key are accepted and
+ * not kept, as C_CreateObject treats them (they always read back empty).
  * Everything else the object has is CKR_ATTRIBUTE_READ_ONLY; what it does
  * not have is CKR_ATTRIBUTE_TYPE_INVALID.  A key with CKA_MODIFIABLE (or
  * CKA_COPYABLE) FALSE gets CKR_ACTION_PROHIBITED.
@@ -174,6 +176,13 @@ static CK_RV edit_one(lwss_p11_obj *o, const CK_ATTRIBUTE *a, int copying, edit 
     case CKA_TOKEN:
     case CKA_PRIVATE:
         return edit_storage(a, copying, e);
+    case CKA_SUBJECT:
+    case CKA_START_DATE:
+    case CKA_END_DATE:
+        if (is_key(e->meta.cls)) {
+            return CKR_OK; /* informational: accepted and not kept, as C_CreateObject does */
+        }
+        break;
     default:
         break;
     }

@@ -156,6 +156,13 @@ START_TEST(set_read_only_and_invalid)
     ck_assert_int_eq(set1(s, pub, CKA_VERIFY, &no, 1), CKR_OK);
     CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
     ck_assert_int_eq(C_VerifyInit(s, &mech, pub), CKR_KEY_FUNCTION_NOT_PERMITTED);
+    /* informational key attributes are accepted and not kept, as at creation
+     * (pkcs11-tool --test-ec sets CKA_SUBJECT on a public key) */
+    ck_assert_int_eq(set1(s, pub, CKA_SUBJECT, "subject", 7), CKR_OK);
+    uint8_t subj[16];
+    CK_ATTRIBUTE sq = {CKA_SUBJECT, subj, sizeof(subj)};
+    ck_assert_int_eq(C_GetAttributeValue(s, pub, &sq, 1), CKR_OK);
+    ck_assert_uint_eq(sq.ulValueLen, 0);
     /* a data object has no CKA_ID */
     CK_OBJECT_HANDLE d = make_data(s, "d", 1, "v");
     ck_assert_int_eq(set1(s, d, CKA_ID, "i", 1), CKR_ATTRIBUTE_TYPE_INVALID);
