@@ -308,7 +308,9 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
     if (rv != CKR_OK) {
         goto cleanup;
     }
-    if (!token) {
+    if (memcmp(&e.meta, &o.meta, sizeof(e.meta)) == 0) {
+        rv = CKR_OK; /* nothing changes: nothing to write */
+    } else if (!token) {
         rv = lwss_p11_sessobj_set_meta(o.handle, &e.meta);
         lwss_p11_key_cache_clear();
     } else {
