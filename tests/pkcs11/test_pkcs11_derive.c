@@ -85,8 +85,10 @@ static void host_kdf(const uint8_t *z, size_t z_len, const uint8_t *info, size_t
         buf[off++] = (uint8_t)(c >> 16);
         buf[off++] = (uint8_t)(c >> 8);
         buf[off++] = (uint8_t)c;
-        memcpy(buf + off, info, info_len);
-        off += info_len;
+        if (info_len > 0) {
+            memcpy(buf + off, info, info_len);
+            off += info_len;
+        }
         ck_assert_int_eq(mbedtls_md(md, buf, off, h), 0);
         size_t take = n < 32 ? n : 32;
         memcpy(out, h, take);
