@@ -133,7 +133,8 @@ static CK_RV init_mac(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
     rv = CKR_KEY_TYPE_INCONSISTENT;
     if (!lwss_p11_key_allows(&meta, sign ? CKA_SIGN : CKA_VERIFY)) {
         rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
-    } else if (op->kind == LWSS_P11_K_HMAC && (kt == CKK_GENERIC_SECRET || kt == hmac_key_type(op))) {
+    } else if (op->kind == LWSS_P11_K_HMAC &&
+               (kt == CKK_GENERIC_SECRET || kt == hmac_key_type(op))) {
         rv = mbedtls_md_setup(&op->hmac, mbedtls_md_info_from_type(op->md_type), 1) == 0 &&
                      mbedtls_md_hmac_starts(&op->hmac, val, len) == 0
                  ? CKR_OK

@@ -231,16 +231,19 @@ START_TEST(ecdh_errors)
     ck_assert_int_eq(C_DeriveKey(s, &m, x.priv, t, 1, NULL), CKR_ARGUMENTS_BAD);
     ck_assert_int_eq(C_DeriveKey(s, NULL, x.priv, t, 1, &k), CKR_ARGUMENTS_BAD);
     CK_OBJECT_CLASS data = CKO_DATA;
-    CK_ATTRIBUTE wrong_cls[] = {{CKA_KEY_TYPE, &gen, sizeof(gen)}, {CKA_CLASS, &data, sizeof(data)}};
+    CK_ATTRIBUTE wrong_cls[] = {{CKA_KEY_TYPE, &gen, sizeof(gen)},
+                                {CKA_CLASS, &data, sizeof(data)}};
     ck_assert_int_eq(C_DeriveKey(s, &m, x.priv, wrong_cls, 2, &k), CKR_TEMPLATE_INCONSISTENT);
     CK_ATTRIBUTE with_value[] = {{CKA_KEY_TYPE, &gen, sizeof(gen)}, {CKA_VALUE, "k", 1}};
     ck_assert_int_eq(C_DeriveKey(s, &m, x.priv, with_value, 2, &k), CKR_TEMPLATE_INCONSISTENT);
     CK_ULONG big = 33;
-    CK_ATTRIBUTE too_long[] = {{CKA_KEY_TYPE, &gen, sizeof(gen)}, {CKA_VALUE_LEN, &big, sizeof(big)}};
+    CK_ATTRIBUTE too_long[] = {{CKA_KEY_TYPE, &gen, sizeof(gen)},
+                               {CKA_VALUE_LEN, &big, sizeof(big)}};
     ck_assert_int_eq(C_DeriveKey(s, &m, x.priv, too_long, 2, &k), CKR_TEMPLATE_INCONSISTENT);
     CK_KEY_TYPE aes = CKK_AES;
     CK_ULONG twenty = 20;
-    CK_ATTRIBUTE aes20[] = {{CKA_KEY_TYPE, &aes, sizeof(aes)}, {CKA_VALUE_LEN, &twenty, sizeof(twenty)}};
+    CK_ATTRIBUTE aes20[] = {{CKA_KEY_TYPE, &aes, sizeof(aes)},
+                            {CKA_VALUE_LEN, &twenty, sizeof(twenty)}};
     ck_assert_int_eq(C_DeriveKey(s, &m, x.priv, aes20, 2, &k), CKR_ATTRIBUTE_VALUE_INVALID);
     /* a token key (the default) needs a R/W session; a session key does not */
     CK_SESSION_HANDLE ro = CK_INVALID_HANDLE;

@@ -358,7 +358,7 @@ static void put_file(const char *path, const void *data, size_t len)
 
 /* `openssl dgst -sha384 -verify` accepts CKM_ECDSA_SHA384 (DER form) and
  * `openssl dgst -sha256 -sigopt rsa_padding_mode:pss` CKM_SHA256_RSA_PKCS_PSS
- * signatures made by the token. */
+ * signatures made by the token, with the public keys the token exports. */
 START_TEST(openssl_verifies)
 {
     CK_SESSION_HANDLE s = lwss_p11t_session();
@@ -369,17 +369,16 @@ START_TEST(openssl_verifies)
     const char *d = lwss_p11t_dir();
     snprintf(path, sizeof(path), "%s/msg", d);
     put_file(path, MSG, sizeof(MSG) - 1);
-    /* public keys from the test PEMs */
-    mbedtls_pk_context pk;
-    unsigned char pem[2048];
+    /* the public keys as the token exports them (CKA_PUBLIC_KEY_INFO, SPKI DER) */
     const char *keys[2] = {lwss_p11t_ec_key_pem, lwss_p11t_rsa_key_pem};
     const char *names[2] = {"ec.pub", "rsa.pub"};
     for (int i = 0; i < 2; i++) {
-        lwss_p11t_parse_key(keys[i], &pk);
-        ck_assert_int_eq(mbedtls_pk_write_pubkey_pem(&pk, pem, sizeof(pem)), 0);
-        mbedtls_pk_free(&pk);
+        CK_OBJECT_HANDLE pub = lwss_p11t_import_key(s, names[i], keys[i], LWSS_PKCS11_PUBLIC);
+        uint8_t spki[600];
+        CK_ATTRIBUTE a = {CKA_PUBLIC_KEY_INFO, spki, sizeof(spki)};
+        ck_assert_int_eq(C_GetAttributeValue(s, pub, &a, 1), CKR_OK);
         snprintf(path, sizeof(path), "%s/%s", d, names[i]);
-        put_file(path, pem, strlen((char *)pem));
+        put_file(path, spki, a.ulValueLen);
     }
     CK_MECHANISM e = {CKM_ECDSA_SHA384, NULL, 0};
     uint8_t sig[256], der[80];
@@ -388,8 +387,8 @@ START_TEST(openssl_verifies)
     snprintf(path, sizeof(path), "%s/ec.sig", d);
     put_file(path, der, der_len);
     snprintf(cmd, sizeof(cmd),
-             "openssl dgst -sha384 -verify '%s/ec.pub' -signature '%s/ec.sig' '%s/msg' "
-             ">/dev/null 2>&1",
+             "openssl dgst -sha384 -keyform DER -verify '%s/ec.pub' -signature '%s/ec.sig' "
+             "'%s/msg' >/dev/null 2>&1",
              d, d, d);
     ck_assert_int_eq(system(cmd), 0);
     CK_RSA_PKCS_PSS_PARAMS p = {CKM_SHA256, CKG_MGF1_SHA256, 32};
@@ -399,7 +398,7 @@ START_TEST(openssl_verifies)
     put_file(path, sig, len);
     snprintf(cmd, sizeof(cmd),
              "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 "
-             "-verify '%s/rsa.pub' -signature '%s/rsa.sig' '%s/msg' >/dev/null 2>&1",
+             "-keyform DER -verify '%s/rsa.pub' -signature '%s/rsa.sig' '%s/msg' >/dev/null 2>&1",
              d, d, d);
     ck_assert_int_eq(system(cmd), 0);
     /* and a tampered message fails there */
