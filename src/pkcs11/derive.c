@@ -10,8 +10,9 @@
  * (CKA_VALUE supplied by the token; CKK_GENERIC_SECRET or CKK_AES;
  * CKA_VALUE_LEN: default the shared secret's size with CKD_NULL, 32 with
  * the KDF; CKD_NULL gives the leftmost CKA_VALUE_LEN bytes of Z and cannot
- * give more than Z).  The derived key is not CKA_LOCAL and not
- * CKA_ALWAYS_SENSITIVE / CKA_NEVER_EXTRACTABLE (conservative).
+ * give more than Z).  The derived key is not CKA_LOCAL; it is
+ * CKA_ALWAYS_SENSITIVE / CKA_NEVER_EXTRACTABLE when the base key is and the
+ * new key is sensitive / not extractable (v2.40 5.14).
  */
 #include "src/pkcs11/token.h"
 
@@ -67,7 +68,7 @@ static CK_RV kdf_sha256(const uint8_t *z, size_t z_len, const uint8_t *info, siz
 
 /* Z = x-coordinate of d * Q, in the field's size (@p z_len set). */
 static CK_RV shared_secret(CK_OBJECT_HANDLE base, const CK_ECDH1_DERIVE_PARAMS *p, uint8_t *z,
-                           size_t *z_len)
+                           size_t *z_len, lwss_nvm_meta *base_meta)
 {
     lwss_nvm_meta meta;
     if (lwss_p11_obj_meta(base, &meta) != CKR_OK) {
@@ -79,6 +80,7 @@ static CK_RV shared_secret(CK_OBJECT_HANDLE base, const CK_ECDH1_DERIVE_PARAMS *
     if (!lwss_p11_key_allows(&meta, CKA_DERIVE)) {
         return CKR_KEY_FUNCTION_NOT_PERMITTED;
     }
+    *base_meta = meta;
     uint8_t *der = NULL;
     size_t len = 0;
     CK_RV rv = lwss_p11_obj_load_value(base, &der, &len);
@@ -198,7 +200,7 @@ static CK_RV key_bytes(const CK_ECDH1_DERIVE_PARAMS *p, const uint8_t *z, size_t
 
 /* Store the secret key: the caller's template + CKA_CLASS + CKA_VALUE. */
 static CK_RV store_key(lwss_p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n, uint8_t *key,
-                       size_t key_len, CK_OBJECT_HANDLE *out)
+                       size_t key_len, const lwss_nvm_meta *base, CK_OBJECT_HANDLE *out)
 {
     CK_ATTRIBUTE full[MAX_TMPL];
     CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
@@ -223,6 +225,7 @@ static CK_RV store_key(lwss_p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n, u
     if (rv != CKR_OK) {
         return rv;
     }
+    lwss_p11_key_derived(&obj.meta, base);
     if (obj.meta.is_private && !lwss_p11_private_ok()) {
         rv = CKR_USER_NOT_LOGGED_IN;
     } else {
@@ -244,6 +247,7 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     uint8_t z[MAX_KEY], key[MAX_KEY];
     size_t z_len = 0, key_len = 0;
     const CK_ECDH1_DERIVE_PARAMS *p = NULL;
+    lwss_nvm_meta base;
     CK_KEY_TYPE kt = 0;
     CK_ULONG want = 0;
     if (pMechanism == NULL || phKey == NULL || (pTemplate == NULL && ulAttributeCount > 0)) {
@@ -255,13 +259,13 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
         rv = scan_new_key(pTemplate, ulAttributeCount, &kt, &want);
     }
     if (rv == CKR_OK) {
-        rv = shared_secret(hBaseKey, p, z, &z_len);
+        rv = shared_secret(hBaseKey, p, z, &z_len, &base);
     }
     if (rv == CKR_OK) {
         rv = key_bytes(p, z, z_len, kt, want, key, &key_len);
     }
     if (rv == CKR_OK) {
-        rv = store_key(s, pTemplate, ulAttributeCount, key, key_len, phKey);
+        rv = store_key(s, pTemplate, ulAttributeCount, key, key_len, &base, phKey);
     }
 cleanup:
     mbedtls_platform_zeroize(z, sizeof(z));

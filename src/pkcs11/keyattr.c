@@ -289,3 +289,21 @@ CK_RV lwss_p11_key_attr_modify(lwss_nvm_meta *meta, const CK_ATTRIBUTE *a, int c
     meta->key_type = (meta->key_type & KT_MASK) | KA_PRESENT | bits;
     return CKR_OK;
 }
+
+/* v2.40 5.14 C_DeriveKey: the new key is ALWAYS_SENSITIVE when the base key
+ * is and the new key is sensitive, NEVER_EXTRACTABLE when the base key is
+ * and the new key is not extractable; it is not LOCAL. */
+void lwss_p11_key_derived(lwss_nvm_meta *key, const lwss_nvm_meta *base)
+{
+    assert(class_bit(key->cls) == C_SEC);
+    uint32_t bits = bits_of(key) & ~(bit_of(CKA_ALWAYS_SENSITIVE) |
+                                     bit_of(CKA_NEVER_EXTRACTABLE) | bit_of(CKA_LOCAL));
+    uint32_t from = bits_of(base);
+    if ((from & bit_of(CKA_ALWAYS_SENSITIVE)) && (bits & bit_of(CKA_SENSITIVE))) {
+        bits |= bit_of(CKA_ALWAYS_SENSITIVE);
+    }
+    if ((from & bit_of(CKA_NEVER_EXTRACTABLE)) && !(bits & bit_of(CKA_EXTRACTABLE))) {
+        bits |= bit_of(CKA_NEVER_EXTRACTABLE);
+    }
+    key->key_type = (key->key_type & KT_MASK) | KA_PRESENT | bits;
+}

@@ -290,6 +290,8 @@ int lwss_p11_key_copyable(const lwss_nvm_meta *meta);
  *         CKR_ATTRIBUTE_VALUE_INVALID (not a CK_BBOOL), CKR_ATTRIBUTE_TYPE_INVALID.
  */
 CK_RV lwss_p11_key_attr_modify(lwss_nvm_meta *meta, const CK_ATTRIBUTE *a, int copying);
+/** ALWAYS_SENSITIVE / NEVER_EXTRACTABLE / LOCAL of secret key @p key derived from @p base. */
+void lwss_p11_key_derived(lwss_nvm_meta *key, const lwss_nvm_meta *base);
 
 /* template.c -------------------------------------------------------- */
 /** What C_CreateObject / C_GenerateKeyPair make of a template. */

@@ -12,6 +12,7 @@
 #include <mbedtls/cmac.h>
 #include <mbedtls/ecdh.h>
 #include <mbedtls/md.h>
+#include <mbedtls/platform_util.h>
 #include <string.h>
 
 static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
@@ -155,10 +156,15 @@ START_TEST(ecdh_null_kdf)
         same_key(s, k, CKK_AES, x.z, 16);
         ck_assert_int_eq(derive(s, &x, CKD_NULL, NULL, 0, CKK_AES, 32, &k), CKR_OK);
         same_key(s, k, CKK_AES, x.z, 32);
-        CK_BBOOL local = CK_TRUE;
-        CK_ATTRIBUTE a = {CKA_LOCAL, &local, 1};
-        ck_assert_int_eq(C_GetAttributeValue(s, k, &a, 1), CKR_OK);
+        /* v2.40 5.14: not LOCAL; ALWAYS_SENSITIVE / NEVER_EXTRACTABLE follow
+         * the (generated, so both TRUE) base key */
+        CK_BBOOL local = CK_TRUE, always = CK_FALSE, never = CK_FALSE;
+        CK_ATTRIBUTE a[] = {{CKA_LOCAL, &local, 1}, {CKA_ALWAYS_SENSITIVE, &always, 1},
+                            {CKA_NEVER_EXTRACTABLE, &never, 1}};
+        ck_assert_int_eq(C_GetAttributeValue(s, k, a, 3), CKR_OK);
         ck_assert_int_eq(local, CK_FALSE);
+        ck_assert_int_eq(always, CK_TRUE);
+        ck_assert_int_eq(never, CK_TRUE);
         free_sides(&x);
     }
 }
@@ -262,6 +268,46 @@ START_TEST(ecdh_errors)
 }
 END_TEST
 
+/* v2.40 5.14: a key derived from an imported base key (never
+ * CKA_ALWAYS_SENSITIVE, v2.40 4.9) is not CKA_ALWAYS_SENSITIVE either; an
+ * extractable derived key is not CKA_NEVER_EXTRACTABLE. */
+START_TEST(ecdh_derived_policy_follows_base)
+{
+    CK_SESSION_HANDLE s = lwss_p11t_session();
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_KEY_TYPE ec = CKK_EC;
+    mbedtls_pk_context pk;
+    lwss_p11t_parse_key(lwss_p11t_ec_key_pem, &pk);
+    uint8_t d[32];
+    ck_assert_int_eq(mbedtls_mpi_write_binary(&mbedtls_pk_ec(pk)->d, d, sizeof(d)), 0);
+    mbedtls_pk_free(&pk);
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &ec, sizeof(ec)},
+                        {CKA_EC_PARAMS, (void *)P256, sizeof(P256)}, {CKA_VALUE, d, sizeof(d)},
+                        {CKA_DERIVE, &yes, 1}, {CKA_LABEL, "imp", 3}};
+    CK_OBJECT_HANDLE base = 0;
+    ck_assert_int_eq(C_CreateObject(s, t, 6, &base), CKR_OK);
+    side x;
+    make_sides(s, 0, 1, &x);
+    CK_ECDH1_DERIVE_PARAMS p = {CKD_NULL, 0, NULL, x.peer_len, x.peer};
+    CK_MECHANISM m = {CKM_ECDH1_DERIVE, &p, sizeof(p)};
+    CK_KEY_TYPE gen = CKK_GENERIC_SECRET;
+    CK_ATTRIBUTE nt[] = {{CKA_KEY_TYPE, &gen, sizeof(gen)}, {CKA_TOKEN, &no, 1},
+                         {CKA_EXTRACTABLE, &yes, 1}};
+    CK_OBJECT_HANDLE k1 = 0, k2 = 0;
+    ck_assert_int_eq(C_DeriveKey(s, &m, base, nt, 2, &k1), CKR_OK);
+    ck_assert_int_eq(C_DeriveKey(s, &m, x.priv, nt, 3, &k2), CKR_OK);
+    CK_BBOOL always = CK_TRUE, never = CK_TRUE;
+    CK_ATTRIBUTE q1 = {CKA_ALWAYS_SENSITIVE, &always, 1};
+    ck_assert_int_eq(C_GetAttributeValue(s, k1, &q1, 1), CKR_OK);
+    ck_assert_int_eq(always, CK_FALSE);
+    CK_ATTRIBUTE q2 = {CKA_NEVER_EXTRACTABLE, &never, 1};
+    ck_assert_int_eq(C_GetAttributeValue(s, k2, &q2, 1), CKR_OK);
+    ck_assert_int_eq(never, CK_FALSE);
+    mbedtls_platform_zeroize(d, sizeof(d));
+    free_sides(&x);
+}
+END_TEST
+
 /* The peer point may come wrapped in a DER OCTET STRING (as CKA_EC_POINT is). */
 START_TEST(ecdh_der_point)
 {
@@ -295,6 +341,7 @@ Suite *pkcs11_derive_suite(void)
     tcase_add_test(tc, ecdh_sha256_kdf);
     tcase_add_test(tc, ecdh_errors);
     tcase_add_test(tc, ecdh_der_point);
+    tcase_add_test(tc, ecdh_derived_policy_follows_base);
     suite_add_tcase(su, tc);
     return su;
 }
