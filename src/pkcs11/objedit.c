@@ -281,85 +281,88 @@ static CK_RV open_target(CK_SESSION_HANDLE hs, CK_OBJECT_HANDLE ho, const CK_ATT
     return rv == CKR_OK ? lwss_p11_obj_open(ho, o) : rv;
 }
 
-CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
-                          CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
+/* C_SetAttributeValue on the opened object @p o. */
+static CK_RV set_step(lwss_p11_session *s, lwss_p11_obj *o, const CK_ATTRIBUTE *t, CK_ULONG n,
+                      CK_OBJECT_HANDLE *unused)
 {
-    lwss_p11_session *s = NULL;
-    lwss_p11_obj o;
-    edit e;
-    memset(&e, 0, sizeof(e));
-    CK_RV rv = open_target(hSession, hObject, pTemplate, ulCount, &s, &o);
-    if (rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_CRYPTOKI_NOT_INITIALIZED) {
-        return rv; /* no session to put back */
-    }
-    if (rv != CKR_OK) {
-        goto cleanup;
-    }
-    int token = !lwss_p11_sessobj_is(o.handle);
+    (void)unused;
+    int token = !lwss_p11_sessobj_is(o->handle);
     if (token && !(s->flags & CKF_RW_SESSION)) {
-        rv = CKR_SESSION_READ_ONLY; /* v2.40 5.7: only session objects in R/O sessions */
-        goto cleanup;
+        return CKR_SESSION_READ_ONLY; /* v2.40 5.7: only session objects in R/O sessions */
     }
-    if (!lwss_p11_key_modifiable(&o.meta)) {
-        rv = CKR_ACTION_PROHIBITED; /* v2.40 4.4 CKA_MODIFIABLE */
-        goto cleanup;
+    if (!lwss_p11_key_modifiable(&o->meta)) {
+        return CKR_ACTION_PROHIBITED; /* v2.40 4.4 CKA_MODIFIABLE */
     }
-    rv = edit_all(&o, pTemplate, ulCount, 0, &e);
-    if (rv != CKR_OK) {
-        goto cleanup;
-    }
-    if (memcmp(&e.meta, &o.meta, sizeof(e.meta)) == 0) {
-        rv = CKR_OK; /* nothing changes: nothing to write */
+    edit e;
+    CK_RV rv = edit_all(o, t, n, 0, &e);
+    if (rv != CKR_OK || memcmp(&e.meta, &o->meta, sizeof(e.meta)) == 0) {
+        /* refused, or nothing changes: nothing to write */
     } else if (!token) {
-        rv = lwss_p11_sessobj_set_meta(o.handle, &e.meta);
+        rv = lwss_p11_sessobj_set_meta(o->handle, &e.meta);
         lwss_p11_key_cache_clear();
     } else {
-        rv = rewrite_token(o.handle, &e.meta, o.val, o.val_len);
+        rv = rewrite_token(o->handle, &e.meta, o->val, o->val_len);
     }
-cleanup:
     mbedtls_platform_zeroize(&e, sizeof(e));
-    lwss_p11_obj_close(&o);
-    lwss_p11_session_put(s);
     return rv;
 }
 
-CK_RV C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
-                   CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phNewObject)
+/* C_CopyObject of the opened object @p o into *@p out. */
+static CK_RV copy_step(lwss_p11_session *s, lwss_p11_obj *o, const CK_ATTRIBUTE *t, CK_ULONG n,
+                       CK_OBJECT_HANDLE *out)
 {
-    lwss_p11_session *s = NULL;
-    lwss_p11_obj o;
+    if (out == NULL) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    if (!lwss_p11_key_copyable(&o->meta)) {
+        return CKR_ACTION_PROHIBITED; /* v2.40 4.4 CKA_COPYABLE */
+    }
     edit e;
-    memset(&e, 0, sizeof(e));
-    CK_RV rv = open_target(hSession, hObject, pTemplate, ulCount, &s, &o);
-    if (rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_CRYPTOKI_NOT_INITIALIZED) {
-        return rv;
-    }
-    if (rv == CKR_OK && phNewObject == NULL) {
-        rv = CKR_ARGUMENTS_BAD;
-    }
+    CK_RV rv = edit_all(o, t, n, 1, &e);
     if (rv != CKR_OK) {
-        goto cleanup;
-    }
-    if (!lwss_p11_key_copyable(&o.meta)) {
-        rv = CKR_ACTION_PROHIBITED; /* v2.40 4.4 CKA_COPYABLE */
-        goto cleanup;
-    }
-    rv = edit_all(&o, pTemplate, ulCount, 1, &e);
-    if (rv != CKR_OK) {
-        goto cleanup;
-    }
-    if (e.token && !(s->flags & CKF_RW_SESSION)) {
+        /* refused */
+    } else if (e.token && !(s->flags & CKF_RW_SESSION)) {
         rv = CKR_SESSION_READ_ONLY;
     } else if (e.meta.is_private && !lwss_p11_private_ok()) {
         rv = CKR_USER_NOT_LOGGED_IN;
     } else if (e.token && label_taken(&e.meta, CK_INVALID_HANDLE)) {
         rv = CKR_TEMPLATE_INCONSISTENT; /* a token copy needs a label of its own */
     } else {
-        rv = lwss_p11_obj_store(s->handle, !e.token, &e.meta, o.val, o.val_len, phNewObject);
+        rv = lwss_p11_obj_store(s->handle, !e.token, &e.meta, o->val, o->val_len, out);
     }
-cleanup:
     mbedtls_platform_zeroize(&e, sizeof(e));
+    return rv;
+}
+
+typedef CK_RV (*edit_step)(lwss_p11_session *s, lwss_p11_obj *o, const CK_ATTRIBUTE *t,
+                           CK_ULONG n, CK_OBJECT_HANDLE *out);
+
+/* Open session and object, run @p step, release both. */
+static CK_RV with_object(CK_SESSION_HANDLE hs, CK_OBJECT_HANDLE ho, const CK_ATTRIBUTE *t,
+                         CK_ULONG n, CK_OBJECT_HANDLE *out, edit_step step)
+{
+    lwss_p11_session *s = NULL;
+    lwss_p11_obj o;
+    CK_RV rv = open_target(hs, ho, t, n, &s, &o);
+    if (rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_CRYPTOKI_NOT_INITIALIZED) {
+        return rv; /* no session to put back */
+    }
+    if (rv == CKR_OK) {
+        rv = step(s, &o, t, n, out);
+    }
     lwss_p11_obj_close(&o);
     lwss_p11_session_put(s);
     return rv;
+}
+
+CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+                          CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
+{
+    return with_object(hSession, hObject, pTemplate, ulCount, NULL, set_step);
+}
+
+CK_RV C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+                   CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phNewObject)
+{
+    return with_object(hSession, hObject, pTemplate, ulCount, phNewObject, copy_step);
 }
