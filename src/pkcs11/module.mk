@@ -34,7 +34,7 @@ UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_pr
 RIG_SUITES  += pkcs11_tls
 TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)
 VALGRIND_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_objedit pkcs11_pin_policy pkcs11_random pkcs11_hashsign pkcs11_derive pkcs11_mechtable
-TSAN_SUITES     += pkcs11_threads pkcs11_objects
+TSAN_SUITES     += pkcs11_threads pkcs11_objects pkcs11_objedit
 
 # Interop with OpenSC pkcs11-tool, openssl and p11-kit (a shell script run by `make test`).
 PKCS11_PROBE := $(BUILD)/tests/lwss-p11kit-probe

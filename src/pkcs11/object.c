@@ -39,13 +39,12 @@ CK_RV lwss_p11_obj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta)
     if (h == CK_INVALID_HANDLE || h > UINT32_MAX) {
         return CKR_OBJECT_HANDLE_INVALID;
     }
-    h = lwss_p11_obj_resolve(h);
     CK_RV ret;
     if (lwss_p11_sessobj_is(h)) {
         ret = lwss_p11_sessobj_meta(h, meta);
     } else {
-        lwss_p11_store_lock();
-        ret = lwss_token_store_get_meta((uint32_t)h, meta);
+        lwss_p11_store_lock(); /* resolve and read in one hold: a relabel is atomic here */
+        ret = lwss_token_store_get_meta((uint32_t)lwss_p11_obj_resolve_locked(h), meta);
         lwss_p11_store_unlock();
     }
     if (ret != CKR_OK || meta->cls == LWSS_P11_CKO_INTERNAL) {
@@ -89,13 +88,13 @@ CK_RV lwss_p11_obj_store(CK_SESSION_HANDLE owner, int session_obj, const lwss_nv
 
 CK_RV lwss_p11_obj_destroy(CK_OBJECT_HANDLE h)
 {
-    h = lwss_p11_obj_resolve(h);
-    lwss_p11_obj_alias_forget(h, 1);
     CK_RV rv;
     if (lwss_p11_sessobj_is(h)) {
         rv = lwss_p11_sessobj_destroy(h);
     } else {
         lwss_p11_store_lock();
+        h = lwss_p11_obj_resolve_locked(h);
+        lwss_p11_obj_alias_forget_locked(h, 1);
         rv = lwss_token_store_destroy((uint32_t)h);
         lwss_p11_store_unlock();
     }
@@ -126,12 +125,11 @@ void lwss_p11_obj_close(lwss_p11_obj *o)
 
 CK_RV lwss_p11_obj_load_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len)
 {
-    h = lwss_p11_obj_resolve(h);
     if (lwss_p11_sessobj_is(h)) {
         return lwss_p11_sessobj_value(h, val, len);
     }
     lwss_p11_store_lock();
-    CK_RV rv = lwss_token_store_get_value((uint32_t)h, val, len);
+    CK_RV rv = lwss_token_store_get_value((uint32_t)lwss_p11_obj_resolve_locked(h), val, len);
     lwss_p11_store_unlock();
     return rv;
 }

@@ -34,18 +34,23 @@ static struct {
 } g_alias[ALIAS_MAX];
 static size_t g_nalias;
 
-CK_OBJECT_HANDLE lwss_p11_obj_resolve(CK_OBJECT_HANDLE h)
+CK_OBJECT_HANDLE lwss_p11_obj_resolve_locked(CK_OBJECT_HANDLE h)
 {
     if (h > UINT32_MAX || lwss_p11_sessobj_is(h)) {
         return h;
     }
-    lwss_p11_store_lock();
     for (size_t i = 0; i < g_nalias; i++) {
         if (g_alias[i].from == h) {
-            h = g_alias[i].to; /* entries never chain: alias_add keeps them flat */
-            break;
+            return g_alias[i].to; /* entries never chain: alias_add keeps them flat */
         }
     }
+    return h;
+}
+
+CK_OBJECT_HANDLE lwss_p11_obj_resolve(CK_OBJECT_HANDLE h)
+{
+    lwss_p11_store_lock();
+    h = lwss_p11_obj_resolve_locked(h);
     lwss_p11_store_unlock();
     return h;
 }
@@ -63,13 +68,17 @@ static void alias_drop_locked(uint32_t h, int to_too)
     g_nalias = n;
 }
 
+void lwss_p11_obj_alias_forget_locked(CK_OBJECT_HANDLE h, int destroyed)
+{
+    if (h <= UINT32_MAX && !lwss_p11_sessobj_is(h)) {
+        alias_drop_locked((uint32_t)h, destroyed);
+    }
+}
+
 void lwss_p11_obj_alias_forget(CK_OBJECT_HANDLE h, int destroyed)
 {
-    if (h > UINT32_MAX || lwss_p11_sessobj_is(h)) {
-        return;
-    }
     lwss_p11_store_lock();
-    alias_drop_locked((uint32_t)h, destroyed);
+    lwss_p11_obj_alias_forget_locked(h, destroyed);
     lwss_p11_store_unlock();
 }
 
@@ -80,10 +89,10 @@ void lwss_p11_obj_alias_clear(void)
     lwss_p11_store_unlock();
 }
 
-/* Record that @p from now lives at @p to (room checked by the caller). */
-static void alias_add(uint32_t from, uint32_t to)
+/* Record that @p from now lives at @p to (room checked by the caller).
+ * Store lock held. */
+static void alias_add_locked(uint32_t from, uint32_t to)
 {
-    lwss_p11_store_lock();
     for (size_t i = 0; i < g_nalias; i++) {
         if (g_alias[i].to == from) {
             g_alias[i].to = to;
@@ -95,7 +104,6 @@ static void alias_add(uint32_t from, uint32_t to)
         g_alias[g_nalias].to = to;
         g_nalias++;
     }
-    lwss_p11_store_unlock();
 }
 
 static int alias_room(void)
@@ -227,13 +235,13 @@ static CK_RV rewrite_token(CK_OBJECT_HANDLE h, const lwss_nvm_meta *m, const uin
                            size_t len)
 {
     lwss_nvm_meta old;
-    CK_OBJECT_HANDLE nh = CK_INVALID_HANDLE;
+    CK_OBJECT_HANDLE same = CK_INVALID_HANDLE;
     CK_RV rv = lwss_p11_obj_meta(h, &old);
     if (rv != CKR_OK) {
         return rv;
     }
     if (old.label_len == m->label_len && memcmp(old.label, m->label, m->label_len) == 0) {
-        return lwss_p11_obj_save(m, val, len, &nh); /* same record: one atomic replace */
+        return lwss_p11_obj_save(m, val, len, &same); /* same record: one atomic replace */
     }
     if (label_taken(m, CK_INVALID_HANDLE)) {
         return CKR_TEMPLATE_INCONSISTENT;
@@ -245,20 +253,26 @@ static CK_RV rewrite_token(CK_OBJECT_HANDLE h, const lwss_nvm_meta *m, const uin
     if (rv != CKR_OK) {
         return rv;
     }
-    rv = lwss_p11_obj_save(m, val, len, &nh);
+    /* One store lock hold from the first write to the alias: other threads
+     * see the old record under the old handle, or the new one through the
+     * alias, never the state in between.  (begin stays outside the hold: it
+     * may wait for another thread's group, which needs the lock to finish.) */
+    uint32_t nh = 0;
+    lwss_p11_store_lock();
+    rv = lwss_token_store_save(m, val, len, &nh);
     if (rv == CKR_OK) {
-        lwss_p11_store_lock();
         rv = lwss_token_store_destroy((uint32_t)h);
-        lwss_p11_store_unlock();
     }
     if (rv == CKR_OK) {
         rv = lwss_token_store_commit();
-    } else {
-        lwss_token_store_abort();
     }
     if (rv == CKR_OK) {
-        alias_add((uint32_t)h, (uint32_t)nh);
+        alias_drop_locked(nh, 0); /* an old handle of that slot names this object now */
+        alias_add_locked((uint32_t)h, nh);
+    } else {
+        lwss_token_store_abort(); /* no-op when the group is gone already */
     }
+    lwss_p11_store_unlock();
     lwss_p11_key_cache_clear();
     return rv;
 }

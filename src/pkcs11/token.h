@@ -192,8 +192,12 @@ CK_RV lwss_p11_obj_store(CK_SESSION_HANDLE owner, int session_obj, const lwss_nv
 CK_RV lwss_p11_obj_destroy(CK_OBJECT_HANDLE h);
 /** The current handle of a token object whose label changed (aliases kept until C_Finalize). */
 CK_OBJECT_HANDLE lwss_p11_obj_resolve(CK_OBJECT_HANDLE h);
+/** @see lwss_p11_obj_resolve; store lock held. */
+CK_OBJECT_HANDLE lwss_p11_obj_resolve_locked(CK_OBJECT_HANDLE h);
 /** Drop the aliases from @p h (a record saved there) and, when @p destroyed, to it. */
 void lwss_p11_obj_alias_forget(CK_OBJECT_HANDLE h, int destroyed);
+/** @see lwss_p11_obj_alias_forget; store lock held. */
+void lwss_p11_obj_alias_forget_locked(CK_OBJECT_HANDLE h, int destroyed);
 /** Forget every handle alias (store closed, token erased). */
 void lwss_p11_obj_alias_clear(void);
 /** Fault injection, test builds only (LWSS_TEST_HOOKS): make the @p nth next save fail (0: never). */

@@ -7,6 +7,8 @@
 #include "pal/flash.h" /* power-cut hooks (test builds) */
 
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,6 +444,62 @@ START_TEST(replace_power_cut)
 }
 END_TEST
 
+/* One thread relabels a token key back and forth while another reads its
+ * label and signs with it through the handle it had from the start: every
+ * call succeeds (a relabel is atomic to other threads: old record and old
+ * handle up to the commit, the new record through the alias after it). */
+typedef struct relabel_ctx {
+    CK_OBJECT_HANDLE key;
+    int rounds;
+    atomic_int done;
+    int failures;
+} relabel_ctx;
+
+static void *relabel_thread(void *arg)
+{
+    relabel_ctx *c = arg;
+    CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+    if (C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s) != CKR_OK) {
+        c->failures++;
+    }
+    for (int i = 0; i < c->rounds && s != CK_INVALID_HANDLE; i++) {
+        CK_ATTRIBUTE a = {CKA_LABEL, (i & 1) ? "key-x" : "key-y", 5};
+        c->failures += C_SetAttributeValue(s, c->key, &a, 1) != CKR_OK;
+    }
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+START_TEST(relabel_while_signing)
+{
+    CK_SESSION_HANDLE s = lwss_p11t_session();
+    relabel_ctx c = {.key = lwss_p11t_import_key(s, "key-x", lwss_p11t_ec_key_pem,
+                                                 LWSS_PKCS11_PRIVATE),
+                     .rounds = 40};
+    atomic_init(&c.done, 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, relabel_thread, &c), 0);
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+    uint8_t hash[32] = {1}, sig[64];
+    int reads = 0;
+    for (int i = 0; i < 100000 && (!atomic_load(&c.done) || reads < 4); i++, reads++) {
+        char label[8] = {0};
+        CK_ATTRIBUTE q = {CKA_LABEL, label, sizeof(label) - 1};
+        ck_assert_int_eq(C_GetAttributeValue(s, c.key, &q, 1), CKR_OK);
+        ck_assert(strcmp(label, "key-x") == 0 || strcmp(label, "key-y") == 0);
+        CK_ULONG len = sizeof(sig);
+        ck_assert_int_eq(C_SignInit(s, &m, c.key), CKR_OK);
+        ck_assert_int_eq(C_Sign(s, hash, sizeof(hash), sig, &len), CKR_OK);
+    }
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(c.failures, 0);
+    ck_assert(atomic_load(&c.done));
+    ck_assert_uint_eq(lwss_p11t_find(s, "key-x", CKO_PRIVATE_KEY, NULL, 0) +
+                          lwss_p11t_find(s, "key-y", CKO_PRIVATE_KEY, NULL, 0),
+                      1);
+}
+END_TEST
+
 Suite *pkcs11_objedit_suite(void);
 
 Suite *pkcs11_objedit_suite(void)
@@ -458,6 +516,7 @@ Suite *pkcs11_objedit_suite(void)
     tcase_add_test(tc, copy_object_rules);
     tcase_add_test(tc, copy_to_token);
     tcase_add_test(tc, object_size);
+    tcase_add_test(tc, relabel_while_signing);
     tcase_add_test(tc, relabel_power_cut);
     tcase_add_test(tc, replace_power_cut);
     suite_add_tcase(su, tc);
