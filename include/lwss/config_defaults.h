@@ -216,6 +216,12 @@
 #define LWSS_P11_PIN_MAX 64
 #endif
 
+#ifndef LWSS_P11_PIN_MAX_TRIES
+/** Wrong PINs in a row after which the user (or SO) PIN is locked
+ *  (CKR_PIN_LOCKED); counted in the image across restarts. */
+#define LWSS_P11_PIN_MAX_TRIES 10
+#endif
+
 #ifndef LWSS_P11_PIN_HASH_ITERATIONS
 /** PBKDF2-HMAC-SHA256 rounds of a stored PIN hash.  Not recorded in the
  *  image: a PIN set by a build with another value no longer matches. */
@@ -263,6 +269,9 @@
 #endif
 #if LWSS_TCP_SNDBUF_DEFAULT < 2920 || LWSS_TCP_SNDBUF_DEFAULT > 262144
 #error "LWSS_TCP_SNDBUF_DEFAULT: LWSS_TCP_SNDBUF_MIN..LWSS_TCP_SNDBUF_MAX (2920..262144)"
+#endif
+#if LWSS_P11_PIN_MAX_TRIES < 1 || LWSS_P11_PIN_MAX_TRIES > 1000000
+#error "LWSS_P11_PIN_MAX_TRIES: 1..1000000"
 #endif
 #if LWSS_P11_PIN_MIN < 1 || LWSS_P11_PIN_MIN > LWSS_P11_PIN_MAX
 #error "LWSS_P11_PIN_MIN: 1..LWSS_P11_PIN_MAX"

@@ -23,6 +23,10 @@
  *   CKF_LOGIN_REQUIRED is set and private objects (private and secret keys
  *   always, other objects with CKA_PRIVATE) are invisible and unusable until
  *   C_Login(CKU_USER) with that PIN.  Wrong PIN: CKR_PIN_INCORRECT.
+ * - Wrong PINs in a row are counted per user in the image; after
+ *   LWSS_P11_PIN_MAX_TRIES (default 10) that PIN is locked (CKR_PIN_LOCKED;
+ *   CK_TOKEN_INFO flags *_PIN_COUNT_LOW / _FINAL_TRY / _LOCKED).  A right
+ *   PIN clears the count; the SO unlocks the user PIN with C_InitPIN.
  * - PINs are 4..64 bytes, kept as salted PBKDF2-HMAC-SHA256 in the image.
  * - Login ends with C_Logout, the close of the last session, C_Finalize.
  * - The token is initialised from the start (CKF_TOKEN_INITIALIZED) with SO

@@ -54,8 +54,8 @@ static CK_RV meta_attr(const lwss_p11_obj *o, CK_ATTRIBUTE_TYPE type, lwss_p11_a
     case CKA_TOKEN: return out_bool(out, !lwss_p11_sessobj_is(o->handle));
     case CKA_PRIVATE: return out_bool(out, o->meta.is_private);
     case CKA_LABEL: return out_bytes(out, o->meta.label, o->meta.label_len);
-    case CKA_MODIFIABLE: return out_bool(out, 0);
-    case CKA_COPYABLE: return out_bool(out, 0);
+    case CKA_MODIFIABLE: return out_bool(out, lwss_p11_key_modifiable(&o->meta));
+    case CKA_COPYABLE: return out_bool(out, lwss_p11_key_copyable(&o->meta));
     case CKA_DESTROYABLE: return out_bool(out, 1);
     default: break;
     }

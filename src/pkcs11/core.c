@@ -59,6 +59,37 @@ static const struct {
     {CKM_DES3_CBC_PAD, {24, 24, CKF_ENCRYPT | CKF_DECRYPT}},
     {CKM_AES_KEY_WRAP, {16, 32, CKF_WRAP | CKF_UNWRAP}},     /* wrap.c, aes_kw.c */
     {CKM_AES_KEY_WRAP_PAD, {16, 32, CKF_WRAP | CKF_UNWRAP}},
+    {CKM_ECDSA_SHA1,
+     {256, 384, CKF_SIGN | CKF_VERIFY | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS}},
+    {CKM_ECDSA_SHA224,
+     {256, 384, CKF_SIGN | CKF_VERIFY | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS}},
+    {CKM_ECDSA_SHA256,
+     {256, 384, CKF_SIGN | CKF_VERIFY | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS}},
+    {CKM_ECDSA_SHA384,
+     {256, 384, CKF_SIGN | CKF_VERIFY | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS}},
+    {CKM_ECDSA_SHA512,
+     {256, 384, CKF_SIGN | CKF_VERIFY | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS}},
+    {CKM_SHA1_RSA_PKCS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA224_RSA_PKCS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA256_RSA_PKCS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA384_RSA_PKCS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA512_RSA_PKCS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_RSA_PKCS_PSS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA1_RSA_PKCS_PSS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA224_RSA_PKCS_PSS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA256_RSA_PKCS_PSS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA384_RSA_PKCS_PSS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA512_RSA_PKCS_PSS, {2048, 4096, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA_1, {0, 0, CKF_DIGEST}},
+    {CKM_SHA224, {0, 0, CKF_DIGEST}},
+    {CKM_SHA384, {0, 0, CKF_DIGEST}},
+    {CKM_SHA512, {0, 0, CKF_DIGEST}},
+    {CKM_SHA_1_HMAC, {1, 64, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA224_HMAC, {1, 64, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA384_HMAC, {1, 64, CKF_SIGN | CKF_VERIFY}},
+    {CKM_SHA512_HMAC, {1, 64, CKF_SIGN | CKF_VERIFY}},
+    {CKM_ECDH1_DERIVE,
+     {256, 384, CKF_DERIVE | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS}},
 };
 #define MECH_COUNT (sizeof(g_mechs) / sizeof(g_mechs[0]))
 
@@ -110,6 +141,7 @@ static void drop_inherited(void)
     lwss_p11_session_forget_all();
     lwss_p11_key_cache_clear();
     lwss_p11_logout_all();
+    lwss_p11_obj_alias_clear(); /* store handles are renumbered at the next open */
     lwss_p11_store_lock();
     lwss_token_store_close(); /* closes our copy of the descriptor; the parent keeps its lock */
     lwss_p11_store_unlock();
@@ -204,6 +236,7 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
     lwss_p11_session_close_all();
     lwss_p11_key_cache_clear(); /* after the sessions gave theirs back */
     lwss_p11_logout_all();
+    lwss_p11_obj_alias_clear(); /* store handles are renumbered at the next open */
     lwss_p11_store_lock();
     lwss_token_store_close();
     atomic_store(&g_store_pending, 0);
@@ -309,7 +342,8 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
     pad_copy(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), "lwss");
     pad_copy(pInfo->model, sizeof(pInfo->model), "soft-nvm");
     pad_copy(pInfo->serialNumber, sizeof(pInfo->serialNumber), "0000000000000001");
-    pInfo->flags = CKF_RNG | CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED;
+    pInfo->flags = CKF_RNG | CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED |
+                   lwss_p11_pin_flags();
     if (lwss_p11_login_required()) {
         pInfo->flags |= CKF_LOGIN_REQUIRED;
     }

@@ -1,5 +1,6 @@
 /*
- * CKM_SHA256 digests, single- and multi-part.  A length query (NULL
+ * Digests CKM_SHA_1, CKM_SHA224, CKM_SHA256, CKM_SHA384, CKM_SHA512
+ * (FIPS 180-4), single- and multi-part.  A length query (NULL
  * output) or CKR_BUFFER_TOO_SMALL leaves the operation active with its
  * state untouched; success or any other error ends it (v2.40 5.10).
  * Single- and multi-part calls do not mix: C_Digest after C_DigestUpdate,
@@ -8,11 +9,9 @@
  */
 #include "src/pkcs11/token.h"
 
-#define DIGEST_LEN 32
-
 static void digest_end(lwss_p11_session *s)
 {
-    mbedtls_sha256_free(&s->sha);
+    mbedtls_md_free(&s->dmd);
     s->digest_active = 0;
 }
 
@@ -27,13 +26,15 @@ CK_RV C_DigestInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism)
         rv = CKR_ARGUMENTS_BAD;
     } else if (s->digest_active) {
         rv = CKR_OPERATION_ACTIVE;
-    } else if (pMechanism->mechanism != CKM_SHA256) {
+    } else if (lwss_p11_digest_md(pMechanism->mechanism) == MBEDTLS_MD_NONE) {
         rv = CKR_MECHANISM_INVALID;
     } else {
-        /* CKM_SHA256 takes no parameter: a stray one is ignored, as corePKCS11 does */
-        mbedtls_sha256_init(&s->sha);
-        if (mbedtls_sha256_starts_ret(&s->sha, 0) != 0) {
-            mbedtls_sha256_free(&s->sha);
+        /* no digest takes a parameter: a stray one is ignored, as corePKCS11 does */
+        mbedtls_md_init(&s->dmd);
+        const mbedtls_md_info_t *info =
+            mbedtls_md_info_from_type(lwss_p11_digest_md(pMechanism->mechanism));
+        if (mbedtls_md_setup(&s->dmd, info, 0) != 0 || mbedtls_md_starts(&s->dmd) != 0) {
+            mbedtls_md_free(&s->dmd);
             rv = CKR_FUNCTION_FAILED;
         } else {
             s->digest_active = 1;
@@ -46,18 +47,18 @@ CK_RV C_DigestInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism)
 
 /* Length rules shared by C_Digest and C_DigestFinal.  CKR_OK with *done=0
  * means "answered a length query, keep going". */
-static CK_RV digest_output_ok(CK_BYTE_PTR out, CK_ULONG_PTR out_len, int *ready)
+static CK_RV digest_output_ok(CK_ULONG need, CK_BYTE_PTR out, CK_ULONG_PTR out_len, int *ready)
 {
     *ready = 0;
     if (out_len == NULL) {
         return CKR_ARGUMENTS_BAD;
     }
     if (out == NULL) {
-        *out_len = DIGEST_LEN;
+        *out_len = need;
         return CKR_OK;
     }
-    if (*out_len < DIGEST_LEN) {
-        *out_len = DIGEST_LEN;
+    if (*out_len < need) {
+        *out_len = need;
         return CKR_BUFFER_TOO_SMALL;
     }
     *ready = 1;
@@ -94,7 +95,7 @@ static CK_RV digest_step(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data, CK_ULONG 
     if (rv == CKR_OK && data == NULL && len > 0) {
         rv = CKR_ARGUMENTS_BAD;
     } else if (rv == CKR_OK && final) {
-        rv = digest_output_ok(out, out_len, &ready);
+        rv = digest_output_ok(mbedtls_md_get_size(s->dmd.md_info), out, out_len, &ready);
         if (rv == CKR_BUFFER_TOO_SMALL || (rv == CKR_OK && !ready)) {
             if (step == STEP_SINGLE) {
                 s->digest_mode = LWSS_P11_MODE_SINGLE;
@@ -106,12 +107,12 @@ static CK_RV digest_step(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data, CK_ULONG 
     if (rv == CKR_OK && step == STEP_UPDATE) {
         s->digest_mode = LWSS_P11_MODE_MULTI;
     }
-    if (rv == CKR_OK && len > 0 && mbedtls_sha256_update_ret(&s->sha, data, len) != 0) {
+    if (rv == CKR_OK && len > 0 && mbedtls_md_update(&s->dmd, data, len) != 0) {
         rv = CKR_FUNCTION_FAILED;
     }
     if (rv == CKR_OK && final) {
-        rv = mbedtls_sha256_finish_ret(&s->sha, out) == 0 ? CKR_OK : CKR_FUNCTION_FAILED;
-        *out_len = DIGEST_LEN;
+        rv = mbedtls_md_finish(&s->dmd, out) == 0 ? CKR_OK : CKR_FUNCTION_FAILED;
+        *out_len = mbedtls_md_get_size(s->dmd.md_info);
     }
     if (rv != CKR_OK || final) {
         digest_end(s);

@@ -13,7 +13,17 @@
  * - PINs are LWSS_P11_PIN_MIN..LWSS_P11_PIN_MAX (4..64) bytes.  They are stored as PBKDF2-HMAC-SHA256 (16-byte
  *   random salt, LOGIN_ITERATIONS rounds) in internal NVM records of class
  *   LWSS_P11_CKO_INTERNAL, which no client can see, create or destroy.
- * - A wrong PIN gets CKR_PIN_INCORRECT (there is no lockout counter).
+ * - A wrong PIN gets CKR_PIN_INCORRECT.  Wrong PINs in a row are counted
+ *   per user (user, SO) in the internal record "lwss:pin-tries", so across
+ *   restarts; after LWSS_P11_PIN_MAX_TRIES of them that PIN is locked:
+ *   C_Login, C_SetPIN (and for the SO C_InitToken) answer CKR_PIN_LOCKED
+ *   without looking at the PIN.  The count is charged before the PIN is
+ *   checked and cleared after a right one, so a kill or a power cut during
+ *   the check costs a try instead of giving a free one (each update is one
+ *   atomic record replace).  C_GetTokenInfo reports CKF_USER_PIN_COUNT_LOW
+ *   (a wrong PIN since the last right one), _FINAL_TRY, _LOCKED and the SO_
+ *   ones.  Only the SO unlocks a locked user PIN, by C_InitPIN (new PIN and
+ *   a cleared count land together); a locked SO PIN stays locked.
  * - Login is per process (all sessions share it) and ends with C_Logout, the
  *   close of the last session, or C_Finalize.
  * - The token is initialised from the start (CKF_TOKEN_INITIALIZED) with
@@ -38,6 +48,10 @@
 static const char LABEL_USER_PIN[] = "lwss:user-pin";
 static const char LABEL_SO_PIN[] = "lwss:so-pin";
 static const char LABEL_TOKEN[] = "lwss:token-label";
+static const char LABEL_TRIES[] = "lwss:pin-tries";
+
+/* Serialises the read-charge-check-clear of the try counter. */
+static pthread_mutex_t g_tries_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_mutex_t g_login_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_who = -1;
@@ -115,6 +129,109 @@ static CK_RV pin_check(const char *label, const uint8_t *pin, size_t pin_len)
         lwss_token_store_free_value(rec, rec_len);
     }
     return rv;
+}
+
+/* Wrong PINs in a row of the user [0] and the SO [1] (0 when no record). */
+static void tries_get(uint32_t tries[2])
+{
+    uint8_t *rec = NULL;
+    size_t rec_len = 0;
+    tries[0] = tries[1] = 0;
+    lwss_p11_store_lock();
+    uint32_t h = internal_find(LABEL_TRIES);
+    CK_RV got = h != 0 ? lwss_token_store_get_value(h, &rec, &rec_len) : CKR_OBJECT_HANDLE_INVALID;
+    lwss_p11_store_unlock();
+    if (got == CKR_OK && rec_len == 8) {
+        for (int i = 0; i < 2; i++) {
+            tries[i] = (uint32_t)rec[4 * i] | (uint32_t)rec[4 * i + 1] << 8 |
+                       (uint32_t)rec[4 * i + 2] << 16 | (uint32_t)rec[4 * i + 3] << 24;
+        }
+    }
+    if (rec != NULL) {
+        lwss_token_store_free_value(rec, rec_len);
+    }
+}
+
+/* One atomic replace of the counter record. */
+static CK_RV tries_put(const uint32_t tries[2])
+{
+    uint8_t rec[8];
+    for (int i = 0; i < 2; i++) {
+        for (int b = 0; b < 4; b++) {
+            rec[4 * i + b] = (uint8_t)(tries[i] >> (8 * b));
+        }
+    }
+    lwss_p11_store_lock();
+    CK_RV rv = internal_save(LABEL_TRIES, rec, sizeof(rec));
+    lwss_p11_store_unlock();
+    return rv;
+}
+
+/* Set the count of @p who (0 user, 1 SO) to @p n. */
+static CK_RV tries_set(int who, uint32_t n)
+{
+    uint32_t tries[2];
+    tries_get(tries);
+    if (tries[who] == n) {
+        return CKR_OK;
+    }
+    tries[who] = n;
+    return tries_put(tries);
+}
+
+/* pin_check with the try counter of @p user_type: CKR_PIN_LOCKED once
+ * LWSS_P11_PIN_MAX_TRIES wrong PINs came in a row (see the header). */
+static CK_RV pin_verify(CK_USER_TYPE user_type, const uint8_t *pin, size_t pin_len)
+{
+    int who = user_type == CKU_SO ? 1 : 0;
+    lwss_os_lock(&g_tries_lock);
+    uint32_t tries[2];
+    tries_get(tries);
+    uint32_t before = tries[who];
+    CK_RV rv = CKR_PIN_LOCKED;
+    if (before >= LWSS_P11_PIN_MAX_TRIES) {
+        goto cleanup;
+    }
+    tries[who] = before + 1;
+    rv = tries_put(tries); /* charged first: a cut during the check costs the try */
+    if (rv != CKR_OK) {
+        goto cleanup;
+    }
+    rv = pin_check(who ? LABEL_SO_PIN : LABEL_USER_PIN, pin, pin_len);
+    if (rv == CKR_OK) {
+        tries[who] = 0;
+        rv = tries_put(tries);
+    } else if (rv != CKR_PIN_INCORRECT) {
+        tries[who] = before; /* no verdict on the PIN: give the try back */
+        (void)tries_put(tries);
+    }
+cleanup:
+    pthread_mutex_unlock(&g_tries_lock);
+    return rv;
+}
+
+CK_FLAGS lwss_p11_pin_flags(void)
+{
+    uint32_t tries[2];
+    lwss_os_lock(&g_tries_lock);
+    tries_get(tries);
+    pthread_mutex_unlock(&g_tries_lock);
+    static const CK_FLAGS f[2][3] = {
+        {CKF_USER_PIN_COUNT_LOW, CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED},
+        {CKF_SO_PIN_COUNT_LOW, CKF_SO_PIN_FINAL_TRY, CKF_SO_PIN_LOCKED},
+    };
+    CK_FLAGS out = 0;
+    for (int i = 0; i < 2; i++) {
+        if (tries[i] >= LWSS_P11_PIN_MAX_TRIES) {
+            out |= f[i][2];
+        } else if (tries[i] > 0) {
+            out |= f[i][0];
+        }
+        if (tries[i] + 1 == LWSS_P11_PIN_MAX_TRIES) {
+            out |= f[i][1];
+        }
+    }
+    return out;
 }
 
 static CK_RV pin_set(const char *label, const uint8_t *pin, size_t pin_len)
@@ -207,8 +324,7 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
     } else if (userType == CKU_SO && all > rw) {
         rv = CKR_SESSION_READ_ONLY_EXISTS;
     } else {
-        const char *label = userType == CKU_SO ? LABEL_SO_PIN : LABEL_USER_PIN;
-        rv = pin_check(label, pPin, ulPinLen);
+        rv = pin_verify(userType, pPin, ulPinLen);
         if (rv == CKR_OK) {
             g_who = (int)userType;
         }
@@ -281,7 +397,7 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
     if (all > 0) {
         return CKR_SESSION_EXISTS;
     }
-    rv = pin_check(LABEL_SO_PIN, pPin, ulPinLen); /* the default "0000" while none is set */
+    rv = pin_verify(CKU_SO, pPin, ulPinLen); /* the default "0000" while none is set */
     if (rv != CKR_OK) {
         return rv;
     }
@@ -299,6 +415,7 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
         lwss_token_store_abort();
         return rv;
     }
+    lwss_p11_obj_alias_clear(); /* every object went */
     return lwss_token_store_commit();
 }
 
@@ -314,7 +431,20 @@ CK_RV C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPin
     } else if (!(s->flags & CKF_RW_SESSION)) {
         rv = CKR_SESSION_READ_ONLY;
     } else {
-        rv = pin_set(LABEL_USER_PIN, pPin, ulPinLen);
+        rv = lwss_token_store_begin(); /* the new PIN and the cleared count land together */
+        if (rv == CKR_OK) {
+            rv = pin_set(LABEL_USER_PIN, pPin, ulPinLen);
+            lwss_os_lock(&g_tries_lock);
+            if (rv == CKR_OK) {
+                rv = tries_set(0, 0); /* the SO unlocks the user PIN */
+            }
+            if (rv == CKR_OK) {
+                rv = lwss_token_store_commit();
+            } else {
+                lwss_token_store_abort();
+            }
+            pthread_mutex_unlock(&g_tries_lock);
+        }
     }
     lwss_p11_session_put(s);
     return rv;
@@ -328,13 +458,14 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulO
     if (rv != CKR_OK) {
         return rv;
     }
-    const char *label = lwss_p11_login_state() == CKU_SO ? LABEL_SO_PIN : LABEL_USER_PIN;
+    CK_USER_TYPE who = lwss_p11_login_state() == CKU_SO ? CKU_SO : CKU_USER;
+    const char *label = who == CKU_SO ? LABEL_SO_PIN : LABEL_USER_PIN;
     if (!(s->flags & CKF_RW_SESSION)) {
         rv = CKR_SESSION_READ_ONLY;
     } else if (pOldPin == NULL && ulOldLen > 0) {
         rv = CKR_ARGUMENTS_BAD;
     } else {
-        rv = pin_check(label, pOldPin, ulOldLen);
+        rv = pin_verify(who, pOldPin, ulOldLen);
     }
     if (rv == CKR_OK) {
         rv = lwss_token_store_begin(); /* the new PIN record lands whole, or not */

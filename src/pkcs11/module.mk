@@ -30,13 +30,15 @@ TEST_SRCS   += $(wildcard tests/pkcs11/test_pkcs11_*.c) tests/support/pkcs11_uti
 UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_provision \
                pkcs11_conformance pkcs11_session_objects \
                pkcs11_interop pkcs11_cipher pkcs11_wrap pkcs11_cipher_openssl \
-               pkcs11_mechanism_table
+               pkcs11_objedit pkcs11_pin_policy pkcs11_random pkcs11_hashsign pkcs11_derive \
+               pkcs11_mechtable
 # pkcs11_tls: token-generated P-384 / RSA 2048 keys in mutual TLS with the echo server
 RIG_SUITES  += pkcs11_tls
 TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)
 VALGRIND_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_cipher \
-                   pkcs11_wrap
-TSAN_SUITES     += pkcs11_threads pkcs11_objects
+                   pkcs11_wrap pkcs11_objedit pkcs11_pin_policy pkcs11_random pkcs11_hashsign \
+                   pkcs11_derive pkcs11_mechtable
+TSAN_SUITES     += pkcs11_threads pkcs11_objects pkcs11_objedit
 
 # Interop with OpenSC pkcs11-tool, openssl and p11-kit (a shell script run by `make test`).
 PKCS11_PROBE := $(BUILD)/tests/lwss-p11kit-probe
@@ -50,10 +52,10 @@ test-pkcs11-interop: $(PKCS11_MODULE) $(PROVISION_BIN) $(PKCS11_PROBE)
 	tests/pkcs11/interop.sh $(BUILD)
 .PHONY: test-pkcs11-interop
 
-# pkcs11-tool --test, --test-fork, --test-threads (issue 15): one summary line per stage.
+# pkcs11-tool --test, --test-fork, --test-threads, --test-ec (issues 15, 18): one summary line per stage.
 TEST_TARGETS += test-pkcs11-conformance
 test-pkcs11-conformance: $(PKCS11_MODULE) $(PROVISION_BIN)
-	@echo "== pkcs11 conformance (pkcs11-tool --test, --test-fork, --test-threads)"
+	@echo "== pkcs11 conformance (pkcs11-tool --test, --test-fork, --test-threads, --test-ec)"
 	tests/pkcs11/conformance.sh $(BUILD)
 .PHONY: test-pkcs11-conformance
 

@@ -43,8 +43,8 @@ CK_RV lwss_p11_obj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta)
     if (lwss_p11_sessobj_is(h)) {
         ret = lwss_p11_sessobj_meta(h, meta);
     } else {
-        lwss_p11_store_lock();
-        ret = lwss_token_store_get_meta((uint32_t)h, meta);
+        lwss_p11_store_lock(); /* resolve and read in one hold: a relabel is atomic here */
+        ret = lwss_token_store_get_meta((uint32_t)lwss_p11_obj_resolve_locked(h), meta);
         lwss_p11_store_unlock();
     }
     if (ret != CKR_OK || meta->cls == LWSS_P11_CKO_INTERNAL) {
@@ -72,6 +72,7 @@ CK_RV lwss_p11_obj_save(const lwss_nvm_meta *meta, const uint8_t *der, size_t le
     if (meta->cls == CKO_PRIVATE_KEY || meta->cls == CKO_PUBLIC_KEY) {
         lwss_p11_key_cache_clear(); /* it may have replaced a cached key */
     }
+    lwss_p11_obj_alias_forget(h, 0); /* an old handle of this slot names this object now */
     *out = h;
     return CKR_OK;
 }
@@ -92,6 +93,8 @@ CK_RV lwss_p11_obj_destroy(CK_OBJECT_HANDLE h)
         rv = lwss_p11_sessobj_destroy(h);
     } else {
         lwss_p11_store_lock();
+        h = lwss_p11_obj_resolve_locked(h);
+        lwss_p11_obj_alias_forget_locked(h, 1);
         rv = lwss_token_store_destroy((uint32_t)h);
         lwss_p11_store_unlock();
     }
@@ -101,6 +104,7 @@ CK_RV lwss_p11_obj_destroy(CK_OBJECT_HANDLE h)
 
 CK_RV lwss_p11_obj_open(CK_OBJECT_HANDLE h, lwss_p11_obj *o)
 {
+    h = lwss_p11_obj_resolve(h);
     o->handle = h;
     o->val = NULL;
     o->val_len = 0;
@@ -125,7 +129,7 @@ CK_RV lwss_p11_obj_load_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len)
         return lwss_p11_sessobj_value(h, val, len);
     }
     lwss_p11_store_lock();
-    CK_RV rv = lwss_token_store_get_value((uint32_t)h, val, len);
+    CK_RV rv = lwss_token_store_get_value((uint32_t)lwss_p11_obj_resolve_locked(h), val, len);
     lwss_p11_store_unlock();
     return rv;
 }

@@ -54,6 +54,7 @@ void lwss_p11_op_reset(lwss_p11_op *op)
 {
     if (op->active) {
         mbedtls_md_free(&op->hmac); /* wipes the HMAC pads */
+        mbedtls_md_free(&op->md);
         mbedtls_cipher_free(&op->cmac);
     }
     op->active = 0;
@@ -81,7 +82,7 @@ void lwss_p11_find_reset(lwss_p11_session *s)
 static void session_release(lwss_p11_session *s)
 {
     if (s->digest_active) {
-        mbedtls_sha256_free(&s->sha);
+        mbedtls_md_free(&s->dmd);
         s->digest_active = 0;
     }
     lwss_p11_find_reset(s);

@@ -129,6 +129,17 @@ CK_RV lwss_p11_sessobj_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len)
     return rv;
 }
 
+CK_RV lwss_p11_sessobj_set_meta(CK_OBJECT_HANDLE h, const lwss_nvm_meta *meta)
+{
+    lwss_p11_store_lock();
+    sessobj *o = lookup(h);
+    if (o != NULL) {
+        o->meta = *meta;
+    }
+    lwss_p11_store_unlock();
+    return o != NULL ? CKR_OK : CKR_OBJECT_HANDLE_INVALID;
+}
+
 CK_RV lwss_p11_sessobj_destroy(CK_OBJECT_HANDLE h)
 {
     lwss_p11_store_lock();

@@ -1,7 +1,9 @@
 /*
  * Sign and verify: CKM_ECDSA (P-256 and P-384, raw r||s), CKM_RSA_PKCS (2048,
- * caller-supplied DigestInfo), CKM_RSA_X_509 (raw RSA), CKM_SHA256_HMAC and
- * CKM_AES_CMAC (these two also multi-part).  The key is loaded and parsed
+ * caller-supplied DigestInfo), CKM_RSA_PKCS_PSS (caller-supplied hash),
+ * CKM_RSA_X_509 (raw RSA); multi-part too: the hash-and-sign mechanisms
+ * CKM_ECDSA_SHA*, CKM_SHA*_RSA_PKCS, CKM_SHA*_RSA_PKCS_PSS, the MACs
+ * CKM_SHA*_HMAC and CKM_AES_CMAC (mechanism table: hashsign.c).  The key is loaded and parsed
  * once, at *Init, which also enforces CKA_SIGN / CKA_VERIFY.
  * v2.40 5.2 / 5.12: a call that finishes an operation (C_Sign, C_SignFinal,
  * C_Verify, C_VerifyFinal, or a failing Update) ends it on every outcome but
@@ -26,12 +28,24 @@ static size_t ec_coord_len(const lwss_p11_op *op)
 
 static size_t op_sig_len(const lwss_p11_op *op)
 {
-    switch (op->mech) {
-    case CKM_ECDSA: return 2 * ec_coord_len(op);
-    case CKM_RSA_PKCS: case CKM_RSA_X_509: return mbedtls_pk_get_len(&op->pk);
-    case CKM_SHA256_HMAC: return 32;
-    default: return 16; /* CKM_AES_CMAC */
+    switch (op->kind) {
+    case LWSS_P11_K_ECDSA: return 2 * ec_coord_len(op);
+    case LWSS_P11_K_HMAC: return mbedtls_md_get_size(mbedtls_md_info_from_type(op->md_type));
+    case LWSS_P11_K_CMAC: return 16;
+    default: return mbedtls_pk_get_len(&op->pk); /* the RSA kinds */
     }
+}
+
+/* A public-key kind (the key is a pk context). */
+static int is_asym(const lwss_p11_op *op)
+{
+    return op->kind != LWSS_P11_K_HMAC && op->kind != LWSS_P11_K_CMAC;
+}
+
+/* Hash-and-sign: the token hashes what Update feeds. */
+static int is_hashing(const lwss_p11_op *op)
+{
+    return is_asym(op) && op->md_type != MBEDTLS_MD_NONE;
 }
 
 /* Parse the stored key unless the op's cached one, or one in the
@@ -75,7 +89,7 @@ static CK_RV init_asym(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
     if (!sign && meta.cls == CKO_PRIVATE_KEY) {
         cls = CKO_PRIVATE_KEY; /* a private key carries its public half */
     }
-    CK_KEY_TYPE want = op->mech == CKM_ECDSA ? CKK_EC : CKK_RSA;
+    CK_KEY_TYPE want = op->kind == LWSS_P11_K_ECDSA ? CKK_EC : CKK_RSA;
     if (meta.cls != cls || lwss_p11_key_type(&meta) != want) {
         return CKR_KEY_TYPE_INCONSISTENT;
     }
@@ -94,6 +108,18 @@ static CK_RV init_asym(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
     return rv;
 }
 
+/* The CKK_SHA*_HMAC key type made for the op's HMAC. */
+static CK_KEY_TYPE hmac_key_type(const lwss_p11_op *op)
+{
+    switch (op->md_type) {
+    case MBEDTLS_MD_SHA1: return CKK_SHA_1_HMAC;
+    case MBEDTLS_MD_SHA224: return CKK_SHA224_HMAC;
+    case MBEDTLS_MD_SHA256: return CKK_SHA256_HMAC;
+    case MBEDTLS_MD_SHA384: return CKK_SHA384_HMAC;
+    default: return CKK_SHA512_HMAC;
+    }
+}
+
 static CK_RV init_mac(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
 {
     lwss_nvm_meta meta;
@@ -107,12 +133,13 @@ static CK_RV init_mac(lwss_p11_op *op, CK_OBJECT_HANDLE key, int sign)
     rv = CKR_KEY_TYPE_INCONSISTENT;
     if (!lwss_p11_key_allows(&meta, sign ? CKA_SIGN : CKA_VERIFY)) {
         rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
-    } else if (op->mech == CKM_SHA256_HMAC && (kt == CKK_GENERIC_SECRET || kt == CKK_SHA256_HMAC)) {
-        rv = mbedtls_md_setup(&op->hmac, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1) == 0 &&
+    } else if (op->kind == LWSS_P11_K_HMAC &&
+               (kt == CKK_GENERIC_SECRET || kt == hmac_key_type(op))) {
+        rv = mbedtls_md_setup(&op->hmac, mbedtls_md_info_from_type(op->md_type), 1) == 0 &&
                      mbedtls_md_hmac_starts(&op->hmac, val, len) == 0
                  ? CKR_OK
                  : CKR_FUNCTION_FAILED;
-    } else if (op->mech == CKM_AES_CMAC && kt == CKK_AES) {
+    } else if (op->kind == LWSS_P11_K_CMAC && kt == CKK_AES) {
         mbedtls_cipher_type_t t = len == 16   ? MBEDTLS_CIPHER_AES_128_ECB
                                   : len == 24 ? MBEDTLS_CIPHER_AES_192_ECB
                                               : MBEDTLS_CIPHER_AES_256_ECB;
@@ -134,25 +161,37 @@ static CK_RV op_init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR mech, CK_OBJEC
         return rv;
     }
     lwss_p11_op *op = sign ? &s->sign : &s->verify;
+    int kind = 0;
+    mbedtls_md_type_t md = MBEDTLS_MD_NONE;
     if (mech == NULL) {
         rv = CKR_ARGUMENTS_BAD;
     } else if (op->active) {
         rv = CKR_OPERATION_ACTIVE;
-    } else if (mech->mechanism != CKM_ECDSA && mech->mechanism != CKM_RSA_PKCS &&
-               mech->mechanism != CKM_RSA_X_509 && mech->mechanism != CKM_SHA256_HMAC &&
-               mech->mechanism != CKM_AES_CMAC) {
+    } else if (!lwss_p11_sig_mech(mech->mechanism, &kind, &md)) {
         rv = CKR_MECHANISM_INVALID;
     }
-    /* None of these takes a parameter: pParameter / ulParameterLen are
-     * ignored, as corePKCS11 does (firmware written for it leaves them unset). */
+    /* Only the PSS mechanisms take a parameter: the others ignore pParameter /
+     * ulParameterLen, as corePKCS11 does (firmware written for it leaves them unset). */
     if (rv == CKR_OK) {
         op->active = 1; /* so that op_reset frees whatever init set up */
         op->mode = LWSS_P11_MODE_FRESH;
         op->mech = mech->mechanism;
+        op->kind = kind;
+        op->md_type = md;
         mbedtls_md_init(&op->hmac);
+        mbedtls_md_init(&op->md);
         mbedtls_cipher_init(&op->cmac);
-        int asym = op->mech == CKM_ECDSA || op->mech == CKM_RSA_PKCS || op->mech == CKM_RSA_X_509;
-        rv = asym ? init_asym(op, key, sign) : init_mac(op, key, sign);
+        rv = is_asym(op) ? init_asym(op, key, sign) : init_mac(op, key, sign);
+        if (rv == CKR_OK && kind == LWSS_P11_K_RSA_PSS) {
+            rv = lwss_p11_pss_params(mech, md, mbedtls_pk_get_len(&op->pk), &op->pss_hash,
+                                     &op->pss_salt);
+        }
+        if (rv == CKR_OK && is_hashing(op)) {
+            rv = mbedtls_md_setup(&op->md, mbedtls_md_info_from_type(md), 0) == 0 &&
+                         mbedtls_md_starts(&op->md) == 0
+                     ? CKR_OK
+                     : CKR_FUNCTION_FAILED;
+        }
         if (rv != CKR_OK) {
             lwss_p11_op_reset(op);
         }
@@ -235,37 +274,49 @@ static CK_RV rsa_raw(lwss_p11_op *op, const uint8_t *data, size_t len, uint8_t *
 /* Feed data to a MAC operation. */
 static CK_RV mac_update(lwss_p11_op *op, const uint8_t *data, size_t len)
 {
-    int ret = op->mech == CKM_SHA256_HMAC ? mbedtls_md_hmac_update(&op->hmac, data, len)
+    int ret = op->kind == LWSS_P11_K_HMAC ? mbedtls_md_hmac_update(&op->hmac, data, len)
                                           : mbedtls_cipher_cmac_update(&op->cmac, data, len);
     return ret == 0 ? CKR_OK : CKR_FUNCTION_FAILED;
 }
 
 static CK_RV mac_finish(lwss_p11_op *op, uint8_t *mac)
 {
-    int ret = op->mech == CKM_SHA256_HMAC ? mbedtls_md_hmac_finish(&op->hmac, mac)
+    int ret = op->kind == LWSS_P11_K_HMAC ? mbedtls_md_hmac_finish(&op->hmac, mac)
                                           : mbedtls_cipher_cmac_finish(&op->cmac, mac);
     return ret == 0 ? CKR_OK : CKR_FUNCTION_FAILED;
+}
+
+/* Hash-and-sign: the running hash over @p data too, into @p hash.
+ * @return its length, or 0 on failure. */
+static size_t hash_finish(lwss_p11_op *op, const uint8_t *data, size_t len, uint8_t *hash)
+{
+    if ((len > 0 && mbedtls_md_update(&op->md, data, len) != 0) ||
+        mbedtls_md_finish(&op->md, hash) != 0) {
+        return 0;
+    }
+    return mbedtls_md_get_size(mbedtls_md_info_from_type(op->md_type));
 }
 
 /* Compute the signature of @p data (NULL for Final: only what Update fed). */
 static CK_RV produce(lwss_p11_op *op, const uint8_t *data, size_t len, uint8_t *sig)
 {
-    switch (op->mech) {
-    case CKM_ECDSA:
+    uint8_t hash[MBEDTLS_MD_MAX_SIZE];
+    if (is_hashing(op)) {
+        len = hash_finish(op, data, len, hash);
+        if (len == 0) {
+            return CKR_FUNCTION_FAILED;
+        }
+        data = hash;
+    }
+    switch (op->kind) {
+    case LWSS_P11_K_ECDSA:
         if (len == 0 || len > 64) {
             return CKR_DATA_LEN_RANGE;
         }
         return ecdsa_sign(op, data, len, sig);
-    case CKM_RSA_PKCS:
-        if (len == 0 || len + 11 > mbedtls_pk_get_len(&op->pk)) {
-            return CKR_DATA_LEN_RANGE;
-        }
-        return mbedtls_rsa_pkcs1_sign(mbedtls_pk_rsa(op->pk), lwss_p11_random, NULL,
-                                      MBEDTLS_RSA_PRIVATE, MBEDTLS_MD_NONE, (unsigned int)len,
-                                      data, sig) == 0
-                   ? CKR_OK
-                   : CKR_FUNCTION_FAILED;
-    case CKM_RSA_X_509: return rsa_raw(op, data, len, sig, 1);
+    case LWSS_P11_K_RSA_PKCS:
+    case LWSS_P11_K_RSA_PSS: return lwss_p11_rsa_sign_hash(op, data, len, sig);
+    case LWSS_P11_K_RSA_X509: return rsa_raw(op, data, len, sig, 1);
     default: {
         CK_RV rv = len > 0 ? mac_update(op, data, len) : CKR_OK;
         return rv == CKR_OK ? mac_finish(op, sig) : rv;
@@ -273,17 +324,12 @@ static CK_RV produce(lwss_p11_op *op, const uint8_t *data, size_t len, uint8_t *
     }
 }
 
-static int is_asym(const lwss_p11_op *op)
-{
-    return op->mech == CKM_ECDSA || op->mech == CKM_RSA_PKCS || op->mech == CKM_RSA_X_509;
-}
-
 /* CKR_OK when @p final (C_*Final) or not (single-part) may continue @p op;
  * any other answer ends the operation. */
 static CK_RV mode_ok(const lwss_p11_op *op, int final)
 {
     if (final) {
-        if (is_asym(op)) {
+        if (is_asym(op) && !is_hashing(op)) {
             return CKR_FUNCTION_NOT_SUPPORTED; /* single-part only: no Final */
         }
         return op->mode == LWSS_P11_MODE_SINGLE ? CKR_OPERATION_ACTIVE : CKR_OK;
@@ -356,7 +402,7 @@ static CK_RV update_step(CK_SESSION_HANDLE hSession, const uint8_t *part, CK_ULO
     lwss_p11_op *op = sign ? &s->sign : &s->verify;
     if (!op->active) {
         rv = CKR_OPERATION_NOT_INITIALIZED;
-    } else if (is_asym(op)) {
+    } else if (is_asym(op) && !is_hashing(op)) {
         rv = CKR_FUNCTION_NOT_SUPPORTED; /* CKM_ECDSA / CKM_RSA_*: single-part */
     } else if (op->mode == LWSS_P11_MODE_SINGLE) {
         rv = CKR_OPERATION_ACTIVE;
@@ -364,7 +410,11 @@ static CK_RV update_step(CK_SESSION_HANDLE hSession, const uint8_t *part, CK_ULO
         rv = CKR_ARGUMENTS_BAD;
     } else {
         op->mode = LWSS_P11_MODE_MULTI;
-        rv = mac_update(op, part, len);
+        if (!is_hashing(op)) {
+            rv = mac_update(op, part, len);
+        } else if (len > 0 && mbedtls_md_update(&op->md, part, len) != 0) {
+            rv = CKR_FUNCTION_FAILED;
+        }
     }
     if (rv != CKR_OK && op->active) {
         lwss_p11_op_reset(op); /* a failed Update ends the operation */
@@ -406,31 +456,32 @@ static CK_RV verify_raw(lwss_p11_op *op, const uint8_t *data, size_t len, const 
 
 static CK_RV check_signature(lwss_p11_op *op, const uint8_t *data, size_t len, const uint8_t *sig)
 {
-    if (op->mech == CKM_ECDSA) {
+    uint8_t buf[MBEDTLS_MD_MAX_SIZE];
+    if (is_hashing(op)) {
+        len = hash_finish(op, data, len, buf);
+        if (len == 0) {
+            return CKR_FUNCTION_FAILED;
+        }
+        data = buf;
+    }
+    if (op->kind == LWSS_P11_K_ECDSA) {
         return (len == 0 || len > 64) ? CKR_DATA_LEN_RANGE : ecdsa_verify(op, data, len, sig);
     }
-    if (op->mech == CKM_RSA_X_509) {
+    if (op->kind == LWSS_P11_K_RSA_X509) {
         return verify_raw(op, data, len, sig);
     }
-    if (op->mech == CKM_RSA_PKCS) {
-        if (len == 0 || len + 11 > mbedtls_pk_get_len(&op->pk)) {
-            return CKR_DATA_LEN_RANGE;
-        }
-        return mbedtls_rsa_pkcs1_verify(mbedtls_pk_rsa(op->pk), NULL, NULL, MBEDTLS_RSA_PUBLIC,
-                                        MBEDTLS_MD_NONE, (unsigned int)len, data, sig) == 0
-                   ? CKR_OK
-                   : CKR_SIGNATURE_INVALID;
+    if (op->kind == LWSS_P11_K_RSA_PKCS || op->kind == LWSS_P11_K_RSA_PSS) {
+        return lwss_p11_rsa_verify_hash(op, data, len, sig);
     }
-    uint8_t mac[32];
-    CK_RV rv = produce(op, data, len, mac);
+    CK_RV rv = produce(op, data, len, buf);
     if (rv == CKR_OK) {
         uint8_t diff = 0;
         for (size_t i = 0; i < op_sig_len(op); i++) {
-            diff |= (uint8_t)(mac[i] ^ sig[i]);
+            diff |= (uint8_t)(buf[i] ^ sig[i]);
         }
         rv = diff == 0 ? CKR_OK : CKR_SIGNATURE_INVALID;
     }
-    mbedtls_platform_zeroize(mac, sizeof(mac));
+    mbedtls_platform_zeroize(buf, sizeof(buf));
     return rv;
 }
 

@@ -38,6 +38,11 @@
 typedef struct lwss_p11_op {
     int active;
     CK_MECHANISM_TYPE mech;
+    int kind;                      /* LWSS_P11_K_*: what mech does */
+    mbedtls_md_type_t md_type;     /* hash of a hash-and-sign mech or HMAC; NONE otherwise */
+    mbedtls_md_type_t pss_hash;    /* CKM_*RSA_PKCS_PSS: hashAlg = MGF1 hash */
+    int pss_salt;                  /* CKM_*RSA_PKCS_PSS: sLen */
+    mbedtls_md_context_t md;       /* hash-and-sign: the running hash */
     int mode;                      /* LWSS_P11_MODE_*: which calls may continue it */
     mbedtls_pk_context pk;         /* CKM_ECDSA, CKM_RSA_PKCS: kept after the operation */
     uint8_t *key_der;              /* stored form of the key in pk (NULL: none) */
@@ -54,7 +59,7 @@ typedef struct lwss_p11_session {
     CK_FLAGS flags;
     int digest_active;
     int digest_mode;               /* LWSS_P11_MODE_* */
-    mbedtls_sha256_context sha;
+    mbedtls_md_context_t dmd;      /* the digest in progress */
     int find_active;
     CK_OBJECT_HANDLE *found;
     size_t found_count;
@@ -64,6 +69,37 @@ typedef struct lwss_p11_session {
     struct lwss_p11_crypt *enc;    /* C_Encrypt* in progress (cipher.c), else NULL */
     struct lwss_p11_crypt *dec;    /* C_Decrypt* in progress */
 } lwss_p11_session;
+
+/* hashsign.c -------------------------------------------------------- */
+/** What a sign/verify mechanism does. */
+enum {
+    LWSS_P11_K_ECDSA = 1, /**< CKM_ECDSA, CKM_ECDSA_SHA* */
+    LWSS_P11_K_RSA_PKCS,  /**< CKM_RSA_PKCS, CKM_SHA*_RSA_PKCS */
+    LWSS_P11_K_RSA_PSS,   /**< CKM_RSA_PKCS_PSS, CKM_SHA*_RSA_PKCS_PSS */
+    LWSS_P11_K_RSA_X509,  /**< CKM_RSA_X_509 */
+    LWSS_P11_K_HMAC,      /**< CKM_SHA*_HMAC */
+    LWSS_P11_K_CMAC,      /**< CKM_AES_CMAC */
+};
+/**
+ * Kind and hash (MBEDTLS_MD_NONE: the caller hashes, or a CMAC) of sign /
+ * verify mechanism @p mech.  @return 1, or 0 when the token has no such mechanism.
+ */
+int lwss_p11_sig_mech(CK_MECHANISM_TYPE mech, int *kind, mbedtls_md_type_t *md);
+/** The hash of digest mechanism @p mech (CKM_SHA_1 ... CKM_SHA512), else MBEDTLS_MD_NONE. */
+mbedtls_md_type_t lwss_p11_digest_md(CK_MECHANISM_TYPE mech);
+/**
+ * CK_RSA_PKCS_PSS_PARAMS of @p m for a key of @p key_bytes: hashAlg (the
+ * mechanism's own hash when @p mech_md is not NONE), MGF1 with that same
+ * hash, sLen + hLen + 2 <= key bytes.
+ * @return CKR_OK, or CKR_MECHANISM_PARAM_INVALID.
+ */
+CK_RV lwss_p11_pss_params(const CK_MECHANISM *m, mbedtls_md_type_t mech_md, size_t key_bytes,
+                          mbedtls_md_type_t *hash, int *salt);
+/** RSA sign of @p hash (@p len bytes) by kind RSA_PKCS / RSA_PSS of @p op into @p sig. */
+CK_RV lwss_p11_rsa_sign_hash(lwss_p11_op *op, const uint8_t *hash, size_t len, uint8_t *sig);
+/** @see lwss_p11_rsa_sign_hash.  @return CKR_OK or CKR_SIGNATURE_INVALID. */
+CK_RV lwss_p11_rsa_verify_hash(lwss_p11_op *op, const uint8_t *hash, size_t len,
+                               const uint8_t *sig);
 
 /* core.c ------------------------------------------------------------ */
 /** CKR_OK when C_Initialize ran, else CKR_CRYPTOKI_NOT_INITIALIZED. */
@@ -143,6 +179,8 @@ int lwss_p11_login_required(void);
 int lwss_p11_login_state(void);
 /** Forget the login state (last session closed, C_Finalize). */
 void lwss_p11_logout_all(void);
+/** CKF_USER_PIN_COUNT_LOW/_FINAL_TRY/_LOCKED and the SO_ ones, from the try counter. */
+CK_FLAGS lwss_p11_pin_flags(void);
 /** Token label as stored by C_InitToken (32 bytes, blank padded). */
 void lwss_p11_token_label(unsigned char out[32]);
 
@@ -168,6 +206,16 @@ CK_RV lwss_p11_obj_store(CK_SESSION_HANDLE owner, int session_obj, const lwss_nv
                          const uint8_t *der, size_t len, CK_OBJECT_HANDLE *out);
 /** Destroy a visible object (either kind).  @return CKR_OK, CKR_OBJECT_HANDLE_INVALID, ... */
 CK_RV lwss_p11_obj_destroy(CK_OBJECT_HANDLE h);
+/** The current handle of a token object whose label changed (aliases kept until C_Finalize). */
+CK_OBJECT_HANDLE lwss_p11_obj_resolve(CK_OBJECT_HANDLE h);
+/** @see lwss_p11_obj_resolve; store lock held. */
+CK_OBJECT_HANDLE lwss_p11_obj_resolve_locked(CK_OBJECT_HANDLE h);
+/** Drop the aliases from @p h (a record saved there) and, when @p destroyed, to it. */
+void lwss_p11_obj_alias_forget(CK_OBJECT_HANDLE h, int destroyed);
+/** @see lwss_p11_obj_alias_forget; store lock held. */
+void lwss_p11_obj_alias_forget_locked(CK_OBJECT_HANDLE h, int destroyed);
+/** Forget every handle alias (store closed, token erased). */
+void lwss_p11_obj_alias_clear(void);
 /** Fault injection, test builds only (LWSS_TEST_HOOKS): make the @p nth next save fail (0: never). */
 void lwss_p11_fault_save(int nth);
 
@@ -186,6 +234,8 @@ CK_RV lwss_p11_sessobj_meta(CK_OBJECT_HANDLE h, lwss_nvm_meta *meta);
 CK_RV lwss_p11_sessobj_value(CK_OBJECT_HANDLE h, uint8_t **val, size_t *len);
 /** Destroy (wiping).  @return CKR_OK or CKR_OBJECT_HANDLE_INVALID. */
 CK_RV lwss_p11_sessobj_destroy(CK_OBJECT_HANDLE h);
+/** Replace the metadata of session object @p h (C_SetAttributeValue).  @return CKR_OK, CKR_OBJECT_HANDLE_INVALID. */
+CK_RV lwss_p11_sessobj_set_meta(CK_OBJECT_HANDLE h, const lwss_nvm_meta *meta);
 /** Handles of the live session objects, at most @p max.  @return how many. */
 size_t lwss_p11_sessobj_list(CK_OBJECT_HANDLE *out, size_t max);
 /** Destroy the objects session @p owner made (its close). */
@@ -249,6 +299,19 @@ CK_RV lwss_p11_key_attr_get(const lwss_nvm_meta *meta, CK_ATTRIBUTE_TYPE type, C
                             size_t *out_len);
 /** 1 when the key record allows @p usage (CKA_SIGN, CKA_VERIFY, ...). */
 int lwss_p11_key_allows(const lwss_nvm_meta *meta, CK_ATTRIBUTE_TYPE usage);
+/** CKA_MODIFIABLE of a record (objects other than keys: always TRUE). */
+int lwss_p11_key_modifiable(const lwss_nvm_meta *meta);
+/** CKA_COPYABLE of a record (objects other than keys: always TRUE). */
+int lwss_p11_key_copyable(const lwss_nvm_meta *meta);
+/**
+ * Change one lwss_p11_key_attr_known() attribute of a key record, as
+ * C_SetAttributeValue (@p copying 0) or C_CopyObject (1) may.
+ * @return CKR_OK, CKR_ATTRIBUTE_READ_ONLY (a change v2.40 forbids),
+ *         CKR_ATTRIBUTE_VALUE_INVALID (not a CK_BBOOL), CKR_ATTRIBUTE_TYPE_INVALID.
+ */
+CK_RV lwss_p11_key_attr_modify(lwss_nvm_meta *meta, const CK_ATTRIBUTE *a, int copying);
+/** ALWAYS_SENSITIVE / NEVER_EXTRACTABLE / LOCAL of secret key @p key derived from @p base. */
+void lwss_p11_key_derived(lwss_nvm_meta *key, const lwss_nvm_meta *base);
 
 /* template.c -------------------------------------------------------- */
 /** What C_CreateObject / C_GenerateKeyPair make of a template. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ecosystem's own conformance checks against lwss-pkcs11.so (issue 15):
-# pkcs11-tool --test, --test-fork and --test-threads, on an image holding an
+# pkcs11-tool --test, --test-fork, --test-threads and --test-ec, on an image holding an
 # RSA 2048 key pair + certificate (imported with lwss-provision) and an EC
 # P-256 key pair (generated through pkcs11-tool), so that sign/verify run.
 # --allow-sw: the token truthfully claims no CKF_HW, and pkcs11-tool only
@@ -67,6 +67,24 @@ rc=$?
 ok=1
 [ $rc = 0 ] && grep -q "all threads have ended with CKR_OK" threads.txt && ok=0
 record "pkcs11-tool --test-threads (rc $rc)" $ok threads.txt
+
+# --test-ec (issue 18): EC key pair generation, CKA_ID / CKA_LABEL / CKA_SUBJECT
+# changes (C_SetAttributeValue), a CKM_ECDSA_SHA1 signature, C_DestroyObject, on
+# P-256 and P-384. --session-rw: its templates ask for token objects, which a R/O
+# session may not create (v2.40 4.4). It also calls C_SignFinal after C_Sign
+# length queries, which the token refuses (single- and multi-part do not mix,
+# v2.40 5.12: CKR_OPERATION_ACTIVE, a warning there): that warning is allowed,
+# no other is.
+for curve in prime256v1 secp384r1; do
+    p11 --login --pin 0000 --session-rw --test-ec --id 03 --key-type "EC:$curve" \
+        > "ec-$curve.txt" 2>&1
+    rc=$?
+    ok=1
+    [ $rc = 0 ] && grep -q "^==> OK" "ec-$curve.txt" &&
+        [ "$(grep -ci 'warning\|error' "ec-$curve.txt")" = \
+          "$(grep -c 'C_SignFinal failed: rv = CKR_OPERATION_ACTIVE' "ec-$curve.txt")" ] && ok=0
+    record "pkcs11-tool --test-ec $curve (rc $rc)" $ok "ec-$curve.txt"
+done
 
 echo "pkcs11 conformance: $passed passed, $failed failed"
 [ $failed = 0 ]

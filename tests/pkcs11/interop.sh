@@ -135,6 +135,8 @@ p11 --login --pin 0000 -O > w2.txt 2>&1 && fail "the old default PIN still works
 ok "init-token / init-pin / login-required policy"
 
 "$PROBE" "$MODULE" > probe.txt 2>&1 || { cat probe.txt; fail "p11-kit load"; }
-grep -q "token: lwss" probe.txt && grep -Eq "mechanisms: [0-9]+" probe.txt || fail "p11-kit answers"
+# p11-kit reports as many mechanisms as pkcs11-tool lists directly
+mechs=$(p11 -M 2>&1 | grep -c '^  ')
+grep -q "token: lwss" probe.txt && grep -q "mechanisms: $mechs\$" probe.txt || fail "p11-kit answers"
 ok "loaded through p11-kit ($(grep objects: probe.txt))"
 echo "pkcs11 interop: $steps steps passed"

@@ -13,8 +13,8 @@ static int probe(CK_FUNCTION_LIST *m)
     CK_SLOT_ID slots[4];
     CK_ULONG n = 4;
     CK_TOKEN_INFO ti;
-    CK_MECHANISM_TYPE mechs[32];
-    CK_ULONG mech_count = 32;
+    CK_MECHANISM_TYPE mechs[128];
+    CK_ULONG mech_count = 128;
     if (m->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK || n < 1 ||
         m->C_GetTokenInfo(slots[0], &ti) != CKR_OK ||
         m->C_GetMechanismList(slots[0], mechs, &mech_count) != CKR_OK) {

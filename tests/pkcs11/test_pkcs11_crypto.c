@@ -319,7 +319,7 @@ START_TEST(mechanism_and_key_mismatches)
     CK_MECHANISM rsa_m = {CKM_RSA_PKCS, NULL, 0};
     CK_MECHANISM hmac = {CKM_SHA256_HMAC, NULL, 0};
     CK_MECHANISM with_param = {CKM_ECDSA, "x", 1};
-    CK_MECHANISM unsupported = {CKM_SHA256_RSA_PKCS, NULL, 0};
+    CK_MECHANISM unsupported = {CKM_MD5_RSA_PKCS, NULL, 0};
     ck_assert_int_eq(C_SignInit(s, &ecdsa, rsa), CKR_KEY_TYPE_INCONSISTENT);
     ck_assert_int_eq(C_SignInit(s, &rsa_m, ec), CKR_KEY_TYPE_INCONSISTENT);
     ck_assert_int_eq(C_SignInit(s, &ecdsa, ec_pub), CKR_KEY_TYPE_INCONSISTENT);
