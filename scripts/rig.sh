@@ -27,6 +27,9 @@
 # debug mode (--no-daemon), which never changes user or groups: setgroups
 # is denied in such a namespace.  LWSS_RIG_MODE tells the command which.
 set -u
+# dnsmasq and mosquitto live in /usr/sbin, which a normal user's PATH lacks
+# on Debian: look there too (after the user's own PATH).
+PATH=$PATH:/usr/sbin:/sbin
 
 BUILD=build
 WANT_ECHO=0
