@@ -30,6 +30,9 @@
 # debug mode (--no-daemon), which never changes user or groups: setgroups
 # is denied in such a namespace.  LWSS_RIG_MODE tells the command which.
 set -u
+# dnsmasq and mosquitto live in /usr/sbin, which a normal user's PATH lacks
+# on Debian: look there too (after the user's own PATH).
+PATH=$PATH:/usr/sbin:/sbin
 
 BUILD=build
 WANT_ECHO=0
@@ -76,15 +79,27 @@ export LWSS_RIG_RUNDIR=$RUNDIR
 die() { echo "rig: $*" >&2; exit 1; }
 
 # ---- inner mode: we are inside the namespace already ----------------------
-inner() {
-    local pids=()
-    cleanup_inner() {
-        for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-        for p in "${pids[@]}"; do
-            for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
+# The servers the rig started, stopped by cleanup_inner when the command ends.
+# Global, not local to inner(): the EXIT trap runs after inner() returned.  In
+# the unprivileged mode nothing else stops them (`ip netns` mode also kills
+# what is left in the namespace).  Also listed in $RUNDIR/servers.
+SERVER_PIDS=()
+started() {
+    SERVER_PIDS+=("$1")
+    echo "$1" >> "$RUNDIR/servers"
+}
+cleanup_inner() {
+    local p
+    for p in "${SERVER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${SERVER_PIDS[@]}"; do # up to 5 s to exit (a zombie has exited)
+        for _ in $(seq 50); do
+            case "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null)" in ""|Z*) break ;; esac
+            sleep 0.1
         done
-    }
+        kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
+    done
+}
+inner() {
     trap cleanup_inner EXIT
     trap 'exit 130' INT TERM
 
@@ -112,7 +127,7 @@ inner() {
     if [ -n "$NS_PCAP" ]; then
         command -v tcpdump >/dev/null || die "tcpdump is not installed"
         tcpdump -i "$TAP" -U -w "$NS_PCAP" >"$RUNDIR/tcpdump.log" 2>&1 &
-        pids+=($!)
+        started $!
         wait_for 50 grep -q "listening on" "$RUNDIR/tcpdump.log" || die "tcpdump did not start"
     fi
     if [ "$WANT_DNS" = 1 ]; then
@@ -130,7 +145,7 @@ HOSTS
             --listen-address="$PEER_IP" --bind-interfaces --port=53 \
             --local=/lwss.test/ --domain-needed --pid-file="$RUNDIR/dnsmasq.pid" \
             --log-facility="$RUNDIR/dnsmasq.log" >"$RUNDIR/dnsmasq.out" 2>&1 &
-        pids+=($!)
+        started $!
         wait_for 100 sh -c "ss -Hlun 'sport = :53' | grep -q ." ||
             { cat "$RUNDIR/dnsmasq.out" >&2; die "dnsmasq did not come up"; }
         export LWSS_DNS=$PEER_IP
@@ -151,7 +166,7 @@ HOSTS
             export LWSS_ECHO_TLS_PORT=$echo_tls_port
         fi
         "$srv" "${args[@]}" >"$RUNDIR/echo.log" 2>&1 &
-        pids+=($!)
+        started $!
         wait_for 100 test -e "$RUNDIR/echo.ready" || { cat "$RUNDIR/echo.log" >&2; die "echo server did not become ready"; }
         export LWSS_ECHO_PORT=7
     fi
@@ -186,7 +201,7 @@ use_identity_as_username true
 tls_version tlsv1.2
 CONF
     mosquitto -c "$RUNDIR/mosquitto.conf" >"$RUNDIR/mosquitto.out" 2>&1 &
-    pids+=($!)
+    started $!
     wait_for 100 sh -c "ss -Hltn 'sport = :8883' | grep -q . && ss -Hltn 'sport = :1883' | grep -q ." ||
         { cat "$RUNDIR/mosquitto.out" "$RUNDIR/mosquitto.log" >&2; die "mosquitto did not come up"; }
     export LWSS_MQTT_HOST=$PEER_IP LWSS_MQTT_PORT=1883 LWSS_MQTT_TLS_PORT=8883

@@ -8,8 +8,13 @@ $(DEMO_BIN): $(call OBJ,src/tools/lwss_demo.c src/tools/mqtt_wire.c) $(LIB_A)
 # `make demo`: rig up, echo server (plain + TLS), credentials provisioned into
 # a fresh NVM image, a mutual-TLS echo from lwIP over TAP with pcap + keylog,
 # tshark decryption when installed, rig down (scripts/demo.sh).
-demo: $(DEMO_BIN) $(BUILD)/bin/lwss-echo-server $(BUILD)/bin/lwss-provision $(CERTS_STAMP)
+# A machine where no rig can be made (no root and /dev/net/tun not usable)
+# hears it in one line with the fix before anything is built, as `make test`.
+demo: demo-rig-check $(DEMO_BIN) $(BUILD)/bin/lwss-echo-server $(BUILD)/bin/lwss-provision $(CERTS_STAMP)
 	scripts/demo.sh $(BUILD)
+demo-rig-check:
+	@scripts/rig.sh --check
+.PHONY: demo-rig-check
 
 # lwss-fleet-device: one simulated device of `scripts/fleet.sh` (its own TAP,
 # MAC/IP and NVM image; mutual TLS to the echo server or mosquitto).
