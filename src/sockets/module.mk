@@ -11,6 +11,12 @@ $(BUILD)/bench/bench_sockets: $(call OBJ,tests/bench/bench_sockets.c) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
 
+# Benchmark: CPU of an idle / blocked-in-Recv process, wake-up after idle (issue 19 item 3).
+BENCHES += $(BUILD)/bench/bench_idle
+$(BUILD)/bench/bench_idle: $(call OBJ,tests/bench/bench_idle.c) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
+
 
 # The seed example compiles as written: it has no prototype and an unused variable.
 $(call OBJ,tests/sockets/example_seed.c): CFLAGS += -Wno-missing-prototypes -Wno-unused-variable
