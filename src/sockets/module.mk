@@ -1,9 +1,10 @@
 # src/sockets/: the Secure Sockets API over lwIP.
 LIB_SRCS += $(wildcard src/sockets/*.c)
 TEST_SRCS += tests/support/sockets_rig_util.c tests/sockets/test_sockets_unit.c tests/sockets/test_sockets_full_tcp.c tests/sockets/test_sockets_extra.c \
-             tests/sockets/example_seed.c tests/sockets/test_sockets_tls.c tests/sockets/test_sockets_afr.c
+             tests/sockets/example_seed.c tests/sockets/test_sockets_tls.c tests/sockets/test_sockets_afr.c \
+             tests/sockets/test_sockets_idle.c
 UNIT_SUITES += sockets_unit sockets_afr_unit
-RIG_SUITES += sockets_full_tcp sockets_extra sockets_tls sockets_afr
+RIG_SUITES += sockets_full_tcp sockets_extra sockets_tls sockets_afr sockets_idle
 
 # Benchmark: SOCKETS_* vs raw lwIP vs kernel sockets (run inside the rig by `make bench`).
 BENCHES += $(BUILD)/bench/bench_sockets
