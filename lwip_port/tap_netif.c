@@ -64,7 +64,7 @@ static int tap_exists(const char *name)
 int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *impair)
 {
     tap->fd = -1;
-    tap->wake_fd = tap->rx_kick_fd = tap->kick_fd = -1;
+    tap->wake_fd = tap->kick_fd = -1;
     if (!tap_exists(name)) {
         return lwss_set_error(LWSS_ERR_NOTAP,
                               "no TAP device '%s' in this network namespace "
@@ -99,13 +99,9 @@ int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *i
         (void)ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4));
     }
     int wfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    int rfd = wfd < 0 ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    int kfd = rfd < 0 ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int kfd = wfd < 0 ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (kfd < 0) {
         int e = errno;
-        if (rfd >= 0) {
-            close(rfd);
-        }
         if (wfd >= 0) {
             close(wfd);
         }
@@ -114,7 +110,7 @@ int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *i
     }
     tap->fd = fd;
     tap->wake_fd = wfd;
-    tap->rx_kick_fd = rfd;
+    atomic_store(&tap->stopping, 0);
     pthread_mutex_lock(&tap->kick_lock);
     tap->kick_fd = kfd;
     pthread_mutex_unlock(&tap->kick_lock);
@@ -333,7 +329,7 @@ static int drain(lwss_tap *tap, int inline_reader)
 
 /* 1 while the receive thread stands aside for an inline reader; *ms: how
  * long to sleep before looking again (-1: until the reader leaves and kicks
- * rx_kick_fd).  Parking and the reader's exit are a seq_cst handshake:
+ * wake_fd).  Parking and the reader's exit are a seq_cst handshake:
  * either the reader sees rx_parked and kicks, or this sees the reader gone. */
 static int stand_aside(lwss_tap *tap, int *ms)
 {
@@ -361,25 +357,22 @@ static void *rx_main(void *arg)
     lwss_tap *tap = arg;
     pthread_setname_np(pthread_self(), "lwss-tap-rx");
     lwss_os_mark_own_thread();
-    struct pollfd pfd[3] = {{.fd = tap->fd, .events = POLLIN},
-                            {.fd = tap->wake_fd, .events = POLLIN},
-                            {.fd = tap->rx_kick_fd, .events = POLLIN}};
-    for (;;) {
+    struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN},
+                            {.fd = tap->wake_fd, .events = POLLIN}};
+    while (!atomic_load(&tap->stopping)) {
         int ms = -1;
         int aside = stand_aside(tap, &ms);
         if (tap->cap != NULL && (ms < 0 || ms > (int)LWSS_PCAP_FLUSH_MS)) {
             ms = (int)LWSS_PCAP_FLUSH_MS;
         }
         pfd[0].fd = aside ? -1 : tap->fd; /* poll skips a negative descriptor */
-        int n = poll(pfd, 3, ms);
+        int n = poll(pfd, 2, ms);
         if (n < 0 && errno != EINTR) {
             break;
         }
         if (n > 0 && pfd[1].revents != 0) {
-            break;
-        }
-        if (n > 0 && pfd[2].revents != 0) {
-            drain_kicks(tap->rx_kick_fd);
+            drain_kicks(tap->wake_fd);
+            continue; /* stopping, or the inline reader left: look again */
         }
         if (n > 0 && (pfd[0].revents & POLLIN) != 0 && !stand_aside(tap, &ms)) {
             pthread_mutex_lock(&tap->reader);
@@ -411,30 +404,37 @@ static void run_due_timers(lwss_tap *tap)
 }
 
 /* Sleep on the TAP (tap->reader held) until a frame arrives, the inline
- * reader is kicked (lwIP fed by the delay thread, lwss_port_wake_waiters),
- * lwIP's next timer is due or @p ms pass; feed the frames, run due timers.
+ * reader is kicked (stopping, lwIP fed by the delay thread,
+ * lwss_port_wake_waiters), lwIP's next timer is due or @p ms pass; feed the
+ * frames, run due timers.  The flag is read before the sleep and the kick
+ * comes after it is set, so a stop is never slept through.
  * @return 0 when the port is going down or the TAP went away. */
 static int read_until_due(lwss_tap *tap, int ms)
 {
+    if (atomic_load(&tap->stopping)) {
+        return 0;
+    }
     LOCK_TCPIP_CORE();
     u32_t due = sys_timeouts_sleeptime();
     UNLOCK_TCPIP_CORE();
     int timer_first = due != SYS_TIMEOUTS_SLEEPTIME_INFINITE && due < (u32_t)ms;
-    struct pollfd pfd[3] = {{.fd = tap->fd, .events = POLLIN},
-                            {.fd = tap->wake_fd, .events = POLLIN},
+    struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN},
                             {.fd = tap->kick_fd, .events = POLLIN}};
 #ifdef LWSS_TEST_HOOKS
     lwss_os_test_note_wait(ms);
 #endif
-    int n = poll(pfd, 3, timer_first ? (int)due : ms);
+    int n = poll(pfd, 2, timer_first ? (int)due : ms);
     if (n < 0) {
         return errno == EINTR;
     }
-    if (pfd[1].revents != 0 || (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
-        return 0;
-    }
-    if (pfd[2].revents != 0) {
+    if (pfd[1].revents != 0) {
         drain_kicks(tap->kick_fd);
+        if (atomic_load(&tap->stopping)) {
+            return 0;
+        }
+    }
+    if ((pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+        return 0;
     }
     if ((pfd[0].revents & POLLIN) != 0 && drain(tap, 1) < 0) {
         return 0;
@@ -463,7 +463,7 @@ static int inline_read(lwss_tap *tap, struct pollfd *p, int ms)
         atomic_store(&tap->inline_lease_end, lwss_now_ms() + INLINE_LEASE_MS);
         atomic_fetch_sub(&tap->inline_reading, 1);
         if (atomic_exchange(&tap->rx_parked, 0)) {
-            kick(tap->rx_kick_fd); /* the receive thread takes the TAP after the lease */
+            kick(tap->wake_fd); /* the receive thread takes the TAP after the lease */
         }
     }
     pthread_mutex_unlock(&tap->reader);
@@ -547,10 +547,9 @@ int lwss_tap_start(lwss_tap *tap, struct netif *netif)
 
 void lwss_tap_stop(lwss_tap *tap)
 {
-    uint64_t one = 1;
-    if (write(tap->wake_fd, &one, sizeof(one)) != sizeof(one)) {
-        /* eventfd write cannot fail short of overflow; join anyway */
-    }
+    atomic_store(&tap->stopping, 1);
+    kick(tap->wake_fd);
+    kick_inline_reader(tap); /* it lets go of the reader lock taken below */
     pthread_join(tap->rx_thread, NULL);
     pthread_mutex_lock(&tap->reader); /* an inline reader finishes its frames first */
     tap->reading = 0;
@@ -566,8 +565,8 @@ void lwss_tap_stop(lwss_tap *tap)
     lwss_tap_tx_stop(&tap->tx);
 }
 
-/* kick_fd under kick_lock: lwss_port_wake_waiters() may run at any time. */
-static void close_kick_fds(lwss_tap *tap)
+/* Under kick_lock: lwss_port_wake_waiters() may run at any time. */
+static void close_kick_fd(lwss_tap *tap)
 {
     pthread_mutex_lock(&tap->kick_lock);
     if (tap->kick_fd >= 0) {
@@ -575,15 +574,11 @@ static void close_kick_fds(lwss_tap *tap)
     }
     tap->kick_fd = -1;
     pthread_mutex_unlock(&tap->kick_lock);
-    if (tap->rx_kick_fd >= 0) {
-        close(tap->rx_kick_fd);
-    }
-    tap->rx_kick_fd = -1;
 }
 
 void lwss_tap_close(lwss_tap *tap)
 {
-    close_kick_fds(tap);
+    close_kick_fd(tap);
     close(tap->wake_fd);
     close(tap->fd);
     tap->fd = tap->wake_fd = -1;
@@ -594,7 +589,7 @@ void lwss_tap_stop_unstarted(lwss_tap *tap)
     lwss_impair_stop(tap->impair);
     tap->impair = NULL;
     lwss_tap_tx_stop(&tap->tx);
-    close_kick_fds(tap);
+    close_kick_fd(tap);
     if (tap->wake_fd >= 0) {
         close(tap->wake_fd);
     }

@@ -25,10 +25,12 @@
  */
 typedef struct lwss_tap {
     int fd;                 /**< /dev/net/tun attached to the TAP */
-    int wake_fd;            /**< eventfd that stops the receive thread */
-    int rx_kick_fd;         /**< eventfd: the TAP was left, a parked receive thread looks again */
-    int kick_fd;            /**< eventfd: wakes the inline reader (lwIP fed from elsewhere,
-                                 lwss_port_wake_waiters()); written and closed under kick_lock */
+    int wake_fd;            /**< eventfd that wakes the receive thread (stopping, or the
+                                 TAP was left by an inline reader) */
+    int kick_fd;            /**< eventfd that wakes the inline reader (stopping, lwIP fed
+                                 from elsewhere, lwss_port_wake_waiters()); written and
+                                 closed under kick_lock */
+    atomic_int stopping;    /**< set by lwss_tap_stop() before it wakes both */
     pthread_mutex_t kick_lock; /**< leaf: guards kick_fd against a concurrent close */
     lwss_capture *cap;      /**< NULL: no capture */
     lwss_impair *impair;    /**< filter between the TAP and lwIP; NULL when no impairment
@@ -47,7 +49,7 @@ typedef struct lwss_tap {
     pthread_mutex_t reader;
     int reading;
     atomic_int inline_reading;      /**< inline readers on the TAP now (0 or 1) */
-    atomic_int rx_parked;           /**< the receive thread sleeps until rx_kick_fd */
+    atomic_int rx_parked;           /**< the receive thread sleeps until wake_fd */
     atomic_uint wait_epoch;         /**< advanced by lwss_port_wake_waiters() */
     _Atomic uint64_t inline_lease_end; /**< receive thread stays aside until (ms) */
     uint8_t rx_buf[LWSS_TAP_RX_MAX]; /**< the reader's buffer */
@@ -55,7 +57,7 @@ typedef struct lwss_tap {
 
 /** Static initialiser of an lwss_tap. */
 #define LWSS_TAP_INIT                                                                  \
-    {.fd = -1, .wake_fd = -1, .rx_kick_fd = -1, .kick_fd = -1, .tx = LWSS_TAP_TX_INIT,                                  \
+    {.fd = -1, .wake_fd = -1, .kick_fd = -1, .tx = LWSS_TAP_TX_INIT,                                  \
      .stats_lock = PTHREAD_MUTEX_INITIALIZER, .kick_lock = PTHREAD_MUTEX_INITIALIZER,    \
      .reader = PTHREAD_MUTEX_INITIALIZER}
 
