@@ -24,7 +24,7 @@ $(call OBJ,tests/sockets/example_seed.c): CFLAGS += -Wno-missing-prototypes -Wno
 
 # Thread-heavy: also under ThreadSanitizer.  Unit suites also under valgrind
 # (the rig suites have timing tolerances that valgrind's slowdown would blur).
-TSAN_SUITES += sockets_full_tcp sockets_extra sockets_tls
+TSAN_SUITES += sockets_full_tcp sockets_extra sockets_tls sockets_idle
 VALGRIND_SUITES += sockets_unit
 
 # Coexistence with the FreeRTOS kernel: tests/sockets/kernel_app.c built against a
