@@ -27,6 +27,24 @@ void lwss_port_tx_end(void);
 int lwss_port_wait(int fd, short events, int timeout_ms);
 
 /**
+ * As lwss_port_wait(), but also returns 0 early once lwss_port_wake_waiters()
+ * has been called since lwss_port_wait_epoch() returned @p epoch.  Take the
+ * epoch before checking the condition the wake is about (e.g. a Close
+ * flag), so that a wake in between is not lost.
+ */
+int lwss_port_wait_since(int fd, short events, int timeout_ms, unsigned epoch);
+
+/** The current wake epoch, for lwss_port_wait_since(). */
+unsigned lwss_port_wait_epoch(void);
+
+/**
+ * Make every lwss_port_wait_since() under way return (0) soon, so that its
+ * caller looks at its flags again (a Close or Shutdown from another thread).
+ * Takes only a leaf lock; callable with any lwss lock held.
+ */
+void lwss_port_wake_waiters(void);
+
+/**
  * Have lwss_port_down() call @p stop (once per down, before the stack goes
  * down, with no port lock held) to stop and join a thread that a layer
  * above the port started.  Registering the same function again is a no-op.

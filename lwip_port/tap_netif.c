@@ -10,6 +10,10 @@
  * of the receive thread and a second one from it.  Whoever reads holds
  * tap->reader, so frames still reach lwIP one at a time, in order.
  *
+ * Nobody polls at a fixed interval: the receive thread sleeps until a frame
+ * (or parks while an inline reader has the TAP), and an inline reader until
+ * a frame, a kick, lwIP's next timer (which it then runs) or its deadline.
+ *
  * The impairment engine is a filter between the TAP and lwIP, installed only
  * when impairment is configured (or the link is pulled): without it frames
  * go straight through. */
@@ -22,6 +26,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/sockets.h"
 #include "lwip/tcpip.h"
+#include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
 #include <errno.h>
@@ -39,13 +44,14 @@
 #include <unistd.h>
 
 #define FRAME_MAX (9000 + 14 + 4)
-#define TICK_MS LWSS_PORT_TICK_MS
 
 static void input_frame(void *ctx, const uint8_t *frame, size_t len, int deferred);
 static void write_frame(void *ctx, const uint8_t *frame, size_t len, int deferred);
 
 #define INLINE_LEASE_MS LWSS_PORT_INLINE_LEASE_MS
-#define INLINE_POLL_MAX_MS LWSS_PORT_INLINE_POLL_MAX_MS
+/* A waiter that cannot read the TAP waits inside lwIP, which only lwIP's
+ * own events interrupt: it looks up this often (Close, taking the TAP over). */
+#define NON_READER_SLICE_MS ((int)LWSS_SOCK_WAIT_SLICE_MS)
 
 /* Only attach: TUNSETIFF on a name that does not exist would create a new
  * device.  if_nametoindex() asks this network namespace (unlike /sys, which
@@ -58,7 +64,7 @@ static int tap_exists(const char *name)
 int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *impair)
 {
     tap->fd = -1;
-    tap->wake_fd = -1;
+    tap->wake_fd = tap->kick_fd = -1;
     if (!tap_exists(name)) {
         return lwss_set_error(LWSS_ERR_NOTAP,
                               "no TAP device '%s' in this network namespace "
@@ -93,13 +99,21 @@ int lwss_tap_open(lwss_tap *tap, const char *name, const lwss_port_impairment *i
         (void)ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4));
     }
     int wfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wfd < 0) {
+    int kfd = wfd < 0 ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (kfd < 0) {
         int e = errno;
+        if (wfd >= 0) {
+            close(wfd);
+        }
         close(fd);
         return lwss_set_error(LWSS_ERR_IO, "eventfd: %s", strerror(e));
     }
     tap->fd = fd;
     tap->wake_fd = wfd;
+    atomic_store(&tap->stopping, 0);
+    pthread_mutex_lock(&tap->kick_lock);
+    tap->kick_fd = kfd;
+    pthread_mutex_unlock(&tap->kick_lock);
     tap->impair = NULL;
     tap->impair_cfg = *impair;
     tap->out_open = 1; /* the netif is not added yet: no linkoutput runs */
@@ -124,6 +138,46 @@ static void count(lwss_tap *tap, uint64_t *frames, uint64_t *bytes, size_t len)
         *bytes += len;
     }
     pthread_mutex_unlock(&tap->stats_lock);
+}
+
+/* Make a poll on eventfd @p fd return (it stays readable until drained). */
+static void kick(int fd)
+{
+    uint64_t one = 1;
+    if (write(fd, &one, sizeof(one)) != sizeof(one)) {
+        /* only at counter overflow: it is readable then anyway */
+    }
+}
+
+static void drain_kicks(int fd)
+{
+    uint64_t v;
+    if (read(fd, &v, sizeof(v)) != sizeof(v)) {
+        /* EAGAIN: a spurious wakeup drained it already */
+    }
+}
+
+/* The inline reader sleeps on the TAP: wake it when lwIP is fed or the
+ * waiters' world changes without a frame crossing the TAP. */
+static void kick_inline_reader(lwss_tap *tap)
+{
+    pthread_mutex_lock(&tap->kick_lock);
+    if (tap->kick_fd >= 0) {
+        kick(tap->kick_fd);
+    }
+    pthread_mutex_unlock(&tap->kick_lock);
+}
+
+void lwss_port_wake_waiters(void)
+{
+    lwss_tap *tap = lwss_port_tap();
+    atomic_fetch_add(&tap->wait_epoch, 1u);
+    kick_inline_reader(tap);
+}
+
+unsigned lwss_port_wait_epoch(void)
+{
+    return atomic_load(&lwss_port_tap()->wait_epoch);
 }
 
 /* Towards the kernel: the frame crosses the TAP here (or joins a GSO frame
@@ -194,7 +248,6 @@ err_t lwss_tap_netif_init(struct netif *netif)
  * every frame fed to lwIP is fed the same way). */
 static void input_frame(void *ctx, const uint8_t *frame, size_t len, int deferred)
 {
-    (void)deferred;
     lwss_tap *tap = ctx;
     struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
     if (p == NULL) {
@@ -216,6 +269,9 @@ static void input_frame(void *ctx, const uint8_t *frame, size_t len, int deferre
         return;
     }
     count(tap, &tap->stats.rx_frames, &tap->stats.rx_bytes, len);
+    if (deferred) {
+        kick_inline_reader(tap); /* the delay thread fed lwIP: no frame woke the reader */
+    }
 }
 
 /* The kernel left the TCP/UDP checksum to us (VIRTIO_NET_HDR_F_NEEDS_CSUM):
@@ -271,40 +327,54 @@ static int drain(lwss_tap *tap, int inline_reader)
     return frames;
 }
 
-/* 1 while an inline waiter reads the TAP or its lease runs; *left_ms: how
- * long to sleep before looking again. */
-static int stand_aside(lwss_tap *tap, int *left_ms)
+/* 1 while the receive thread stands aside for an inline reader; *ms: how
+ * long to sleep before looking again (-1: until the reader leaves and kicks
+ * wake_fd).  Parking and the reader's exit are a seq_cst handshake:
+ * either the reader sees rx_parked and kicks, or this sees the reader gone. */
+static int stand_aside(lwss_tap *tap, int *ms)
 {
-    uint64_t now = lwss_now_ms(), end = atomic_load(&tap->inline_lease_end);
-    if (atomic_load(&tap->inline_waiters) > 0) {
-        *left_ms = INLINE_LEASE_MS;
-        return 1;
+    if (atomic_load(&tap->inline_reading) > 0) {
+        atomic_store(&tap->rx_parked, 1);
+        if (atomic_load(&tap->inline_reading) > 0) {
+            *ms = -1;
+            return 1;
+        }
+        atomic_store(&tap->rx_parked, 0);
     }
+    uint64_t now = lwss_now_ms(), end = atomic_load(&tap->inline_lease_end);
     if (now < end) {
-        *left_ms = (int)(end - now);
+        *ms = (int)(end - now);
         return 1;
     }
     return 0;
 }
 
+/* Sleeps until a frame, a kick or the end of a lease: no periodic wakeup
+ * (lwIP's timers run in its tcpip thread); with a capture, at most
+ * LWSS_PCAP_FLUSH_MS so that the capture is flushed. */
 static void *rx_main(void *arg)
 {
     lwss_tap *tap = arg;
     pthread_setname_np(pthread_self(), "lwss-tap-rx");
     lwss_os_mark_own_thread();
-    struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN}, {.fd = tap->wake_fd, .events = POLLIN}};
-    for (;;) {
-        int left = TICK_MS;
-        int aside = stand_aside(tap, &left);
+    struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN},
+                            {.fd = tap->wake_fd, .events = POLLIN}};
+    while (!atomic_load(&tap->stopping)) {
+        int ms = -1;
+        int aside = stand_aside(tap, &ms);
+        if (tap->cap != NULL && (ms < 0 || ms > (int)LWSS_PCAP_FLUSH_MS)) {
+            ms = (int)LWSS_PCAP_FLUSH_MS;
+        }
         pfd[0].fd = aside ? -1 : tap->fd; /* poll skips a negative descriptor */
-        int n = poll(pfd, 2, left < TICK_MS ? left : TICK_MS);
+        int n = poll(pfd, 2, ms);
         if (n < 0 && errno != EINTR) {
             break;
         }
-        if (pfd[1].revents != 0) {
-            break;
+        if (n > 0 && pfd[1].revents != 0) {
+            drain_kicks(tap->wake_fd);
+            continue; /* stopping, or the inline reader left: look again */
         }
-        if (n > 0 && (pfd[0].revents & POLLIN) != 0 && !stand_aside(tap, &left)) {
+        if (n > 0 && (pfd[0].revents & POLLIN) != 0 && !stand_aside(tap, &ms)) {
             pthread_mutex_lock(&tap->reader);
             int r = drain(tap, 0);
             pthread_mutex_unlock(&tap->reader);
@@ -321,7 +391,61 @@ static void *rx_main(void *arg)
     return NULL;
 }
 
-/* One slice of an inline wait for @p p: read the TAP for up to @p ms while
+/* Run lwIP's timers that are due, here (under the core lock, as its tcpip
+ * thread would): whatever they make ready is seen by this waiter at once,
+ * with no race against the tcpip thread waking at the same moment. */
+static void run_due_timers(lwss_tap *tap)
+{
+    lwss_tap_tx_begin(&tap->tx);
+    LOCK_TCPIP_CORE();
+    sys_check_timeouts();
+    lwss_tap_tx_end(&tap->tx);
+    UNLOCK_TCPIP_CORE();
+}
+
+/* Sleep on the TAP (tap->reader held) until a frame arrives, the inline
+ * reader is kicked (stopping, lwIP fed by the delay thread,
+ * lwss_port_wake_waiters), lwIP's next timer is due or @p ms pass; feed the
+ * frames, run due timers.  The flag is read before the sleep and the kick
+ * comes after it is set, so a stop is never slept through.
+ * @return 0 when the port is going down or the TAP went away. */
+static int read_until_due(lwss_tap *tap, int ms)
+{
+    if (atomic_load(&tap->stopping)) {
+        return 0;
+    }
+    LOCK_TCPIP_CORE();
+    u32_t due = sys_timeouts_sleeptime();
+    UNLOCK_TCPIP_CORE();
+    int timer_first = due != SYS_TIMEOUTS_SLEEPTIME_INFINITE && due < (u32_t)ms;
+    struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN},
+                            {.fd = tap->kick_fd, .events = POLLIN}};
+#ifdef LWSS_TEST_HOOKS
+    lwss_os_test_note_wait(ms);
+#endif
+    int n = poll(pfd, 2, timer_first ? (int)due : ms);
+    if (n < 0) {
+        return errno == EINTR;
+    }
+    if (pfd[1].revents != 0) {
+        drain_kicks(tap->kick_fd);
+        if (atomic_load(&tap->stopping)) {
+            return 0;
+        }
+    }
+    if ((pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+        return 0;
+    }
+    if ((pfd[0].revents & POLLIN) != 0 && drain(tap, 1) < 0) {
+        return 0;
+    }
+    if (n == 0 && timer_first) {
+        run_due_timers(tap);
+    }
+    return 1;
+}
+
+/* One turn of an inline wait for @p p, at most @p ms: read the TAP while
  * nobody else does.  @return 1 when it read (or waited on the TAP), 0 when
  * another reader has it or the port is going down (the caller then waits
  * on lwIP). */
@@ -330,26 +454,16 @@ static int inline_read(lwss_tap *tap, struct pollfd *p, int ms)
     if (pthread_mutex_trylock(&tap->reader) != 0) {
         return 0;
     }
-    int reading = tap->reading;
     int done = 0;
-    /* Whoever read before us may have fed what we wait for: look again now
-     * that nobody else can, or we would sleep on the TAP with it ready. */
-    if (reading && lwip_poll(p, 1, 0) != 0) {
-        done = 1;
-    } else if (reading) {
-        struct pollfd pfd[2] = {{.fd = tap->fd, .events = POLLIN},
-                                {.fd = tap->wake_fd, .events = POLLIN}};
-        /* Bounded: lwIP's timers and the impairment thread can make the
-         * socket ready without a frame crossing the TAP. */
-#ifdef LWSS_TEST_HOOKS
-        lwss_os_test_note_wait(ms);
-#endif
-        int n = poll(pfd, 2, ms < INLINE_POLL_MAX_MS ? ms : INLINE_POLL_MAX_MS);
-        if (n >= 0 && pfd[1].revents == 0) {
-            done = 1;
-            if ((pfd[0].revents & POLLIN) != 0 && drain(tap, 1) < 0) {
-                done = 0;
-            }
+    if (tap->reading) {
+        atomic_fetch_add(&tap->inline_reading, 1);
+        /* Whoever read before us may have fed what we wait for: look again
+         * now that nobody else can, or we would sleep on the TAP with it ready. */
+        done = lwip_poll(p, 1, 0) != 0 || read_until_due(tap, ms);
+        atomic_store(&tap->inline_lease_end, lwss_now_ms() + INLINE_LEASE_MS);
+        atomic_fetch_sub(&tap->inline_reading, 1);
+        if (atomic_exchange(&tap->rx_parked, 0)) {
+            kick(tap->wake_fd); /* the receive thread takes the TAP after the lease */
         }
     }
     pthread_mutex_unlock(&tap->reader);
@@ -357,11 +471,10 @@ static int inline_read(lwss_tap *tap, struct pollfd *p, int ms)
 }
 
 /* lwss_port_wait under the OS hook (lwss/os.h): poll lwIP without blocking
- * and sleep only through the hook.  No inline read, no inline-waiter count
- * and no lease: the receive thread keeps feeding lwIP while this task
- * sleeps, and a task holds lwIP's core lock only inside one lwip_poll (a
- * task switched out while feeding lwIP would hold it for its whole time
- * off the CPU). */
+ * and sleep only through the hook.  No inline read and no lease: the
+ * receive thread keeps feeding lwIP while this task sleeps, and a task
+ * holds lwIP's core lock only inside one lwip_poll (a task switched out
+ * while feeding lwIP would hold it for its whole time off the CPU). */
 static int hooked_wait(struct pollfd *p, int timeout_ms)
 {
     uint64_t deadline = lwss_now_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000u;
@@ -376,7 +489,7 @@ static int hooked_wait(struct pollfd *p, int timeout_ms)
     }
 }
 
-int lwss_port_wait(int fd, short events, int timeout_ms)
+int lwss_port_wait_since(int fd, short events, int timeout_ms, unsigned epoch)
 {
     lwss_tap *tap = lwss_port_tap();
     struct pollfd p = {.fd = fd, .events = events, .revents = 0};
@@ -384,7 +497,6 @@ int lwss_port_wait(int fd, short events, int timeout_ms)
         return hooked_wait(&p, timeout_ms);
     }
     uint64_t deadline = lwss_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
-    atomic_fetch_add(&tap->inline_waiters, 1);
     int n;
     for (;;) {
         n = lwip_poll(&p, 1, 0);
@@ -392,25 +504,28 @@ int lwss_port_wait(int fd, short events, int timeout_ms)
             break;
         }
         uint64_t now = lwss_now_ms();
-        if (now >= deadline) {
+        if (now >= deadline || atomic_load(&tap->wait_epoch) != epoch) {
             break;
         }
         int left = (int)(deadline - now);
         if (!inline_read(tap, &p, left)) {
-            /* Someone else reads the TAP: wait on lwIP, in short slices so
-             * that this thread takes over when the reader leaves. */
+            /* Someone else reads the TAP and feeds lwIP, which wakes this
+             * poll; bounded so that a Close or the TAP coming free is seen. */
 #ifdef LWSS_TEST_HOOKS
             lwss_os_test_note_wait(left);
 #endif
-            n = lwip_poll(&p, 1, left < INLINE_LEASE_MS ? left : INLINE_LEASE_MS);
+            n = lwip_poll(&p, 1, left < NON_READER_SLICE_MS ? left : NON_READER_SLICE_MS);
             if (n != 0) {
                 break;
             }
         }
     }
-    atomic_store(&tap->inline_lease_end, lwss_now_ms() + INLINE_LEASE_MS);
-    atomic_fetch_sub(&tap->inline_waiters, 1);
     return n;
+}
+
+int lwss_port_wait(int fd, short events, int timeout_ms)
+{
+    return lwss_port_wait_since(fd, events, timeout_ms, lwss_port_wait_epoch());
 }
 
 int lwss_tap_start(lwss_tap *tap, struct netif *netif)
@@ -432,10 +547,9 @@ int lwss_tap_start(lwss_tap *tap, struct netif *netif)
 
 void lwss_tap_stop(lwss_tap *tap)
 {
-    uint64_t one = 1;
-    if (write(tap->wake_fd, &one, sizeof(one)) != sizeof(one)) {
-        /* eventfd write cannot fail short of overflow; join anyway */
-    }
+    atomic_store(&tap->stopping, 1);
+    kick(tap->wake_fd);
+    kick_inline_reader(tap); /* it lets go of the reader lock taken below */
     pthread_join(tap->rx_thread, NULL);
     pthread_mutex_lock(&tap->reader); /* an inline reader finishes its frames first */
     tap->reading = 0;
@@ -451,8 +565,20 @@ void lwss_tap_stop(lwss_tap *tap)
     lwss_tap_tx_stop(&tap->tx);
 }
 
+/* Under kick_lock: lwss_port_wake_waiters() may run at any time. */
+static void close_kick_fd(lwss_tap *tap)
+{
+    pthread_mutex_lock(&tap->kick_lock);
+    if (tap->kick_fd >= 0) {
+        close(tap->kick_fd);
+    }
+    tap->kick_fd = -1;
+    pthread_mutex_unlock(&tap->kick_lock);
+}
+
 void lwss_tap_close(lwss_tap *tap)
 {
+    close_kick_fd(tap);
     close(tap->wake_fd);
     close(tap->fd);
     tap->fd = tap->wake_fd = -1;
@@ -463,6 +589,7 @@ void lwss_tap_stop_unstarted(lwss_tap *tap)
     lwss_impair_stop(tap->impair);
     tap->impair = NULL;
     lwss_tap_tx_stop(&tap->tx);
+    close_kick_fd(tap);
     if (tap->wake_fd >= 0) {
         close(tap->wake_fd);
     }

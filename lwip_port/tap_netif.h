@@ -25,7 +25,13 @@
  */
 typedef struct lwss_tap {
     int fd;                 /**< /dev/net/tun attached to the TAP */
-    int wake_fd;            /**< eventfd that stops the receive thread */
+    int wake_fd;            /**< eventfd that wakes the receive thread (stopping, or the
+                                 TAP was left by an inline reader) */
+    int kick_fd;            /**< eventfd that wakes the inline reader (stopping, lwIP fed
+                                 from elsewhere, lwss_port_wake_waiters()); written and
+                                 closed under kick_lock */
+    atomic_int stopping;    /**< set by lwss_tap_stop() before it wakes both */
+    pthread_mutex_t kick_lock; /**< leaf: guards kick_fd against a concurrent close */
     lwss_capture *cap;      /**< NULL: no capture */
     lwss_impair *impair;    /**< filter between the TAP and lwIP; NULL when no impairment
                                  is configured (read under the core lock or reader) */
@@ -42,15 +48,18 @@ typedef struct lwss_tap {
      *  reads and feeds lwIP; reading is 0 while the port is down. */
     pthread_mutex_t reader;
     int reading;
-    atomic_int inline_waiters;      /**< threads in lwss_port_wait() now */
+    atomic_int inline_reading;      /**< inline readers on the TAP now (0 or 1) */
+    atomic_int rx_parked;           /**< the receive thread sleeps until wake_fd */
+    atomic_uint wait_epoch;         /**< advanced by lwss_port_wake_waiters() */
     _Atomic uint64_t inline_lease_end; /**< receive thread stays aside until (ms) */
     uint8_t rx_buf[LWSS_TAP_RX_MAX]; /**< the reader's buffer */
 } lwss_tap;
 
 /** Static initialiser of an lwss_tap. */
 #define LWSS_TAP_INIT                                                                  \
-    {.fd = -1, .wake_fd = -1, .tx = LWSS_TAP_TX_INIT,                                  \
-     .stats_lock = PTHREAD_MUTEX_INITIALIZER, .reader = PTHREAD_MUTEX_INITIALIZER}
+    {.fd = -1, .wake_fd = -1, .kick_fd = -1, .tx = LWSS_TAP_TX_INIT,                                  \
+     .stats_lock = PTHREAD_MUTEX_INITIALIZER, .kick_lock = PTHREAD_MUTEX_INITIALIZER,    \
+     .reader = PTHREAD_MUTEX_INITIALIZER}
 
 /**
  * Attach to the existing TAP device @p name, start the transmit side and,

@@ -54,8 +54,10 @@
 #endif
 
 #ifndef LWSS_SOCK_WAIT_SLICE_MS
-/** Longest single wait inside lwIP, ms: a Close from another thread is seen
- *  within it (lwIP 2.1 must never see a close while a call is inside). */
+/** Longest single wait inside lwIP (a waiter that does not read the TAP
+ *  itself, or any wait under an OS wait hook), ms: a Close from another
+ *  thread is seen within it (lwIP 2.1 must never see a close while a call
+ *  is inside).  Other waits are woken by the Close itself. */
 #define LWSS_SOCK_WAIT_SLICE_MS 100u
 #endif
 
@@ -138,22 +140,12 @@
 #define LWSS_TCP_SNDBUF_DEFAULT 262144u
 #endif
 
-#ifndef LWSS_PORT_TICK_MS
-/** Longest sleep of the TAP receive thread, ms: the period of lwIP's timers
- *  (TCP retransmission, ARP) when no frame arrives. */
-#define LWSS_PORT_TICK_MS 50
-#endif
-
 #ifndef LWSS_PORT_INLINE_LEASE_MS
 /** How long the TAP receive thread stays aside after an inline wait ends, ms:
  *  longer than an application takes between two receives of a bulk transfer. */
 #define LWSS_PORT_INLINE_LEASE_MS 2
 #endif
 
-#ifndef LWSS_PORT_INLINE_POLL_MAX_MS
-/** Longest single sleep of an inline reader on the TAP, ms. */
-#define LWSS_PORT_INLINE_POLL_MAX_MS 10
-#endif
 
 #ifndef LWSS_PCAP_FLUSH_MS
 /** A packet capture is flushed to its file at most this often, ms. */
@@ -264,8 +256,8 @@
 #if LWSS_SOCKETS_MAX < 1 || LWSS_SOCKETS_MAX > 1000000
 #error "LWSS_SOCKETS_MAX: 1..1000000"
 #endif
-#if LWSS_SOCK_WAIT_SLICE_MS < 1 || LWSS_PORT_TICK_MS < 1 || LWSS_PORT_INLINE_POLL_MAX_MS < 1
-#error "LWSS_SOCK_WAIT_SLICE_MS, LWSS_PORT_TICK_MS, LWSS_PORT_INLINE_POLL_MAX_MS: at least 1 ms"
+#if LWSS_SOCK_WAIT_SLICE_MS < 1
+#error "LWSS_SOCK_WAIT_SLICE_MS: at least 1 ms"
 #endif
 #if LWSS_TCP_SNDBUF_DEFAULT < 2920 || LWSS_TCP_SNDBUF_DEFAULT > 262144
 #error "LWSS_TCP_SNDBUF_DEFAULT: LWSS_TCP_SNDBUF_MIN..LWSS_TCP_SNDBUF_MAX (2920..262144)"

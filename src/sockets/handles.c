@@ -153,6 +153,7 @@ struct lwss_sock *lwss_sock_detach(Socket_t s)
         return NULL;
     }
     atomic_store(&k->closing, 1);
+    lwss_port_wake_waiters(); /* a Recv or Send blocked on it looks at the flag */
     uint64_t v = (uint64_t)(uintptr_t)s;
     slots[(uint32_t)(v & 0xffffffffu) - 1u].sock = NULL;
     int had_callback = k->wakeup != NULL;

@@ -1,11 +1,11 @@
 /* SOCKETS_Send / SOCKETS_Recv.
  *
  * Plain and TLS sockets alike transfer without blocking inside lwIP and
- * wait here, in slices (so a concurrent Close is noticed), with
- * lwss_port_wait: a waiting thread reads the TAP and feeds lwIP itself
- * while nobody else does, so its data reaches it without a hop through the
- * port's receive thread.  Every wait is bounded and interruptible the same
- * way. */
+ * wait here with lwss_port_wait_since: a waiting thread reads the TAP and
+ * feeds lwIP itself while nobody else does, so its data reaches it without
+ * a hop through the port's receive thread.  It sleeps until its data, its
+ * deadline or a Close/Shutdown from another thread (which wakes it through
+ * lwss_port_wake_waiters); under an OS wait hook it waits in slices. */
 #include "src/sockets/sock_internal.h"
 
 #include <errno.h>
@@ -34,7 +34,9 @@ static wait_plan plan_for(const struct lwss_sock *k, uint64_t timeout_us)
     return w;
 }
 
-/* Milliseconds to wait now, rounded up: 0 only once the deadline has passed. */
+/* Milliseconds to wait now, rounded up: 0 only once the deadline has passed.
+ * Under the OS hook a Close is seen only between slices; otherwise it wakes
+ * the wait, which can last until the deadline. */
 static int next_slice(const wait_plan *w)
 {
     uint64_t now = lwss_now_us();
@@ -42,7 +44,8 @@ static int next_slice(const wait_plan *w)
         return 0;
     }
     uint64_t left_ms = (w->deadline_us - now + 999u) / 1000u;
-    return (int)(left_ms < LWSS_SOCK_WAIT_SLICE_MS ? left_ms : LWSS_SOCK_WAIT_SLICE_MS);
+    uint64_t cap = lwss_os_hook_applies() ? LWSS_SOCK_WAIT_SLICE_MS : (uint64_t)INT32_MAX;
+    return (int)(left_ms < cap ? left_ms : cap);
 }
 
 static int is_wait_errno(int e)
@@ -61,6 +64,7 @@ static int32_t map_io_errno(int e)
 static int32_t wait_fd(struct lwss_sock *k, short events, const wait_plan *w)
 {
     for (;;) {
+        unsigned epoch = lwss_port_wait_epoch(); /* before the flags: a wake is never lost */
         if (atomic_load(&k->closing) ||
             atomic_load(events == POLLIN ? &k->shut_rd : &k->shut_wr)) {
             return SOCKETS_ECLOSED;
@@ -69,7 +73,7 @@ static int32_t wait_fd(struct lwss_sock *k, short events, const wait_plan *w)
         if (slice == 0) {
             return 0;
         }
-        int n = lwss_port_wait(k->fd, events, slice);
+        int n = lwss_port_wait_since(k->fd, events, slice, epoch);
         if (n > 0) {
             return 1;
         }

@@ -1,13 +1,20 @@
 # src/sockets/: the Secure Sockets API over lwIP.
 LIB_SRCS += $(wildcard src/sockets/*.c)
 TEST_SRCS += tests/support/sockets_rig_util.c tests/sockets/test_sockets_unit.c tests/sockets/test_sockets_full_tcp.c tests/sockets/test_sockets_extra.c \
-             tests/sockets/example_seed.c tests/sockets/test_sockets_tls.c tests/sockets/test_sockets_afr.c
+             tests/sockets/example_seed.c tests/sockets/test_sockets_tls.c tests/sockets/test_sockets_afr.c \
+             tests/sockets/test_sockets_idle.c
 UNIT_SUITES += sockets_unit sockets_afr_unit
-RIG_SUITES += sockets_full_tcp sockets_extra sockets_tls sockets_afr
+RIG_SUITES += sockets_full_tcp sockets_extra sockets_tls sockets_afr sockets_idle
 
 # Benchmark: SOCKETS_* vs raw lwIP vs kernel sockets (run inside the rig by `make bench`).
 BENCHES += $(BUILD)/bench/bench_sockets
 $(BUILD)/bench/bench_sockets: $(call OBJ,tests/bench/bench_sockets.c) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
+
+# Benchmark: CPU of an idle / blocked-in-Recv process, wake-up after idle (issue 19 item 3).
+BENCHES += $(BUILD)/bench/bench_idle
+$(BUILD)/bench/bench_idle: $(call OBJ,tests/bench/bench_idle.c) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
 
@@ -17,7 +24,7 @@ $(call OBJ,tests/sockets/example_seed.c): CFLAGS += -Wno-missing-prototypes -Wno
 
 # Thread-heavy: also under ThreadSanitizer.  Unit suites also under valgrind
 # (the rig suites have timing tolerances that valgrind's slowdown would blur).
-TSAN_SUITES += sockets_full_tcp sockets_extra sockets_tls
+TSAN_SUITES += sockets_full_tcp sockets_extra sockets_tls sockets_idle
 VALGRIND_SUITES += sockets_unit
 
 # Coexistence with the FreeRTOS kernel: tests/sockets/kernel_app.c built against a

@@ -200,12 +200,13 @@ static int32_t tcp_connect(struct lwss_sock *k, const struct sockaddr_in *sin, u
             lwss_set_error(LWSS_ERR_TIMEOUT, "connect timed out");
             return SOCKETS_SOCKET_ERROR;
         }
+        unsigned epoch = lwss_port_wait_epoch(); /* before the flag: a Close wakes the wait */
         if (atomic_load(&k->closing)) {
             return SOCKETS_ECLOSED;
         }
         uint64_t left = (deadline_us - now + 999u) / 1000u; /* ms, rounded up */
-        int n = lwss_port_wait(k->fd, POLLOUT, (int)(left < LWSS_SOCK_WAIT_SLICE_MS
-                                                         ? left : LWSS_SOCK_WAIT_SLICE_MS));
+        uint64_t cap = lwss_os_hook_applies() ? LWSS_SOCK_WAIT_SLICE_MS : (uint64_t)INT32_MAX;
+        int n = lwss_port_wait_since(k->fd, POLLOUT, (int)(left < cap ? left : cap), epoch);
         if (n > 0) {
             break;
         }
@@ -318,8 +319,8 @@ int32_t SOCKETS_Shutdown(Socket_t xSocket, uint32_t ulHow)
         goto out;
     }
     /* lwIP 2.1 frees the receive mailbox on SHUT_RD: no Recv may be inside
-     * lwIP meanwhile, and no Send for SHUT_WR.  The flags make a blocked Recv
-     * or Send give up at its next slice and drop its lock. */
+     * lwIP meanwhile, and no Send for SHUT_WR.  The flags, and the wake after
+     * them, make a blocked Recv or Send give up and drop its lock. */
     int tls_close_notify = k->tls != NULL && ulHow != SOCKETS_SHUT_RD && !atomic_load(&k->shut_wr);
     if (ulHow != SOCKETS_SHUT_WR) {
         atomic_store(&k->shut_rd, 1);
@@ -327,6 +328,7 @@ int32_t SOCKETS_Shutdown(Socket_t xSocket, uint32_t ulHow)
     if (ulHow != SOCKETS_SHUT_RD) {
         atomic_store(&k->shut_wr, 1);
     }
+    lwss_port_wake_waiters();
     lwss_os_lock(&k->send_lock);
     lwss_os_lock(&k->recv_lock);
     ret = SOCKETS_ERROR_NONE;

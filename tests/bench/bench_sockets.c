@@ -9,7 +9,13 @@
  * drifts hit all of them alike; each metric is the median of REPS.
  * Also: heap bytes of an idle plain socket (created, and connected).
  *
- * Output: JSON lines (tests/bench/report.c); exit 1 when a path fails. */
+ * Output: JSON lines (tests/bench/report.c); exit 1 when a path fails.
+ *
+ * Profiling (not part of make bench's figures): LWSS_BENCH_PROFILE=up|down
+ * runs that bulk transfer PROFILE_REPS times on the SOCKETS_* path (the
+ * kernel path with LWSS_BENCH_PROFILE_KERNEL set) and prints, to stderr,
+ * MB/s, this process's CPU per MB (user + system) and its context switches
+ * per MB; run it under perf to see where the time goes. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
@@ -19,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +41,7 @@
 #define RTT_ITERS 2000
 #define REPS 5
 #define IDLE_SOCKETS 50
+#define PROFILE_REPS 8
 
 typedef enum { API_SOCKETS, API_LWIP, API_KERNEL, API_COUNT } api_kind;
 static const char *const path_name[API_COUNT] = {"sockets_tap", "raw_lwip_tap", "kernel_veth"};
@@ -245,6 +253,34 @@ static int idle_heap(void)
     return 0;
 }
 
+/* LWSS_BENCH_PROFILE: one direction on one path, with per-MB costs. */
+static int profile_bulk(const char *what)
+{
+    char dir = strcmp(what, "up") == 0 ? 'U' : 'D';
+    api_kind kind = getenv("LWSS_BENCH_PROFILE_KERNEL") != NULL ? API_KERNEL : API_SOCKETS;
+    for (int r = 0; r < PROFILE_REPS; r++) {
+        struct rusage a, b;
+        getrusage(RUSAGE_SELF, &a);
+        double mbps = bulk(kind, dir);
+        getrusage(RUSAGE_SELF, &b);
+        if (mbps < 0) {
+            return 1;
+        }
+        double mb = BULK_BYTES / 1e6;
+        double cpu = (double)(b.ru_utime.tv_sec - a.ru_utime.tv_sec) +
+                     (double)(b.ru_utime.tv_usec - a.ru_utime.tv_usec) / 1e6;
+        double sys = (double)(b.ru_stime.tv_sec - a.ru_stime.tv_sec) +
+                     (double)(b.ru_stime.tv_usec - a.ru_stime.tv_usec) / 1e6;
+        fprintf(stderr,
+                "profile %s %s: %.0f MB/s, CPU %.2f ms/MB (user %.2f, system %.2f), "
+                "%.1f voluntary + %.1f involuntary switches/MB\n",
+                what, path_name[kind], mbps, (cpu + sys) * 1e3 / mb, cpu * 1e3 / mb,
+                sys * 1e3 / mb, (double)(b.ru_nvcsw - a.ru_nvcsw) / mb,
+                (double)(b.ru_nivcsw - a.ru_nivcsw) / mb);
+    }
+    return 0;
+}
+
 int main(void)
 {
     tap_peer = getenv("LWSS_BENCH_TAP_PEER");
@@ -259,6 +295,9 @@ int main(void)
     if (SOCKETS_Init() != pdPASS) {
         fprintf(stderr, "bench_sockets: SOCKETS_Init failed\n");
         return 1;
+    }
+    if (getenv("LWSS_BENCH_PROFILE") != NULL) {
+        return profile_bulk(getenv("LWSS_BENCH_PROFILE"));
     }
     double up[API_COUNT][REPS], down[API_COUNT][REPS], rtt[API_COUNT][REPS];
     for (int r = 0; r < REPS; r++) {
