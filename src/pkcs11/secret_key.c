@@ -1,11 +1,12 @@
 /*
  * Secret keys (v2.40 mechanisms 2.8, 2.13, 2.42): CKK_AES (16/24/32 bytes),
- * CKK_DES3 (24 bytes, parity set), CKK_GENERIC_SECRET and the HMAC key
- * types CKK_SHA_1_HMAC, CKK_SHA224_HMAC, CKK_SHA256_HMAC, CKK_SHA384_HMAC,
- * CKK_SHA512_HMAC (1..128 bytes, generic secrets for one HMAC, as in
- * SoftHSMv2; C_CreateObject / C_UnwrapKey only), made by C_GenerateKey with CKM_AES_KEY_GEN, CKM_DES3_KEY_GEN or
- * CKM_GENERIC_SECRET_KEY_GEN, and their CKA_CHECK_VALUE.  C_CreateObject
- * takes them through template.c.  Key bytes are wiped before free.
+ * CKK_DES3 (24 bytes, parity set) and CKK_GENERIC_SECRET (1..128 bytes),
+ * made by C_GenerateKey with CKM_AES_KEY_GEN, CKM_DES3_KEY_GEN or
+ * CKM_GENERIC_SECRET_KEY_GEN, and their CKA_CHECK_VALUE.  The HMAC key
+ * types CKK_SHA_1_HMAC, CKK_SHA224_HMAC, CKK_SHA256_HMAC, CKK_SHA384_HMAC
+ * and CKK_SHA512_HMAC are generic secrets for one hash (1..128 bytes, as
+ * in SoftHSMv2), made only by C_CreateObject / C_UnwrapKey.  C_CreateObject
+ * takes them all through template.c.  Key bytes are wiped before free.
  */
 #include "src/pkcs11/token.h"
 
