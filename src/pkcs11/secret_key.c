@@ -2,8 +2,11 @@
  * Secret keys (v2.40 mechanisms 2.8, 2.13, 2.42): CKK_AES (16/24/32 bytes),
  * CKK_DES3 (24 bytes, parity set) and CKK_GENERIC_SECRET (1..128 bytes),
  * made by C_GenerateKey with CKM_AES_KEY_GEN, CKM_DES3_KEY_GEN or
- * CKM_GENERIC_SECRET_KEY_GEN, and their CKA_CHECK_VALUE.  C_CreateObject
- * takes them through template.c.  Key bytes are wiped before free.
+ * CKM_GENERIC_SECRET_KEY_GEN, and their CKA_CHECK_VALUE.  The HMAC key
+ * types CKK_SHA_1_HMAC, CKK_SHA224_HMAC, CKK_SHA256_HMAC, CKK_SHA384_HMAC
+ * and CKK_SHA512_HMAC are generic secrets for one hash (1..128 bytes, as
+ * in SoftHSMv2), made only by C_CreateObject / C_UnwrapKey.  C_CreateObject
+ * takes them all through template.c.  Key bytes are wiped before free.
  */
 #include "src/pkcs11/token.h"
 
@@ -21,7 +24,12 @@ int lwss_p11_secret_len_ok(CK_KEY_TYPE kt, size_t len)
     switch (kt) {
     case CKK_AES: return len == 16 || len == 24 || len == 32;
     case CKK_DES3: return len == 24;
-    case CKK_GENERIC_SECRET: return len >= 1 && len <= GENERIC_MAX;
+    case CKK_GENERIC_SECRET:
+    case CKK_SHA_1_HMAC:
+    case CKK_SHA224_HMAC:
+    case CKK_SHA256_HMAC:
+    case CKK_SHA384_HMAC:
+    case CKK_SHA512_HMAC: return len >= 1 && len <= GENERIC_MAX;
     default: return 0;
     }
 }
@@ -43,7 +51,8 @@ CK_RV lwss_p11_secret_check_value(CK_KEY_TYPE kt, const uint8_t *val, size_t len
         ret = mbedtls_des3_set3key_enc(&des, val);
         ret = ret == 0 ? mbedtls_des3_crypt_ecb(&des, zero, block) : ret;
         mbedtls_des3_free(&des);
-    } else if (kt == CKK_GENERIC_SECRET || kt == CKK_SHA256_HMAC) {
+    } else if (kt != CKK_AES && kt != CKK_DES3 && lwss_p11_secret_len_ok(kt, len)) {
+        /* generic and HMAC secrets: the first bytes of SHA-1(value) */
         ret = mbedtls_sha1_ret(val, len, block);
     } else {
         return CKR_ATTRIBUTE_TYPE_INVALID;

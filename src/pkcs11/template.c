@@ -340,15 +340,14 @@ static CK_RV build_secret(const tmpl_view *v, lwss_p11_new_obj *out)
     }
     CK_KEY_TYPE kt = attr_ulong(v->key_type);
     size_t n = v->val->ulValueLen;
-    int ok = lwss_p11_secret_len_ok(kt, n) || (kt == CKK_SHA256_HMAC && n >= 1 && n <= 128);
-    if (!ok) {
+    if (!lwss_p11_secret_len_ok(kt, n)) {
         return CKR_ATTRIBUTE_VALUE_INVALID;
     }
     /* v2.40 4.10: CKA_VALUE_LEN, when given, and CKA_CHECK_VALUE must agree */
     if (v->value_len != NULL && attr_ulong(v->value_len) != n) {
         return CKR_TEMPLATE_INCONSISTENT;
     }
-    if (v->check_value != NULL && kt != CKK_SHA256_HMAC) {
+    if (v->check_value != NULL) {
         uint8_t kcv[3];
         CK_RV rv = lwss_p11_secret_check_value(kt, v->val->pValue, n, kcv);
         if (rv != CKR_OK || v->check_value->ulValueLen != sizeof(kcv) ||

@@ -148,11 +148,12 @@ void lwss_p11_find_reset(lwss_p11_session *s);
 void lwss_p11_crypt_free(struct lwss_p11_crypt **c);
 
 /* secret_key.c ------------------------------------------------------ */
-/** 1 when @p len bytes is a valid value length of a CKK_AES, CKK_DES3 or CKK_GENERIC_SECRET key. */
+/** 1 when @p len bytes is a valid value length of a CKK_AES, CKK_DES3, CKK_GENERIC_SECRET or
+ *  CKK_SHA*_HMAC key (0 for any other key type). */
 int lwss_p11_secret_len_ok(CK_KEY_TYPE kt, size_t len);
 /**
  * CKA_CHECK_VALUE (v2.40): the first 3 bytes of the ECB encryption of a zero
- * block (AES, DES3) or of SHA-1 of the value (generic secret).
+ * block (AES, DES3) or of SHA-1 of the value (generic secret, CKK_SHA*_HMAC).
  * @return CKR_OK, or CKR_ATTRIBUTE_TYPE_INVALID (a key type without one).
  */
 CK_RV lwss_p11_secret_check_value(CK_KEY_TYPE kt, const uint8_t *val, size_t len, uint8_t out[3]);

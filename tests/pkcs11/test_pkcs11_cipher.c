@@ -357,6 +357,84 @@ START_TEST(block_length_and_padding_errors)
 }
 END_TEST
 
+/* Decryption length and padding errors of the modes that
+ * block_length_and_padding_errors leaves out.  v2.40 5.1.6:
+ * "CKR_ENCRYPTED_DATA_LEN_RANGE: The ciphertext input to a decryption
+ * operation has been determined to be invalid ciphertext solely on the
+ * basis of its length. Depending on the operation's mechanism, this could
+ * mean that the ciphertext is too short, too long, or is not a multiple of
+ * some particular block size." and "CKR_ENCRYPTED_DATA_INVALID: The
+ * encrypted input to a decryption operation has been determined to be
+ * invalid ciphertext."  Here: AES-CBC (unpadded), DES3 ECB / CBC / CBC_PAD
+ * single-part and at C_DecryptFinal, and a bad PKCS #7 padding found only
+ * at C_DecryptFinal (AES and DES3 CBC_PAD); each ends the operation
+ * (v2.40 5.9 C_DecryptFinal). */
+START_TEST(des3_and_cbc_decrypt_errors)
+{
+    CK_SESSION_HANDLE s = lwss_p11t_session();
+    uint8_t k24[24];
+    for (size_t i = 0; i < sizeof(k24); i++) {
+        k24[i] = (uint8_t)(0x11 * (i + 1));
+    }
+    CK_OBJECT_HANDLE aes = secret(s, CKK_AES, k128, 16, 1, 1);
+    CK_OBJECT_HANDLE des = secret(s, CKK_DES3, k24, 24, 1, 1);
+    uint8_t out[80];
+    CK_ULONG n = sizeof(out);
+    CK_MECHANISM cbc = {CKM_AES_CBC, (void *)cbc_iv, 16};
+    ck_assert_int_eq(once(s, 0, &cbc, aes, cbc_ct, 31, out, &n), CKR_ENCRYPTED_DATA_LEN_RANGE);
+    n = sizeof(out);
+    ck_assert_int_eq(C_Decrypt(s, (CK_BYTE_PTR)cbc_ct, 32, out, &n),
+                     CKR_OPERATION_NOT_INITIALIZED);
+    CK_MECHANISM dm[] = {{CKM_DES3_ECB, NULL, 0},
+                         {CKM_DES3_CBC, (void *)cbc_iv, 8},
+                         {CKM_DES3_CBC_PAD, (void *)cbc_iv, 8}};
+    for (size_t i = 0; i < sizeof(dm) / sizeof(dm[0]); i++) {
+        n = sizeof(out);
+        ck_assert_int_eq(once(s, 0, &dm[i], des, cbc_ct, 12, out, &n),
+                         CKR_ENCRYPTED_DATA_LEN_RANGE);
+        n = sizeof(out);
+        ck_assert_int_eq(C_Decrypt(s, (CK_BYTE_PTR)cbc_ct, 16, out, &n),
+                         CKR_OPERATION_NOT_INITIALIZED);
+        /* multi-part: 20 bytes give two blocks and leave half a block for Final */
+        ck_assert_int_eq(C_DecryptInit(s, &dm[i], des), CKR_OK);
+        n = sizeof(out);
+        ck_assert_int_eq(C_DecryptUpdate(s, (CK_BYTE_PTR)cbc_ct, 20, out, &n), CKR_OK);
+        ck_assert_uint_eq(n, 16);
+        n = sizeof(out);
+        ck_assert_int_eq(C_DecryptFinal(s, out, &n), CKR_ENCRYPTED_DATA_LEN_RANGE);
+        ck_assert_int_eq(C_DecryptFinal(s, out, &n), CKR_OPERATION_NOT_INITIALIZED);
+    }
+    /* a last plaintext byte of 0x00 is no PKCS #7 padding: encrypt such
+     * blocks unpadded, then decrypt them as CBC_PAD */
+    static const struct {
+        CK_MECHANISM_TYPE raw, pad;
+        int des;
+        CK_ULONG iv_len, len;
+    } rows[] = {{CKM_AES_CBC, CKM_AES_CBC_PAD, 0, 16, 32},
+                {CKM_DES3_CBC, CKM_DES3_CBC_PAD, 1, 8, 16}};
+    uint8_t zeros[32] = {0};
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        CK_OBJECT_HANDLE k = rows[r].des ? des : aes;
+        CK_MECHANISM raw = {rows[r].raw, (void *)cbc_iv, rows[r].iv_len};
+        CK_MECHANISM pad = {rows[r].pad, (void *)cbc_iv, rows[r].iv_len};
+        uint8_t ct[32];
+        n = sizeof(ct);
+        ck_assert_int_eq(once(s, 1, &raw, k, zeros, rows[r].len, ct, &n), CKR_OK);
+        ck_assert_uint_eq(n, rows[r].len);
+        n = sizeof(out);
+        ck_assert_int_eq(once(s, 0, &pad, k, ct, rows[r].len, out, &n),
+                         CKR_ENCRYPTED_DATA_INVALID);
+        ck_assert_int_eq(C_DecryptInit(s, &pad, k), CKR_OK);
+        n = sizeof(out);
+        ck_assert_int_eq(C_DecryptUpdate(s, ct, rows[r].len, out, &n), CKR_OK);
+        ck_assert_uint_eq(n, rows[r].len - rows[r].iv_len); /* the last block waits */
+        n = sizeof(out);
+        ck_assert_int_eq(C_DecryptFinal(s, out, &n), CKR_ENCRYPTED_DATA_INVALID);
+        ck_assert_int_eq(C_DecryptFinal(s, out, &n), CKR_OPERATION_NOT_INITIALIZED);
+    }
+}
+END_TEST
+
 /* v2.40 5.2 / 5.8: a NULL output buffer answers the length and keeps the
  * operation; CKR_BUFFER_TOO_SMALL keeps it and gives the length; a finished
  * call ends it; single- and multi-part do not mix (CKR_OPERATION_ACTIVE,
@@ -708,6 +786,10 @@ START_TEST(rsa_encrypt_decrypt_against_host)
     CK_ULONG n = sizeof(ct);
     ck_assert_int_eq(C_EncryptUpdate(s, msg, 4, ct, &n), CKR_FUNCTION_NOT_SUPPORTED);
     ck_assert_int_eq(C_EncryptFinal(s, ct, &n), CKR_OPERATION_NOT_INITIALIZED);
+    ck_assert_int_eq(C_DecryptInit(s, &v15, priv), CKR_OK);
+    n = sizeof(pt);
+    ck_assert_int_eq(C_DecryptUpdate(s, ct, 256, pt, &n), CKR_FUNCTION_NOT_SUPPORTED);
+    ck_assert_int_eq(C_DecryptFinal(s, pt, &n), CKR_OPERATION_NOT_INITIALIZED);
     /* OAEP parameters: MGF of another hash, an unknown source, no parameter */
     CK_RSA_PKCS_OAEP_PARAMS mix = {CKM_SHA256, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0};
     CK_MECHANISM om = {CKM_RSA_PKCS_OAEP, &mix, sizeof(mix)};
@@ -769,6 +851,7 @@ Suite *pkcs11_cipher_suite(void)
     tcase_add_test(tc, aes_gcm_rejects);
     tcase_add_test(tc, cbc_pad_and_des3_against_host);
     tcase_add_test(tc, block_length_and_padding_errors);
+    tcase_add_test(tc, des3_and_cbc_decrypt_errors);
     tcase_add_test(tc, length_queries_and_operation_state);
     tcase_add_test(tc, init_checks_key_and_mechanism);
     tcase_add_test(tc, generate_key_attributes);

@@ -186,6 +186,74 @@ START_TEST(hmac_rfc4231)
 }
 END_TEST
 
+/* The HMAC key types of v2.40 (CKK_SHA_1_HMAC, CKK_SHA224_HMAC,
+ * CKK_SHA256_HMAC, CKK_SHA384_HMAC, CKK_SHA512_HMAC; generic secrets for one
+ * hash, as in SoftHSMv2): each can be created (1..128 bytes, else
+ * CKR_ATTRIBUTE_VALUE_INVALID), reads back its type, CKA_VALUE_LEN and the
+ * generic-secret CKA_CHECK_VALUE (SHA-1 of the value; a wrong one given to
+ * C_CreateObject is CKR_ATTRIBUTE_VALUE_INVALID, v2.40 4.10), MACs with its
+ * own CKM_SHA*_HMAC (RFC 4231 / RFC 2202 vector) and is
+ * CKR_KEY_TYPE_INCONSISTENT for the other HMACs (v2.40 5.12 C_SignInit). */
+START_TEST(hmac_key_types)
+{
+    static const CK_KEY_TYPE kts[N_HASH] = {CKK_SHA_1_HMAC, CKK_SHA224_HMAC, CKK_SHA256_HMAC,
+                                            CKK_SHA384_HMAC, CKK_SHA512_HMAC};
+    CK_SESSION_HANDLE s = lwss_p11t_session();
+    const char *msg = "what do ya want for nothing?";
+    uint8_t sha1[20];
+    host_hash(MBEDTLS_MD_SHA1, "Jefe", 4, sha1);
+    for (size_t i = 0; i < N_HASH; i++) {
+        CK_OBJECT_HANDLE key = hmac_key(s, kts[i]);
+        CK_KEY_TYPE kt = 0;
+        CK_ULONG vlen = 0;
+        uint8_t kcv[3];
+        CK_ATTRIBUTE q[] = {{CKA_KEY_TYPE, &kt, sizeof(kt)},
+                            {CKA_VALUE_LEN, &vlen, sizeof(vlen)},
+                            {CKA_CHECK_VALUE, kcv, sizeof(kcv)}};
+        ck_assert_int_eq(C_GetAttributeValue(s, key, q, 3), CKR_OK);
+        ck_assert_uint_eq(kt, kts[i]);
+        ck_assert_uint_eq(vlen, 4);
+        ck_assert_mem_eq(kcv, sha1, 3);
+        uint8_t want[64], mac[64];
+        size_t want_len = 0;
+        unhex(g_hash[i].jefe, want, &want_len);
+        for (size_t j = 0; j < N_HASH; j++) {
+            CK_MECHANISM m = {g_hash[j].hmac, NULL, 0};
+            if (j != i) {
+                ck_assert_int_eq(C_SignInit(s, &m, key), CKR_KEY_TYPE_INCONSISTENT);
+                ck_assert_int_eq(C_VerifyInit(s, &m, key), CKR_KEY_TYPE_INCONSISTENT);
+                continue;
+            }
+            CK_ULONG len = sizeof(mac);
+            ck_assert_int_eq(C_SignInit(s, &m, key), CKR_OK);
+            ck_assert_int_eq(C_Sign(s, (CK_BYTE_PTR)msg, strlen(msg), mac, &len), CKR_OK);
+            ck_assert_uint_eq(len, want_len);
+            ck_assert_mem_eq(mac, want, want_len);
+            ck_assert_int_eq(C_VerifyInit(s, &m, key), CKR_OK);
+            ck_assert_int_eq(C_Verify(s, (CK_BYTE_PTR)msg, strlen(msg), want, want_len), CKR_OK);
+        }
+        /* length 1..128 and a given check value must hold */
+        CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+        CK_BBOOL no = CK_FALSE;
+        static uint8_t big[129];
+        uint8_t bad_kcv[3] = {(uint8_t)(sha1[0] ^ 1), sha1[1], sha1[2]};
+        CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                            {CKA_TOKEN, &no, 1},            {CKA_VALUE, big, sizeof(big)},
+                            {CKA_CHECK_VALUE, sha1, 3}};
+        CK_OBJECT_HANDLE h = 0;
+        ck_assert_int_eq(C_CreateObject(s, t, 4, &h), CKR_ATTRIBUTE_VALUE_INVALID);
+        t[3].ulValueLen = 0;
+        ck_assert_int_eq(C_CreateObject(s, t, 4, &h), CKR_ATTRIBUTE_VALUE_INVALID);
+        t[3] = (CK_ATTRIBUTE){CKA_VALUE, "Jefe", 4};
+        ck_assert_int_eq(C_CreateObject(s, t, 5, &h), CKR_OK);
+        ck_assert_int_eq(C_DestroyObject(s, h), CKR_OK);
+        t[4].pValue = bad_kcv;
+        ck_assert_int_eq(C_CreateObject(s, t, 5, &h), CKR_ATTRIBUTE_VALUE_INVALID);
+        ck_assert_int_eq(C_DestroyObject(s, key), CKR_OK);
+    }
+}
+END_TEST
+
 /* CKM_ECDSA_SHA* (v2.40 mechanisms 2.3.10): multi-part on P-256, the host
  * verifies the r||s signature over its own hash of the message; the token
  * verifies it too and refuses a corrupted one. */
@@ -418,6 +486,7 @@ Suite *pkcs11_hashsign_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, digests_fips180);
     tcase_add_test(tc, hmac_rfc4231);
+    tcase_add_test(tc, hmac_key_types);
     tcase_add_test(tc, ecdsa_hash_and_sign);
     tcase_add_test(tc, rsa_pkcs_hash_and_sign);
     tcase_add_test(tc, rsa_pss_sign);
