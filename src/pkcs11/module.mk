@@ -31,7 +31,7 @@ UNIT_SUITES += pkcs11_core pkcs11_objects pkcs11_crypto pkcs11_threads pkcs11_pr
                pkcs11_conformance pkcs11_session_objects \
                pkcs11_interop pkcs11_cipher pkcs11_wrap pkcs11_cipher_openssl \
                pkcs11_objedit pkcs11_pin_policy pkcs11_random pkcs11_hashsign pkcs11_derive \
-               pkcs11_mechtable
+               pkcs11_mechtable pkcs11_openssl_more
 # pkcs11_tls: token-generated P-384 / RSA 2048 keys in mutual TLS with the echo server
 RIG_SUITES  += pkcs11_tls
 TEST_DEPS   += $(PKCS11_MODULE) $(PROVISION_BIN)

@@ -4,9 +4,9 @@
  * `openssl enc -d` / `openssl pkeyutl -decrypt` must decrypt, and what
  * openssl encrypts the token must decrypt.  AES-128-ECB, AES-256-CBC
  * (PKCS #7), AES-128-CTR, DES-EDE3-CBC (PKCS #7), RSA PKCS #1 v1.5 and
- * OAEP (SHA-1, SHA-256).  (`openssl enc` takes no AEAD or key-wrap cipher:
- * GCM and the key wraps are checked against their published vectors in
- * pkcs11_cipher and pkcs11_wrap.)
+ * OAEP (SHA-1, SHA-256).  (`openssl enc` takes no AEAD cipher: GCM is
+ * checked against its published vectors in pkcs11_cipher; the key wraps,
+ * PSS, HMAC and ECDH against openssl are in pkcs11_openssl_more.)
  */
 #include "tests/support/test_pkcs11.h"
 
