@@ -96,6 +96,16 @@
 #define LWSS_TLS_CLOSE_NOTIFY_TIMEOUT_MS 1000u
 #endif
 
+#ifndef LWSS_SOCK_RX_BATCH
+/**
+ * Bytes a plain TCP socket takes from lwIP per receive call when the caller
+ * asks for less (0: take only what the caller asks for).  Each lwIP receive
+ * call ends in a window update to the peer; reading ahead into a buffer
+ * (allocated only while it holds bytes) makes those fewer.
+ */
+#define LWSS_SOCK_RX_BATCH 65536u
+#endif
+
 #ifndef LWSS_TLS_RX_BATCH
 /**
  * Bytes a TLS socket takes from lwIP per receive call (0: take only what

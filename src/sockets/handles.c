@@ -215,14 +215,16 @@ static void fire_locked(Socket_t h)
     pthread_cond_broadcast(&table_cond);
 }
 
-/* Unlocked, references held: TLS records already decrypted never show up
- * in lwip_poll, so they count as ready by themselves. */
+/* Unlocked, references held: TLS records already decrypted, and plain bytes
+ * read ahead (LWSS_SOCK_RX_BATCH), never show up in lwip_poll, so they count
+ * as ready by themselves. */
 static int mark_tls_pending(unsigned n)
 {
     int any = 0;
     for (unsigned i = 0; i < n; i++) {
         lwss_tls_conn *c = event_socks[i]->tls;
-        if (c != NULL && lwss_tls_pending(c) > 0) {
+        size_t held = atomic_load(&event_socks[i]->rx_held);
+        if (held > 0 || (c != NULL && lwss_tls_pending(c) > 0)) {
             event_fds[i].revents = POLLIN;
             any = 1;
         }

@@ -11,8 +11,11 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "lwip/sockets.h"
+#include "lwss/config_defaults.h"
 
 #include "lwip_port/internal.h"
 
@@ -83,6 +86,48 @@ static int32_t wait_fd(struct lwss_sock *k, short events, const wait_plan *w)
     }
 }
 
+/* Serve the caller from the read-ahead buffer (recv_lock held, bytes held). */
+static int32_t take_batched(struct lwss_sock *k, void *buf, size_t len)
+{
+    size_t n = k->rx_len - k->rx_off;
+    if (n > len) {
+        n = len;
+    }
+    memcpy(buf, k->rx_batch + k->rx_off, n);
+    k->rx_off += n;
+    atomic_store(&k->rx_held, k->rx_len - k->rx_off);
+    if (k->rx_off == k->rx_len) {
+        free(k->rx_batch);
+        k->rx_batch = NULL;
+        k->rx_off = k->rx_len = 0;
+    }
+    return (int32_t)n;
+}
+
+/* One non-blocking lwIP read.  Every lwip_recv ends in a window update to
+ * the peer (liblwip announces once the window grew by 4 segments): a caller
+ * asking for less than LWSS_SOCK_RX_BATCH gets its bytes through a buffer
+ * filled by one larger read, allocated only while it holds bytes. */
+static ssize_t read_plain(struct lwss_sock *k, void *buf, size_t len)
+{
+    static const size_t batch = LWSS_SOCK_RX_BATCH;
+    if (len >= batch || (k->rx_batch = malloc(batch)) == NULL) {
+        return lwip_recv(k->fd, buf, len, MSG_DONTWAIT);
+    }
+    ssize_t n = lwip_recv(k->fd, k->rx_batch, batch, MSG_DONTWAIT);
+    int e = errno;
+    if (n <= 0) {
+        free(k->rx_batch);
+        k->rx_batch = NULL;
+        errno = e;
+        return n;
+    }
+    k->rx_off = 0;
+    k->rx_len = (size_t)n;
+    atomic_store(&k->rx_held, (size_t)n);
+    return take_batched(k, buf, len);
+}
+
 /* Non-blocking reads; waits (when allowed) happen in wait_fd, outside lwIP. */
 static int32_t recv_plain(struct lwss_sock *k, void *buf, size_t len, const wait_plan *w)
 {
@@ -90,7 +135,10 @@ static int32_t recv_plain(struct lwss_sock *k, void *buf, size_t len, const wait
         if (atomic_load(&k->closing) || atomic_load(&k->shut_rd)) {
             return SOCKETS_ECLOSED;
         }
-        ssize_t n = lwip_recv(k->fd, buf, len, MSG_DONTWAIT);
+        if (k->rx_batch != NULL) {
+            return take_batched(k, buf, len);
+        }
+        ssize_t n = read_plain(k, buf, len);
         if (n > 0) {
             return (int32_t)n;
         }

@@ -30,6 +30,9 @@ struct lwss_sock {
     pthread_mutex_t state_lock;   /* connect state and the TLS options */
     pthread_mutex_t send_lock;    /* one sender at a time (whole messages) */
     pthread_mutex_t recv_lock;    /* one receiver at a time */
+    uint8_t *rx_batch;            /* bytes read ahead (LWSS_SOCK_RX_BATCH), NULL when empty */
+    size_t rx_off, rx_len;        /* unread: rx_batch[rx_off .. rx_len) (recv_lock) */
+    atomic_size_t rx_held;        /* rx_len - rx_off, for readers without recv_lock */
     int connect_failed;
 
     uint32_t sndbuf;              /* SOCKETS_SO_SNDBUF; 0 = the port's tcp_sndbuf */

@@ -97,6 +97,7 @@ static void free_sock(struct lwss_sock *k)
     pthread_mutex_destroy(&k->state_lock);
     pthread_mutex_destroy(&k->send_lock);
     pthread_mutex_destroy(&k->recv_lock);
+    free(k->rx_batch);
     free(k);
 }
 

@@ -178,6 +178,39 @@ END_TEST
 /* Regression: the event thread, idle with nothing armed after an EOF, must
  * still notice that the last callback went away with Close (the fixture
  * checks that no thread is left). */
+/* Plain receive read-ahead (LWSS_SOCK_RX_BATCH): a Recv smaller than what
+ * arrived leaves the rest in lwss's buffer, not in lwIP.  Those bytes must
+ * come out in order, count as readable for the wakeup callback (AFR
+ * SOCKETS_SO_WAKEUP_CALLBACK: called when data can be received), and be
+ * freed by Close (leak check of the fixture). */
+START_TEST(read_ahead_bytes_stay_readable)
+{
+    Socket_t s = lwss_st_connect_echo(1000, 1000);
+    lwss_st_wakeups_reset(s);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, (void *)lwss_st_on_wakeup,
+                                        sizeof(void *)), 0);
+    lwss_st_send_all(s, "abcdefgh", 8);
+    ck_assert_int_eq(lwss_st_wait_wakeups(1, 2000), 1);
+    char b[8];
+    lwss_st_recv_exact(s, b, 3);
+    ck_assert_int_eq(memcmp(b, "abc", 3), 0);
+    /* re-armed with bytes left: the callback comes again */
+    ck_assert_int_eq(lwss_st_wait_wakeups(2, 2000), 2);
+    lwss_st_recv_exact(s, b, 5);
+    ck_assert_int_eq(memcmp(b, "defgh", 5), 0);
+    /* drained: nothing stale is returned */
+    uint32_t ms = 100;
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_RCVTIMEO, &ms, sizeof(ms)), 0);
+    ck_assert_int_eq(SOCKETS_Recv(s, b, sizeof(b), 0), 0);
+    ck_assert_int_eq(SOCKETS_SetSockOpt(s, 0, SOCKETS_SO_WAKEUP_CALLBACK, NULL, 0), 0);
+    /* bytes held at Close are freed with the socket */
+    lwss_st_send_all(s, "12345678", 8);
+    lwss_st_recv_exact(s, b, 1);
+    ck_assert_int_eq(b[0], '1');
+    ck_assert_int_eq(SOCKETS_Close(s), 0);
+}
+END_TEST
+
 START_TEST(close_after_eof_releases_the_event_thread)
 {
     Socket_t s = lwss_st_connect_echo(1000, 1000);
@@ -468,6 +501,7 @@ Suite *sockets_extra_suite(void)
     tcase_add_test(tc, shutdown_from_another_thread_wakes_recv);
     tcase_add_test(tc, orderly_close_gives_eclosed);
     tcase_add_test(tc, wakeup_callback_edges);
+    tcase_add_test(tc, read_ahead_bytes_stay_readable);
     tcase_add_test(tc, close_after_eof_releases_the_event_thread);
     tcase_add_test(tc, callback_closes_its_own_socket);
     tcase_add_test(tc, close_waits_for_running_callback);
