@@ -217,9 +217,11 @@ stop_provisioning() {
 }
 # stop_rig: SIGTERM to the rig's process group (timeout made it; the
 # devices are in it too), repeated until the rig is gone: one signal can be
-# lost (see above).  timeout's -k SIGKILLs the group 10 s after the first.
+# lost (see above).  The rig's own teardown takes up to 3 s for the devices
+# and 5 s for each server that will not stop; SIGKILL (here, or timeout's -k
+# 30 s after the first signal) only if that hangs.
 stop_rig() {
-    for _ in {1..40}; do
+    for _ in {1..60}; do
         kill -TERM "$RIG_PID" 2>/dev/null; kill -TERM -- "-$RIG_PID" 2>/dev/null
         for _ in 1 2 3 4 5; do kill -0 "$RIG_PID" 2>/dev/null || break 2; sleep 0.1; done
     done
@@ -284,7 +286,7 @@ echo "fleet: $N NVM images provisioned in ${prov_s} s ($how)"
 
 # The whole-run bound: this loop stops the rig as Ctrl-C does (stop_rig);
 # timeout's own bound, later, is the backstop should this script be killed.
-LWSS_RIG_NAMES_FILE=$WORK/rig-ns timeout -k 10 $((TIMEOUT + 20)) "${rig[@]}" -- "$SELF" "${inner_args[@]}" &
+LWSS_RIG_NAMES_FILE=$WORK/rig-ns timeout -k 30 $((TIMEOUT + 20)) "${rig[@]}" -- "$SELF" "${inner_args[@]}" &
 RIG_PID=$!
 deadline=$((SECONDS + TIMEOUT)) timed_out=0
 while kill -0 "$RIG_PID" 2>/dev/null; do
