@@ -58,6 +58,14 @@ while [ $# -gt 0 ]; do
     esac
 done
 die() { echo "fleet: $*" >&2; exit 1; }
+# alive PID: running (a zombie counts as gone: inside a trap bash may not
+# reap its children until it waits for them, so kill -0 would see them).
+alive() {
+    local s
+    { read -r s < "/proc/$1/stat"; } 2>/dev/null || return 1
+    s=${s##*) }
+    [ "${s:0:1}" != Z ]
+}
 num() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 num "$N" 1 250 || die "--devices must be 1..250 (192.0.2.2 .. 192.0.2.251)"
 num "$SECONDS_RUN" 1 3600 || die "--seconds must be 1..3600"
@@ -99,7 +107,7 @@ inner() {
         for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
         for _ in {1..30}; do   # 3 s for all of them together
             live=0
-            for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && live=1; done
+            for p in "${pids[@]}"; do alive "$p" && live=1; done
             [ $live = 0 ] && break
             sleep 0.1
         done
@@ -107,9 +115,9 @@ inner() {
         for k in $(seq 0 $((N - 1))); do echo "link del $(tapname "$k")"; done > "$WORK/down.batch"
         ip -force -batch "$WORK/down.batch" 2>/dev/null
         ip -o link show | grep -c "lwf${id}d" > "$WORK/links-left"
-        local alive=0
-        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
-        echo "$alive" > "$WORK/procs-left"
+        local nleft=0
+        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && nleft=$((nleft + 1)); done
+        echo "$nleft" > "$WORK/procs-left"
     }
     trap cleanup_inner EXIT
     trap 'exit 130' INT TERM
@@ -216,14 +224,18 @@ stop_provisioning() {
     done
 }
 # stop_rig: SIGTERM to the rig's process group (timeout made it; the
-# devices are in it too), repeated until the rig is gone: one signal can be
-# lost (see above).  The rig's own teardown takes up to 3 s for the devices
-# and 5 s for each server that will not stop; SIGKILL (here, or timeout's -k
-# 30 s after the first signal) only if that hangs.
+# devices are in it too), then again every 0.5 s to the scripts in it (rig.sh,
+# this one; not to servers or devices busy exiting) until the rig is gone: a
+# script can lose one (see above).  The rig's own teardown takes up to 3 s
+# for the devices and 5 s for each server that will not stop; SIGKILL (here,
+# or timeout's -k 30 s after the first signal) only if that hangs.
 stop_rig() {
+    local p
+    kill -TERM "$RIG_PID" 2>/dev/null; kill -TERM -- "-$RIG_PID" 2>/dev/null
     for _ in {1..60}; do
-        kill -TERM "$RIG_PID" 2>/dev/null; kill -TERM -- "-$RIG_PID" 2>/dev/null
-        for _ in 1 2 3 4 5; do kill -0 "$RIG_PID" 2>/dev/null || break 2; sleep 0.1; done
+        for _ in 1 2 3 4 5; do alive "$RIG_PID" || break 2; sleep 0.1; done
+        p=$(pgrep -g "$RIG_PID" -x 'rig\.sh|fleet\.sh|bash')
+        [ -z "$p" ] || kill -TERM $p 2>/dev/null
     done
     kill -KILL -- "-$RIG_PID" 2>/dev/null; kill -KILL "$RIG_PID" 2>/dev/null
     wait "$RIG_PID" 2>/dev/null
@@ -289,7 +301,7 @@ echo "fleet: $N NVM images provisioned in ${prov_s} s ($how)"
 LWSS_RIG_NAMES_FILE=$WORK/rig-ns timeout -k 30 $((TIMEOUT + 20)) "${rig[@]}" -- "$SELF" "${inner_args[@]}" &
 RIG_PID=$!
 deadline=$((SECONDS + TIMEOUT)) timed_out=0
-while kill -0 "$RIG_PID" 2>/dev/null; do
+while alive "$RIG_PID"; do
     if [ $SECONDS -ge $deadline ]; then timed_out=1; stop_rig; break; fi
     sleep 0.2
 done

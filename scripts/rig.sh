@@ -75,6 +75,14 @@ if [ "${LWSS_RIG_INNER:-}" = 1 ] && [ -d "${LWSS_RIG_RUNDIR:-}" ]; then
 fi
 
 die() { echo "rig: $*" >&2; exit 1; }
+# alive PID: running (a zombie counts as gone: inside a trap bash may not
+# reap its children until it waits for them, so kill -0 would see them).
+alive() {
+    local s
+    { read -r s < "/proc/$1/stat"; } 2>/dev/null || return 1
+    s=${s##*) }
+    [ "${s:0:1}" != Z ]
+}
 
 # ---- inner mode: we are inside the namespace already ----------------------
 inner() {
@@ -83,7 +91,7 @@ inner() {
         trap '' INT TERM   # a repeated signal must not cut the teardown short
         for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
         for p in "${pids[@]}"; do
-            for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+            for _ in $(seq 50); do alive "$p" || break; sleep 0.1; done
             kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
         done
     }
