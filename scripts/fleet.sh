@@ -190,11 +190,12 @@ inner_args=(--inner WORK --devices "$N" --seconds "$SECONDS_RUN" --interval-ms "
 [ -n "$PORT" ] && inner_args+=(--port "$PORT")
 printf -v ID '%05x' $(( (RANDOM << 5 ^ RANDOM) & 0xfffff ))
 # Signals (trapped since the start): from here on every step can be
-# interrupted and cleanup removes whatever exists.  Bash (5.2) can lose a trapped signal that arrives while
-# it expands a $(...) -- it fails to parse the trap's own action ("trap:
-# unexpected EOF while looking for matching `)'") and carries on -- so the
-# steps before the run (when Ctrl-C comes) use no command substitution, and
-# the run is stopped by a signal that is repeated until it is gone.
+# interrupted and cleanup removes whatever exists.  Bash (5.2) can lose a
+# trapped signal that arrives while it expands a $(...) -- it fails to parse
+# the trap's own action ("trap: line 2: unexpected EOF while looking for
+# matching `)'") and carries on -- so the steps before the run (when Ctrl-C
+# comes) use no command substitution, and the rig is stopped by a signal
+# that is repeated until it is gone (stop_rig).
 WORK="" RIG_PID="" SUMMARY_DONE=0
 # teardown_check: what the rig run left (its namespace, our TAPs, processes
 # whose command line names our run directory: killed); prints the names.
