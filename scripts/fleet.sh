@@ -33,6 +33,9 @@
 # Exit status 0 only when every device connected and every exchange came
 # back, and teardown left nothing behind.
 set -u
+# A trap from the start: bash, waiting for a command that does not itself die
+# of SIGINT, otherwise drops a Ctrl-C that arrives meanwhile.
+trap 'exit 130' INT TERM HUP
 
 N=4 SECONDS_RUN=5 INTERVAL=1000 SIZE=64 MQTT=0 SHARED=0 BUILD=build OUT="" TIMEOUT=0 JSON=""
 INNER=0 WORK="" UNSHARE=0 PORT=""
@@ -55,6 +58,14 @@ while [ $# -gt 0 ]; do
     esac
 done
 die() { echo "fleet: $*" >&2; exit 1; }
+# alive PID: running (a zombie counts as gone: inside a trap bash may not
+# reap its children until it waits for them, so kill -0 would see them).
+alive() {
+    local s
+    { read -r s < "/proc/$1/stat"; } 2>/dev/null || return 1
+    s=${s##*) }
+    [ "${s:0:1}" != Z ]
+}
 num() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 num "$N" 1 250 || die "--devices must be 1..250 (192.0.2.2 .. 192.0.2.251)"
 num "$SECONDS_RUN" 1 3600 || die "--seconds must be 1..3600"
@@ -91,17 +102,22 @@ inner() {
     echo "${LWSS_RIG_MODE:-}" > "$WORK/mode"
     tapname() { echo "lwf${id}d$1"; }
     cleanup_inner() {
+        trap '' INT TERM   # a repeated signal must not cut the teardown short
+        local p live
         for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-        for p in "${pids[@]}"; do
-            for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
+        for _ in {1..30}; do   # 3 s for all of them together
+            live=0
+            for p in "${pids[@]}"; do alive "$p" && live=1; done
+            [ $live = 0 ] && break
+            sleep 0.1
         done
+        for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
         for k in $(seq 0 $((N - 1))); do echo "link del $(tapname "$k")"; done > "$WORK/down.batch"
         ip -force -batch "$WORK/down.batch" 2>/dev/null
         ip -o link show | grep -c "lwf${id}d" > "$WORK/links-left"
-        local alive=0
-        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
-        echo "$alive" > "$WORK/procs-left"
+        local nleft=0
+        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && nleft=$((nleft + 1)); done
+        echo "$nleft" > "$WORK/procs-left"
     }
     trap cleanup_inner EXIT
     trap 'exit 130' INT TERM
@@ -122,7 +138,7 @@ inner() {
         LWSS_TAP=$(tapname "$k") LWSS_IP=192.0.2.$((2 + k)) LWSS_NVM="$WORK/dev-$k.img" \
         LWSS_MAC=$(printf '02:1f:00:00:%02x:%02x' $((k / 256)) $((k % 256))) \
         LWSS_FLEET_CONNECT_MS=$((CONNECT_S * 1000)) \
-            timeout -k 2 "$DEV_TIMEOUT" "$DEV" --id "$k" "${args[@]}" \
+            timeout --foreground -k 2 "$DEV_TIMEOUT" "$DEV" --id "$k" "${args[@]}" \
             --ready-file "$WORK/ready-$k" --result "$WORK/result-$k" >"$OUT/dev-$k.log" 2>&1 &
         pids+=($!)
     done
@@ -163,39 +179,88 @@ done
 mkdir -p "$OUT" && rm -f "$OUT"/dev-*.log "$OUT"/summary.txt "$OUT"/results.txt
 OUT=$(cd "$OUT" && pwd)
 SELF=$(readlink -f "$0")
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/lwss-fleet.XXXXXX")
-RIG_PID=""
-SUMMARY_DONE=0
+CERTS=$(cd "$BUILD/certs" && pwd)
+jobs_max=$(nproc)
+rig=(scripts/rig.sh --build "$BUILD" --echo --bridge)
+[ "$MQTT" = 1 ] && rig+=(--mqtt)
+[ "$UNSHARE" = 1 ] && rig+=(--unshare)
+inner_args=(--inner WORK --devices "$N" --seconds "$SECONDS_RUN" --interval-ms "$INTERVAL" --size "$SIZE"
+            --build "$BUILD" --out "$OUT")
+[ "$MQTT" = 1 ] && inner_args+=(--mqtt)
+[ -n "$PORT" ] && inner_args+=(--port "$PORT")
+printf -v ID '%05x' $(( (RANDOM << 5 ^ RANDOM) & 0xfffff ))
+# Signals (trapped since the start): from here on every step can be
+# interrupted and cleanup removes whatever exists.  Bash (5.2) can lose a
+# trapped signal that arrives while it expands a $(...) -- it fails to parse
+# the trap's own action ("trap: line 2: unexpected EOF while looking for
+# matching `)'") and carries on -- so the steps before the run (when Ctrl-C
+# comes) use no command substitution, and the rig is stopped by a signal
+# that is repeated until it is gone (stop_rig).
+WORK="" RIG_PID="" SUMMARY_DONE=0
 # teardown_check: what the rig run left (its namespace, our TAPs, processes
 # whose command line names our run directory: killed); prints the names.
 teardown_check() {
     local ns stray
     ns=$(cat "$WORK/ns" 2>/dev/null)
     left=""
+    [ -n "$ns" ] || ns=$(cat "$WORK/rig-ns" 2>/dev/null)   # the rig's name for it
     [ -n "$ns" ] && ip netns list 2>/dev/null | grep -qw "$ns" && left+=" namespace $ns;"
-    [ "$(cat "$WORK/links-left" 2>/dev/null)" = 0 ] || left+=" TAPs: $(cat "$WORK/links-left" 2>/dev/null || echo unknown);"
-    [ "$(cat "$WORK/procs-left" 2>/dev/null)" = 0 ] || left+=" device processes: $(cat "$WORK/procs-left" 2>/dev/null || echo unknown);"
+    if [ -e "$WORK/up.batch" ]; then   # the TAPs were made
+        [ "$(cat "$WORK/links-left" 2>/dev/null)" = 0 ] || left+=" TAPs: $(cat "$WORK/links-left" 2>/dev/null || echo unknown);"
+        [ "$(cat "$WORK/procs-left" 2>/dev/null)" = 0 ] || left+=" device processes: $(cat "$WORK/procs-left" 2>/dev/null || echo unknown);"
+    fi
     stray=$(pgrep -f -- "$WORK" || true)
     [ -z "$stray" ] || { left+=" processes $stray (killed);"; kill -KILL $stray 2>/dev/null; }
-    echo "fleet: names: namespace ${ns:-?} ($(cat "$WORK/mode" 2>/dev/null)), bridge $(cat "$WORK/br" 2>/dev/null || echo ?), TAPs lwf$(cat "$WORK/id" 2>/dev/null)d0..d$((N - 1)), run dir $WORK"
+    echo "fleet: names: namespace ${ns:--} ($(cat "$WORK/mode" 2>/dev/null)), bridge $(cat "$WORK/br" 2>/dev/null || echo -), TAPs lwf${ID}d0..d$((N - 1)), run dir $WORK"
+}
+# stop_provisioning: the provisioning jobs and whatever they started.
+stop_provisioning() {
+    local j
+    for j in $(jobs -rp); do [ "$j" = "$RIG_PID" ] || kill -TERM "$j" 2>/dev/null; done
+    local p
+    for _ in {1..50}; do   # their openssl / lwss-provision: named by $WORK/dev-K.*
+        p=$(pgrep -f -- "$WORK/dev-") || break
+        kill -TERM $p 2>/dev/null
+        sleep 0.1
+    done
+}
+# stop_rig: SIGTERM to the rig's process group (timeout made it; the
+# devices are in it too), then again every 0.5 s to the scripts in it (rig.sh,
+# this one; not to servers or devices busy exiting) until the rig is gone: a
+# script can lose one (see above).  The rig's own teardown takes up to 3 s
+# for the devices and 5 s for each server that will not stop; SIGKILL (here,
+# or timeout's -k 30 s after the first signal) only if that hangs.
+stop_rig() {
+    local p
+    kill -TERM "$RIG_PID" 2>/dev/null; kill -TERM -- "-$RIG_PID" 2>/dev/null
+    for _ in {1..60}; do
+        for _ in 1 2 3 4 5; do alive "$RIG_PID" || break 2; sleep 0.1; done
+        p=$(pgrep -g "$RIG_PID" -x 'rig\.sh|fleet\.sh|bash')
+        [ -z "$p" ] || kill -TERM $p 2>/dev/null
+    done
+    kill -KILL -- "-$RIG_PID" 2>/dev/null; kill -KILL "$RIG_PID" 2>/dev/null
+    wait "$RIG_PID" 2>/dev/null
 }
 cleanup() {
-    local j
-    for j in $(jobs -rp); do [ "$j" = "$RIG_PID" ] || kill -TERM "$j" 2>/dev/null; done  # provisioning
+    trap '' INT TERM HUP   # a second Ctrl-C must not cut the teardown short
+    [ -n "$WORK" ] || return
+    stop_provisioning
     if [ -n "$RIG_PID" ]; then
-        kill -TERM "$RIG_PID" 2>/dev/null; wait "$RIG_PID" 2>/dev/null
         echo "fleet: stopped before the end; tearing down" >&2
+        stop_rig
     fi
-    if [ "$SUMMARY_DONE" = 0 ] && [ -s "$WORK/id" ] && [ -e "$WORK/ns" ]; then
+    if [ "$SUMMARY_DONE" = 0 ]; then
         teardown_check
         echo "fleet: teardown:${left:- nothing left (namespace, bridge, TAPs, processes; the run dir goes at exit)}"
     fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-od -An -N3 -tx1 /dev/urandom | tr -d ' \n' | cut -c1-5 > "$WORK/id"
-CERTS=$(cd "$BUILD/certs" && pwd)
+until WORK=${TMPDIR:-/tmp}/lwss-fleet.$$.$RANDOM; mkdir -m 700 "$WORK" 2>/dev/null; do
+    [ -d "${TMPDIR:-/tmp}" ] || { WORK=""; die "no directory ${TMPDIR:-/tmp}"; }
+done
+inner_args[1]=$WORK
+echo "$ID" > "$WORK/id"
 
 # provision K: the device's key and certificate (unless shared), its image.
 provision() {
@@ -213,32 +278,38 @@ provision() {
     [ "$SHARED" = 1 ] || rm -f "$key"   # the key now lives in the token only
     : > "$WORK/prov-$k.ok"
 }
-t_prov=$(date +%s.%N)
-jobs_max=$(nproc)
-for k in $(seq 0 $((N - 1))); do
-    while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+t_prov=${EPOCHREALTIME/./}
+running=0
+for ((k = 0; k < N; k++)); do
+    if [ $running -ge "$jobs_max" ]; then wait -n; running=$((running - 1)); fi
     provision "$k" &
+    running=$((running + 1))
 done
 wait
 bad=0
-for k in $(seq 0 $((N - 1))); do
+for ((k = 0; k < N; k++)); do
     [ -e "$WORK/prov-$k.ok" ] || { bad=1; cat "$WORK/prov-$k.err" >&2; }
 done
 [ $bad = 0 ] || die "provisioning failed"
-prov_s=$(echo "$(date +%s.%N) $t_prov" | awk '{printf "%.2f", $1 - $2}')
-echo "fleet: $N NVM images provisioned in ${prov_s} s ($([ $SHARED = 1 ] && echo "shared client-ec identity" || echo "one certificate per device, signed by the rig CA"))"
+t=$(( ${EPOCHREALTIME/./} - t_prov ))
+printf -v prov_s '%d.%02d' $((t / 1000000)) $((t % 1000000 / 10000))
+how="one certificate per device, signed by the rig CA"
+[ $SHARED = 1 ] && how="shared client-ec identity"
+echo "fleet: $N NVM images provisioned in ${prov_s} s ($how)"
 
-rig=(scripts/rig.sh --build "$BUILD" --echo --bridge)
-[ "$MQTT" = 1 ] && rig+=(--mqtt)
-[ "$UNSHARE" = 1 ] && rig+=(--unshare)
-timeout -k 10 "$TIMEOUT" "${rig[@]}" -- "$SELF" --inner "$WORK" --devices "$N" --seconds "$SECONDS_RUN" \
-    --interval-ms "$INTERVAL" --size "$SIZE" --build "$BUILD" --out "$OUT" $([ "$MQTT" = 1 ] && echo --mqtt) \
-    ${PORT:+--port "$PORT"} &
+# The whole-run bound: this loop stops the rig as Ctrl-C does (stop_rig);
+# timeout's own bound, later, is the backstop should this script be killed.
+LWSS_RIG_NAMES_FILE=$WORK/rig-ns timeout -k 30 $((TIMEOUT + 20)) "${rig[@]}" -- "$SELF" "${inner_args[@]}" &
 RIG_PID=$!
+deadline=$((SECONDS + TIMEOUT)) timed_out=0
+while alive "$RIG_PID"; do
+    if [ $SECONDS -ge $deadline ]; then timed_out=1; stop_rig; break; fi
+    sleep 0.2
+done
 wait "$RIG_PID"
 rig_rc=$?
 RIG_PID=""
-[ $rig_rc = 124 ] && echo "fleet: the run hit its ${TIMEOUT} s bound and was stopped" >&2
+[ $timed_out = 1 ] && { rig_rc=124; echo "fleet: the run hit its ${TIMEOUT} s bound and was stopped" >&2; }
 
 cat "$WORK"/result-* > "$OUT/results.txt" 2>/dev/null
 # ---- summary ----------------------------------------------------------------

@@ -30,6 +30,9 @@
 # debug mode (--no-daemon), which never changes user or groups: setgroups
 # is denied in such a namespace.  LWSS_RIG_MODE tells the command which.
 set -u
+# Trapped from the start: bash, waiting for a command that does not itself
+# die of SIGINT, otherwise drops a Ctrl-C that arrives meanwhile.
+trap 'exit 130' INT TERM HUP
 # dnsmasq and mosquitto live in /usr/sbin, which a normal user's PATH lacks
 # on Debian: look there too (after the user's own PATH).
 PATH=$PATH:/usr/sbin:/sbin
@@ -69,14 +72,20 @@ BRIDGE="lwb$ID"
 BRIDGE=${BRIDGE:0:15}
 # One run directory, made by the outer invocation (which removes it at exit)
 # and handed to the inner one through the environment.
+RUNDIR=""
 if [ "${LWSS_RIG_INNER:-}" = 1 ] && [ -d "${LWSS_RIG_RUNDIR:-}" ]; then
     RUNDIR=$LWSS_RIG_RUNDIR
-else
-    RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/lwss-rig.XXXXXX")
 fi
-export LWSS_RIG_RUNDIR=$RUNDIR
 
 die() { echo "rig: $*" >&2; exit 1; }
+# alive PID: running (a zombie counts as gone: inside a trap bash may not
+# reap its children until it waits for them, so kill -0 would see them).
+alive() {
+    local s
+    { read -r s < "/proc/$1/stat"; } 2>/dev/null || return 1
+    s=${s##*) }
+    [ "${s:0:1}" != Z ]
+}
 
 # ---- inner mode: we are inside the namespace already ----------------------
 # The servers the rig started, stopped by cleanup_inner when the command ends.
@@ -89,11 +98,12 @@ started() {
     echo "$1" >> "$RUNDIR/servers"
 }
 cleanup_inner() {
+    trap '' INT TERM   # a repeated signal must not cut the teardown short
     local p
     for p in "${SERVER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     for p in "${SERVER_PIDS[@]}"; do # up to 5 s to exit (a zombie has exited)
         for _ in $(seq 50); do
-            case "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null)" in ""|Z*) break ;; esac
+            alive "$p" || break
             sleep 0.1
         done
         kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
@@ -209,46 +219,58 @@ CONF
 
 # wait_for TENTHS cmd...: retry cmd every 0.1 s, at most TENTHS times.
 wait_for() {
-    local n=$1; shift
-    for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    local n=$1 i; shift
+    for ((i = 0; i < n; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
     return 1
 }
 
 if [ "${LWSS_RIG_INNER:-}" = 1 ]; then
+    [ -n "$RUNDIR" ] || die "no run directory (LWSS_RIG_RUNDIR)"
     NS=$LWSS_RIG_NAME_NS TAP=$LWSS_RIG_NAME_TAP BRIDGE=$LWSS_RIG_NAME_BRIDGE
     inner "$@"
     exit $?
 fi
 
 # ---- outer mode: make the namespace, re-enter this script inside it --------
+# Bash (5.2) can lose a trapped signal that arrives while it expands a $(...)
+# (it fails to parse the trap's action and carries on), so from the traps on
+# the outer mode uses no command substitution; the cleanup ignores repeats.
 SELF=$(readlink -f "$0")
+fwd=(--build "$BUILD")
+[ $WANT_ECHO = 1 ] && fwd+=(--echo)
+[ $WANT_DNS = 1 ] && fwd+=(--dns)
+[ $WANT_MQTT = 1 ] && fwd+=(--mqtt)
+[ $WANT_BRIDGE = 1 ] && fwd+=(--bridge)
+[ -n "$NS_PCAP" ] && fwd+=(--pcap "$NS_PCAP")
 cleanup() {
+    trap '' INT TERM HUP
     if [ "$MODE" = netns ]; then
         ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
         ip netns del "$NS" 2>/dev/null
     fi
-    rm -rf "$RUNDIR"
+    [ -z "$RUNDIR" ] || rm -rf "$RUNDIR"
 }
 MODE=none
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
+until RUNDIR=${TMPDIR:-/tmp}/lwss-rig.$$.$RANDOM; mkdir -m 700 "$RUNDIR" 2>/dev/null; do
+    [ -d "${TMPDIR:-/tmp}" ] || { RUNDIR=""; die "no directory ${TMPDIR:-/tmp}"; }
+done
+export LWSS_RIG_RUNDIR=$RUNDIR
+# LWSS_RIG_NAMES_FILE: where to write the namespace's name (scripts/fleet.sh).
+[ -z "${LWSS_RIG_NAMES_FILE:-}" ] || echo "$NS" > "$LWSS_RIG_NAMES_FILE"
 
 export LWSS_RIG_INNER=1 LWSS_RIG_NAME_NS=$NS LWSS_RIG_NAME_TAP=$TAP LWSS_RIG_NAME_BRIDGE=$BRIDGE
-if [ "$(id -u)" = 0 ] && [ $FORCE_UNSHARE = 0 ] && ip netns add "$NS" 2>/dev/null; then
-    MODE=netns
+if [ "$EUID" = 0 ] && [ $FORCE_UNSHARE = 0 ] && { MODE=netns; ip netns add "$NS" 2>/dev/null; }; then
     export LWSS_RIG_MODE=netns
-    ip netns exec "$NS" "$SELF" --build "$BUILD" $( [ $WANT_ECHO = 1 ] && echo --echo ) \
-        $( [ $WANT_DNS = 1 ] && echo --dns ) $( [ $WANT_MQTT = 1 ] && echo --mqtt ) \
-        $( [ $WANT_BRIDGE = 1 ] && echo --bridge ) ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
+    ip netns exec "$NS" "$SELF" "${fwd[@]}" -- "$@"
     rc=$?
-elif [ -c /dev/net/tun ] && { [ ! -r /dev/net/tun ] || [ ! -w /dev/net/tun ]; }; then
+elif MODE=none; [ -c /dev/net/tun ] && { [ ! -r /dev/net/tun ] || [ ! -w /dev/net/tun ]; }; then
     die "/dev/net/tun is not usable by $(id -un) ($(stat -c '%A %U' /dev/net/tun)): run as root (sudo make ...), or give the device Debian's default mode: sudo chmod 0666 /dev/net/tun"
 elif unshare -rn true 2>/dev/null; then
     MODE=unshare
     export LWSS_RIG_MODE=unshare
-    unshare -rn "$SELF" --build "$BUILD" $( [ $WANT_ECHO = 1 ] && echo --echo ) \
-        $( [ $WANT_DNS = 1 ] && echo --dns ) $( [ $WANT_MQTT = 1 ] && echo --mqtt ) \
-        $( [ $WANT_BRIDGE = 1 ] && echo --bridge ) ${NS_PCAP:+--pcap "$NS_PCAP"} -- "$@"
+    unshare -rn "$SELF" "${fwd[@]}" -- "$@"
     rc=$?
 else
     die "cannot create a network namespace: run as root (ip netns) or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"

@@ -10,6 +10,8 @@
 #      the run directory is gone (TMPDIR of the run is empty);
 #   3. Ctrl-C (SIGINT to the process group) once the devices connect: the run
 #      ends within its bound, non-zero, and leaves nothing (as in 2);
+#   3b. the same for a Ctrl-C as soon as provisioning is done (the rig and the
+#      devices starting: a signal then once went unhandled and the run lived on);
 #   4. the whole-run bound (--timeout) stops a run that would last too long:
 #      non-zero, within the bound, nothing left;
 #   5. devices that cannot connect (--port 9: nothing listens) are counted and
@@ -37,8 +39,9 @@ nothing_left() { # OUTFILE TMPDIR
     br=$(sed -n 's/.*bridge \([^ ,]*\),.*/\1/p' <<<"$line")
     tap=$(sed -n 's/.*TAPs \(lwf[0-9a-f]*d\)0\.\..*/\1/p' <<<"$line")
     [ -n "$ns" ] && [ -n "$br" ] && [ -n "$tap" ] || { echo "no names in the summary: $line"; return 1; }
-    if ip netns list 2>/dev/null | grep -qw -- "$ns"; then echo "namespace $ns is left"; ok=1; fi
-    if ip -o link show 2>/dev/null | grep -q -e "$tap" -e "$br"; then echo "links left on the host"; ok=1; fi
+    # "-": stopped before the rig made it (an early Ctrl-C)
+    if [ "$ns" != - ] && ip netns list 2>/dev/null | grep -qw -- "$ns"; then echo "namespace $ns is left"; ok=1; fi
+    if ip -o link show 2>/dev/null | grep -q -e "$tap" -e "${br/#-/$tap}"; then echo "links left on the host"; ok=1; fi
     if pgrep -f -- "$tmp/" >/dev/null; then echo "processes left: $(pgrep -af -- "$tmp/")"; ok=1; fi
     if [ -n "$(ls -A "$tmp")" ]; then echo "left in TMPDIR: $(ls -A "$tmp")"; ok=1; fi
     grep -q "^fleet: teardown: nothing left" "$out" || { echo "the fleet's own teardown check: $(grep teardown: "$out")"; ok=1; }
@@ -61,28 +64,35 @@ all_exchanged() {
 check "4 devices connected and exchanged" all_exchanged
 check "teardown after a full run leaves nothing" nothing_left "$T/run1.out" "$T/run1"
 
-# 3: Ctrl-C while the devices are connected.
+# 3: Ctrl-C while the devices are connected (3b: once provisioned).
 # Job control on: the job gets its own process group (as a terminal's
 # foreground job) and SIGINT is not ignored in it, as it would be in a plain
 # background job of a script.
-mkdir -p "$T/run2"
-set -m
-TMPDIR=$T/run2 scripts/fleet.sh --build "$BUILD" --out "$T/out2" --devices 2 --seconds 120 \
-    > "$T/run2.out" 2>&1 &
-pid=$!
-pgid=$pid
-set +m
+# interrupted RUN PATTERN: start a long fleet, SIGINT its process group when
+# its output shows PATTERN; it must end within the bound, non-zero, clean.
 interrupted() {
-    wait_line "$T/run2.out" "all connect now" $((300 * SLOW)) || { echo "the fleet did not start"; return 1; }
+    local run=$1 pattern=$2 pid st
+    mkdir -p "$T/$run"
+    set -m
+    # env --default-signal: a terminal's Ctrl-C meets SIGINT at its default;
+    # when make test itself was started in the background (nohup, `cmd &`)
+    # SIGINT arrives ignored, and bash cannot trap a signal ignored on entry.
+    TMPDIR=$T/$run env --default-signal=INT scripts/fleet.sh --build "$BUILD" --out "$T/out-$run" --devices 2 --seconds 120 \
+        > "$T/$run.out" 2>&1 &
+    pid=$!
+    pgid=$pid
+    set +m
+    wait_line "$T/$run.out" "$pattern" $((300 * SLOW)) || { echo "the fleet did not start"; cat "$T/$run.out"; return 1; }
     kill -INT -- "-$pgid"
     for _ in $(seq $((200 * SLOW))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && { echo "still running after SIGINT"; return 1; }
-    wait "$pid"; local st=$?; pgid=""
+    kill -0 "$pid" 2>/dev/null && { echo "still running after SIGINT"; cat "$T/$run.out"; return 1; }
+    wait "$pid"; st=$?; pgid=""
+    cat "$T/$run.out"
     [ $st != 0 ] || { echo "exit status 0 after SIGINT"; return 1; }
-    cat "$T/run2.out"
-    nothing_left "$T/run2.out" "$T/run2"
+    nothing_left "$T/$run.out" "$T/$run"
 }
-check "Ctrl-C tears everything down" interrupted
+check "Ctrl-C tears everything down" interrupted run2 "all connect now"
+check "Ctrl-C as the rig starts tears everything down" interrupted run2b "images provisioned"
 
 # 4: the whole-run bound.
 mkdir -p "$T/run3"
