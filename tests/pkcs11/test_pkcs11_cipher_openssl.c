@@ -18,45 +18,6 @@
 static CK_BBOOL yes = CK_TRUE;
 static CK_BBOOL no = CK_FALSE;
 
-static void path(char *out, size_t size, const char *name)
-{
-    snprintf(out, size, "%s/%s", lwss_p11t_dir(), name);
-}
-
-static void put(const char *name, const void *data, size_t len)
-{
-    char p[512];
-    path(p, sizeof(p), name);
-    FILE *f = fopen(p, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
-
-static uint8_t *get(const char *name, size_t *len)
-{
-    char p[512];
-    path(p, sizeof(p), name);
-    uint8_t *d = lwss_p11t_read_file(p, len);
-    ck_assert_ptr_nonnull(d);
-    return d;
-}
-
-/* Run an openssl command in the test directory; it must succeed. */
-static void openssl(const char *args)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "cd '%s' && openssl %s 2> openssl.err", lwss_p11t_dir(), args);
-    int st = system(cmd);
-    ck_assert_msg(st == 0, "openssl %s: status %d", args, st);
-}
-
-static void to_hex(const uint8_t *p, size_t len, char *out)
-{
-    for (size_t i = 0; i < len; i++) {
-        snprintf(out + 2 * i, 3, "%02x", p[i]);
-    }
-}
 
 static CK_OBJECT_HANDLE secret(CK_SESSION_HANDLE s, CK_KEY_TYPE kt, const uint8_t *val, size_t len)
 {
@@ -77,19 +38,19 @@ static void both_ways(CK_SESSION_HANDLE s, CK_MECHANISM *m, CK_OBJECT_HANDLE k,
     CK_ULONG n = sizeof(out);
     ck_assert_int_eq(C_EncryptInit(s, m, k), CKR_OK);
     ck_assert_int_eq(C_Encrypt(s, (CK_BYTE_PTR)data, len, out, &n), CKR_OK);
-    put("token.ct", out, n);
-    put("plain", data, len);
+    lwss_p11t_put("token.ct", out, n);
+    lwss_p11t_put("plain", data, len);
     char cmd[1024];
     snprintf(cmd, sizeof(cmd), "enc -d %s -in token.ct -out openssl.pt", enc_args);
-    openssl(cmd);
+    lwss_p11t_openssl(cmd);
     size_t got_len = 0;
-    uint8_t *got = get("openssl.pt", &got_len);
+    uint8_t *got = lwss_p11t_get("openssl.pt", &got_len);
     ck_assert_uint_eq(got_len, len);
     ck_assert_mem_eq(got, data, len);
     free(got);
     snprintf(cmd, sizeof(cmd), "enc -e %s -in plain -out openssl.ct", enc_args);
-    openssl(cmd);
-    uint8_t *ct = get("openssl.ct", &got_len);
+    lwss_p11t_openssl(cmd);
+    uint8_t *ct = lwss_p11t_get("openssl.ct", &got_len);
     n = sizeof(out);
     ck_assert_int_eq(C_DecryptInit(s, m, k), CKR_OK);
     ck_assert_int_eq(C_Decrypt(s, ct, got_len, out, &n), CKR_OK);
@@ -107,9 +68,9 @@ START_TEST(symmetric_against_openssl_enc)
     lwss_p11t_rng(NULL, iv, sizeof(iv));
     lwss_p11t_rng(NULL, data, sizeof(data));
     char kh[65], ivh[33], args[256];
-    to_hex(iv, 16, ivh);
+    lwss_p11t_hex(iv, 16, ivh);
 
-    to_hex(key, 16, kh);
+    lwss_p11t_hex(key, 16, kh);
     CK_OBJECT_HANDLE a128 = secret(s, CKK_AES, key, 16);
     CK_MECHANISM ecb = {CKM_AES_ECB, NULL, 0};
     snprintf(args, sizeof(args), "-aes-128-ecb -nopad -K %s", kh);
@@ -120,7 +81,7 @@ START_TEST(symmetric_against_openssl_enc)
     snprintf(args, sizeof(args), "-aes-128-ctr -K %s -iv %s", kh, ivh);
     both_ways(s, &ctr, a128, args, data, 999);
 
-    to_hex(key, 32, kh);
+    lwss_p11t_hex(key, 32, kh);
     CK_OBJECT_HANDLE a256 = secret(s, CKK_AES, key, 32);
     CK_MECHANISM cbc_pad = {CKM_AES_CBC_PAD, iv, 16};
     snprintf(args, sizeof(args), "-aes-256-cbc -K %s -iv %s", kh, ivh);
@@ -129,8 +90,8 @@ START_TEST(symmetric_against_openssl_enc)
     snprintf(args, sizeof(args), "-aes-256-cbc -nopad -K %s -iv %s", kh, ivh);
     both_ways(s, &cbc, a256, args, data, 992);
 
-    to_hex(key, 24, kh);
-    to_hex(iv, 8, ivh);
+    lwss_p11t_hex(key, 24, kh);
+    lwss_p11t_hex(iv, 8, ivh);
     CK_OBJECT_HANDLE des = secret(s, CKK_DES3, key, 24);
     CK_MECHANISM des_pad = {CKM_DES3_CBC_PAD, iv, 8};
     snprintf(args, sizeof(args), "-des-ede3-cbc -K %s -iv %s", kh, ivh);
@@ -142,7 +103,7 @@ END_TEST
 START_TEST(rsa_against_openssl_pkeyutl)
 {
     CK_SESSION_HANDLE s = lwss_p11t_session();
-    put("rsa.pem", lwss_p11t_rsa_key_pem, strlen(lwss_p11t_rsa_key_pem));
+    lwss_p11t_put("rsa.pem", lwss_p11t_rsa_key_pem, strlen(lwss_p11t_rsa_key_pem));
     CK_ATTRIBUTE pt[] = {{CKA_ENCRYPT, &yes, 1}};
     CK_ATTRIBUTE qt[] = {{CKA_DECRYPT, &yes, 1}};
     CK_OBJECT_HANDLE pub = 0, priv = 0;
@@ -160,26 +121,26 @@ START_TEST(rsa_against_openssl_pkeyutl)
     };
     uint8_t msg[48], out[256];
     lwss_p11t_rng(NULL, msg, sizeof(msg));
-    put("msg", msg, sizeof(msg));
+    lwss_p11t_put("msg", msg, sizeof(msg));
     for (size_t i = 0; i < 3; i++) {
         CK_MECHANISM m = rows[i].m;
         CK_ULONG n = sizeof(out);
         ck_assert_int_eq(C_EncryptInit(s, &m, pub), CKR_OK);
         ck_assert_int_eq(C_Encrypt(s, msg, sizeof(msg), out, &n), CKR_OK);
-        put("token.ct", out, n);
+        lwss_p11t_put("token.ct", out, n);
         char cmd[512];
         snprintf(cmd, sizeof(cmd), "pkeyutl -decrypt -inkey rsa.pem %s -in token.ct -out o.pt",
                  rows[i].opts);
-        openssl(cmd);
+        lwss_p11t_openssl(cmd);
         size_t len = 0;
-        uint8_t *got = get("o.pt", &len);
+        uint8_t *got = lwss_p11t_get("o.pt", &len);
         ck_assert_uint_eq(len, sizeof(msg));
         ck_assert_mem_eq(got, msg, sizeof(msg));
         free(got);
         snprintf(cmd, sizeof(cmd), "pkeyutl -encrypt -inkey rsa.pem %s -in msg -out o.ct",
                  rows[i].opts);
-        openssl(cmd);
-        uint8_t *ct = get("o.ct", &len);
+        lwss_p11t_openssl(cmd);
+        uint8_t *ct = lwss_p11t_get("o.ct", &len);
         n = sizeof(out);
         ck_assert_int_eq(C_DecryptInit(s, &m, priv), CKR_OK);
         ck_assert_int_eq(C_Decrypt(s, ct, len, out, &n), CKR_OK);

@@ -29,52 +29,6 @@ static CK_BBOOL yes = CK_TRUE;
 static CK_BBOOL no = CK_FALSE;
 static CK_OBJECT_CLASS secret_cls = CKO_SECRET_KEY;
 
-static void path(char *out, size_t size, const char *name)
-{
-    snprintf(out, size, "%s/%s", lwss_p11t_dir(), name);
-}
-
-static void put(const char *name, const void *data, size_t len)
-{
-    char p[512];
-    path(p, sizeof(p), name);
-    FILE *f = fopen(p, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-static uint8_t *get(const char *name, size_t *len)
-{
-    char p[512];
-    path(p, sizeof(p), name);
-    uint8_t *d = lwss_p11t_read_file(p, len);
-    ck_assert_ptr_nonnull(d);
-    return d;
-}
-
-/* Run an openssl command in the test directory; its exit status. */
-static int openssl_status(const char *args)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "cd '%s' && openssl %s >/dev/null 2> openssl.err",
-             lwss_p11t_dir(), args);
-    return system(cmd);
-}
-
-/* The same, and it must succeed. */
-static void openssl(const char *args)
-{
-    int st = openssl_status(args);
-    ck_assert_msg(st == 0, "openssl %s: status %d", args, st);
-}
-
-static void to_hex(const uint8_t *p, size_t len, char *out)
-{
-    for (size_t i = 0; i < len; i++) {
-        snprintf(out + 2 * i, 3, "%02x", p[i]);
-    }
-}
 
 /* A session secret key from known bytes, usable for everything tested here. */
 static CK_OBJECT_HANDLE secret(CK_SESSION_HANDLE s, CK_KEY_TYPE kt, const uint8_t *val, size_t len)
@@ -98,12 +52,12 @@ static size_t openssl_hmac(const char *md, const uint8_t *key, size_t key_len, u
 {
     char kh[2 * 200 + 1], cmd[1024];
     ck_assert_uint_le(key_len, 200);
-    to_hex(key, key_len, kh);
+    lwss_p11t_hex(key, key_len, kh);
     snprintf(cmd, sizeof(cmd), "dgst -%s -mac HMAC -macopt hexkey:%s -binary -out o.mac msg", md,
              kh);
-    openssl(cmd);
+    lwss_p11t_openssl(cmd);
     size_t n = 0;
-    uint8_t *mac = get("o.mac", &n);
+    uint8_t *mac = lwss_p11t_get("o.mac", &n);
     ck_assert_uint_le(n, 64);
     memcpy(out, mac, n);
     free(mac);
@@ -117,7 +71,7 @@ static void same_hmac(CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech, const char *m
                       CK_OBJECT_HANDLE k, const uint8_t *key, size_t key_len)
 {
     size_t msg_len = 0;
-    uint8_t *msg = get("msg", &msg_len);
+    uint8_t *msg = lwss_p11t_get("msg", &msg_len);
     uint8_t want[64], mac[64];
     size_t want_len = openssl_hmac(md, key, key_len, want);
     CK_MECHANISM m = {mech, NULL, 0};
@@ -157,18 +111,18 @@ static void works_like(CK_SESSION_HANDLE s, const wrap_row *r, CK_OBJECT_HANDLE 
         return;
     }
     size_t block_len = 0, len = 0;
-    uint8_t *block = get("block", &block_len);
+    uint8_t *block = lwss_p11t_get("block", &block_len);
     CK_MECHANISM ecb = {CKM_AES_ECB, NULL, 0};
     uint8_t ct[16];
     CK_ULONG n = sizeof(ct);
     ck_assert_int_eq(C_EncryptInit(s, &ecb, u), CKR_OK);
     ck_assert_int_eq(C_Encrypt(s, block, block_len, ct, &n), CKR_OK);
     char key_hex[2 * 32 + 1], cmd[256];
-    to_hex(key, r->key_len, key_hex);
+    lwss_p11t_hex(key, r->key_len, key_hex);
     snprintf(cmd, sizeof(cmd), "enc -e -aes-%zu-ecb -nopad -K %s -in block -out o.ct",
              8 * r->key_len, key_hex);
-    openssl(cmd);
-    uint8_t *oct = get("o.ct", &len);
+    lwss_p11t_openssl(cmd);
+    uint8_t *oct = lwss_p11t_get("o.ct", &len);
     ck_assert_uint_eq(len, 16);
     ck_assert_uint_eq(n, 16);
     ck_assert_mem_eq(ct, oct, 16);
@@ -183,7 +137,7 @@ static void wrap_both_ways(CK_SESSION_HANDLE s, const wrap_row *r)
     char kek_hex[65], cmd[512];
     lwss_p11t_rng(NULL, kek, r->kek_len);
     lwss_p11t_rng(NULL, key, r->key_len);
-    to_hex(kek, r->kek_len, kek_hex);
+    lwss_p11t_hex(kek, r->kek_len, kek_hex);
     CK_OBJECT_HANDLE hkek = secret(s, CKK_AES, kek, r->kek_len);
     CK_OBJECT_HANDLE hkey = secret(s, r->kt, key, r->key_len);
     CK_MECHANISM m = {r->mech, NULL, 0};
@@ -191,22 +145,22 @@ static void wrap_both_ways(CK_SESSION_HANDLE s, const wrap_row *r)
     /* token wraps, openssl unwraps to the key's bytes */
     CK_ULONG n = sizeof(out);
     ck_assert_int_eq(C_WrapKey(s, &m, hkek, hkey, out, &n), CKR_OK);
-    put("token.wrapped", out, n);
+    lwss_p11t_put("token.wrapped", out, n);
     snprintf(cmd, sizeof(cmd), "enc -d %s -K %s -iv %s -in token.wrapped -out o.key", r->cipher,
              kek_hex, r->iv);
-    openssl(cmd);
+    lwss_p11t_openssl(cmd);
     size_t len = 0;
-    uint8_t *got = get("o.key", &len);
+    uint8_t *got = lwss_p11t_get("o.key", &len);
     ck_assert_msg(len == r->key_len && memcmp(got, key, len) == 0,
                   "openssl enc -d %s gives other bytes", r->cipher);
     free(got);
 
     /* openssl wraps the same bytes to the same RFC 3394/5649 output ... */
-    put("key.bin", key, r->key_len);
+    lwss_p11t_put("key.bin", key, r->key_len);
     snprintf(cmd, sizeof(cmd), "enc -e %s -K %s -iv %s -in key.bin -out o.wrapped", r->cipher,
              kek_hex, r->iv);
-    openssl(cmd);
-    uint8_t *wrapped = get("o.wrapped", &len);
+    lwss_p11t_openssl(cmd);
+    uint8_t *wrapped = lwss_p11t_get("o.wrapped", &len);
     ck_assert_uint_eq(len, n);
     ck_assert_mem_eq(wrapped, out, n);
 
@@ -246,8 +200,8 @@ START_TEST(aes_key_wrap_against_openssl_enc)
     };
     uint8_t block[16];
     lwss_p11t_rng(NULL, block, sizeof(block));
-    put("block", block, sizeof(block));
-    put("msg", block, sizeof(block));
+    lwss_p11t_put("block", block, sizeof(block));
+    lwss_p11t_put("msg", block, sizeof(block));
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         wrap_both_ways(s, &rows[i]);
     }
@@ -296,18 +250,18 @@ static void pss_both_ways(CK_SESSION_HANDLE s, const pss_row *r, CK_OBJECT_HANDL
     ck_assert_int_eq(C_SignInit(s, &m, priv), CKR_OK);
     ck_assert_int_eq(C_Sign(s, (CK_BYTE_PTR)in, in_len, sig, &n), CKR_OK);
     ck_assert_uint_eq(n, 256);
-    put("token.sig", sig, n);
+    lwss_p11t_put("token.sig", sig, n);
     pss_command(r, 0, cmd, sizeof(cmd));
-    openssl(cmd);
+    lwss_p11t_openssl(cmd);
     sig[100] ^= 0x10;
-    put("token.sig", sig, n);
-    ck_assert_msg(openssl_status(cmd) != 0, "openssl accepts a corrupted signature: %s", cmd);
+    lwss_p11t_put("token.sig", sig, n);
+    ck_assert_msg(lwss_p11t_openssl_status(cmd) != 0, "openssl accepts a corrupted signature: %s", cmd);
 
     /* openssl signs, the token verifies; corrupted: CKR_SIGNATURE_INVALID */
     pss_command(r, 1, cmd, sizeof(cmd));
-    openssl(cmd);
+    lwss_p11t_openssl(cmd);
     size_t len = 0;
-    uint8_t *osig = get("o.sig", &len);
+    uint8_t *osig = lwss_p11t_get("o.sig", &len);
     ck_assert_uint_eq(len, 256);
     ck_assert_int_eq(C_VerifyInit(s, &m, pub), CKR_OK);
     ck_assert_int_eq(C_Verify(s, (CK_BYTE_PTR)in, in_len, osig, len), CKR_OK);
@@ -328,7 +282,7 @@ static void pss_both_ways(CK_SESSION_HANDLE s, const pss_row *r, CK_OBJECT_HANDL
 START_TEST(rsa_pss_against_openssl)
 {
     CK_SESSION_HANDLE s = lwss_p11t_session();
-    put("rsa.pem", lwss_p11t_rsa_key_pem, strlen(lwss_p11t_rsa_key_pem));
+    lwss_p11t_put("rsa.pem", lwss_p11t_rsa_key_pem, strlen(lwss_p11t_rsa_key_pem));
     CK_ATTRIBUTE pt[] = {{CKA_VERIFY, &yes, 1}};
     CK_ATTRIBUTE qt[] = {{CKA_SIGN, &yes, 1}};
     CK_OBJECT_HANDLE pub = 0, priv = 0;
@@ -343,7 +297,7 @@ START_TEST(rsa_pss_against_openssl)
     };
     uint8_t msg[300];
     lwss_p11t_rng(NULL, msg, sizeof(msg));
-    put("msg", msg, sizeof(msg));
+    lwss_p11t_put("msg", msg, sizeof(msg));
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         if (rows[i].mech != CKM_RSA_PKCS_PSS) {
             pss_both_ways(s, &rows[i], pub, priv, msg, sizeof(msg));
@@ -352,9 +306,9 @@ START_TEST(rsa_pss_against_openssl)
         /* raw PSS signs the hash: openssl computes it */
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "dgst -%s -binary -out msg.hash msg", rows[i].md);
-        openssl(cmd);
+        lwss_p11t_openssl(cmd);
         size_t hash_len = 0;
-        uint8_t *hash = get("msg.hash", &hash_len);
+        uint8_t *hash = lwss_p11t_get("msg.hash", &hash_len);
         pss_both_ways(s, &rows[i], pub, priv, hash, hash_len);
         free(hash);
     }
@@ -376,7 +330,7 @@ START_TEST(hmac_against_openssl_dgst)
     const size_t key_lens[] = {1, 20, 64, 65, 128}; /* 128: the token's largest */
     uint8_t msg[1000], key[128];
     lwss_p11t_rng(NULL, msg, sizeof(msg));
-    put("msg", msg, sizeof(msg));
+    lwss_p11t_put("msg", msg, sizeof(msg));
     for (size_t j = 0; j < sizeof(key_lens) / sizeof(key_lens[0]); j++) {
         lwss_p11t_rng(NULL, key, key_lens[j]);
         CK_OBJECT_HANDLE k = secret(s, CKK_GENERIC_SECRET, key, key_lens[j]);
@@ -409,7 +363,7 @@ static void put_spki(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub, const uint8_t *s
     ck_assert_uint_eq(a.ulValueLen, point_len + 2); /* DER OCTET STRING */
     memcpy(der, spki, spki_len);
     memcpy(der + spki_len, point + 2, point_len);
-    put(name, der, spki_len + point_len);
+    lwss_p11t_put(name, der, spki_len + point_len);
 }
 
 /* CKM_ECDH1_DERIVE with CKD_NULL on P-256 and P-384 against
@@ -423,7 +377,7 @@ START_TEST(ecdh_against_openssl_pkeyutl)
     CK_SESSION_HANDLE s = lwss_p11t_session();
     uint8_t msg[100];
     lwss_p11t_rng(NULL, msg, sizeof(msg));
-    put("msg", msg, sizeof(msg));
+    lwss_p11t_put("msg", msg, sizeof(msg));
     for (int p384 = 0; p384 < 2; p384++) {
         size_t field = p384 ? 48 : 32, point_len = 2 * field + 1;
         const uint8_t *spki = p384 ? SPKI_P384 : SPKI_P256;
@@ -443,16 +397,16 @@ START_TEST(ecdh_against_openssl_pkeyutl)
         snprintf(cmd, sizeof(cmd),
                  "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:%s -out peer.pem",
                  p384 ? "P-384" : "P-256");
-        openssl(cmd);
-        openssl("pkey -in peer.pem -pubout -outform DER -out peer_pub.der");
+        lwss_p11t_openssl(cmd);
+        lwss_p11t_openssl("pkey -in peer.pem -pubout -outform DER -out peer_pub.der");
         size_t len = 0;
-        uint8_t *peer = get("peer_pub.der", &len);
+        uint8_t *peer = lwss_p11t_get("peer_pub.der", &len);
         ck_assert_uint_eq(len, spki_len + point_len);
         ck_assert_mem_eq(peer, spki, spki_len);
 
         /* openssl: peer private x token public */
-        openssl("pkeyutl -derive -inkey peer.pem -peerkey token_pub.der -peerform DER -out z.bin");
-        uint8_t *z = get("z.bin", &len);
+        lwss_p11t_openssl("pkeyutl -derive -inkey peer.pem -peerkey token_pub.der -peerform DER -out z.bin");
+        uint8_t *z = lwss_p11t_get("z.bin", &len);
         ck_assert_uint_eq(len, field);
 
         /* token: token private x peer public */

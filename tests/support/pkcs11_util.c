@@ -236,3 +236,48 @@ uint8_t *lwss_p11t_read_file(const char *path, size_t *len)
     buf[*len] = 0;
     return buf;
 }
+
+static void in_dir(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", lwss_p11t_dir(), name);
+}
+
+void lwss_p11t_put(const char *name, const void *data, size_t len)
+{
+    char p[512];
+    in_dir(p, sizeof(p), name);
+    FILE *f = fopen(p, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+uint8_t *lwss_p11t_get(const char *name, size_t *len)
+{
+    char p[512];
+    in_dir(p, sizeof(p), name);
+    uint8_t *d = lwss_p11t_read_file(p, len);
+    ck_assert_ptr_nonnull(d);
+    return d;
+}
+
+int lwss_p11t_openssl_status(const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "cd '%s' && openssl %s >/dev/null 2> openssl.err",
+             lwss_p11t_dir(), args);
+    return system(cmd);
+}
+
+void lwss_p11t_openssl(const char *args)
+{
+    int st = lwss_p11t_openssl_status(args);
+    ck_assert_msg(st == 0, "openssl %s: status %d", args, st);
+}
+
+void lwss_p11t_hex(const uint8_t *p, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        snprintf(out + 2 * i, 3, "%02x", p[i]);
+    }
+}

@@ -67,6 +67,19 @@ long lwss_p11t_file_size(const char *path);
 /** Read a whole file (malloc'd, caller frees); NULL when missing. */
 uint8_t *lwss_p11t_read_file(const char *path, size_t *len);
 
+/* ---- openssl command line beside the token (suites *_openssl*) ---- */
+/** Write @p len bytes to file @p name in lwss_p11t_dir() (asserts). */
+void lwss_p11t_put(const char *name, const void *data, size_t len);
+/** Read file @p name of lwss_p11t_dir(); malloc'd, *len its size (asserts). */
+uint8_t *lwss_p11t_get(const char *name, size_t *len);
+/** Run `openssl ARGS` in lwss_p11t_dir() (stdout dropped, stderr to
+ *  openssl.err there); its system() status. */
+int lwss_p11t_openssl_status(const char *args);
+/** The same, and it must succeed (asserts). */
+void lwss_p11t_openssl(const char *args);
+/** Lower-case hex of @p len bytes into @p out (2 * len + 1 bytes). */
+void lwss_p11t_hex(const uint8_t *p, size_t len, char *out);
+
 /** The login / PIN policy test case (in test_pkcs11_login.c). */
 TCase *lwss_p11t_login_tcase(void);
 
