@@ -205,9 +205,15 @@ teardown_check() {
     left=""
     [ -n "$ns" ] || ns=$(cat "$WORK/rig-ns" 2>/dev/null)   # the rig's name for it
     [ -n "$ns" ] && ip netns list 2>/dev/null | grep -qw "$ns" && left+=" namespace $ns;"
-    if [ -e "$WORK/up.batch" ]; then   # the TAPs were made
-        [ "$(cat "$WORK/links-left" 2>/dev/null)" = 0 ] || left+=" TAPs: $(cat "$WORK/links-left" 2>/dev/null || echo unknown);"
-        [ "$(cat "$WORK/procs-left" 2>/dev/null)" = 0 ] || left+=" device processes: $(cat "$WORK/procs-left" 2>/dev/null || echo unknown);"
+    # The fleet's own counts (cleanup_inner).  The rig's teardown may kill the
+    # inner script before it writes them (ip netns pids | kill); then the
+    # namespace check above and the process check below say it: TAPs live
+    # and die with their namespace, devices name $WORK on their command line.
+    if [ -e "$WORK/up.batch" ] && [ -e "$WORK/links-left" ]; then
+        [ "$(cat "$WORK/links-left")" = 0 ] || left+=" TAPs: $(cat "$WORK/links-left");"
+    fi
+    if [ -e "$WORK/up.batch" ] && [ -e "$WORK/procs-left" ]; then
+        [ "$(cat "$WORK/procs-left")" = 0 ] || left+=" device processes: $(cat "$WORK/procs-left");"
     fi
     stray=$(pgrep -f -- "$WORK" || true)
     [ -z "$stray" ] || { left+=" processes $stray (killed);"; kill -KILL $stray 2>/dev/null; }
