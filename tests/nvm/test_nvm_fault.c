@@ -105,29 +105,11 @@ static void check_destroy(void)
 
 /* ---- collection ---------------------------------------------------------- */
 
-/* Fill until a single free sector (the collector's reserve) is left. */
-static void fill_to_reserve(void)
-{
-    for (uint32_t v = 100; v < 200; v++) {
-        lwss_store_sector sec[64];
-        uint32_t n = 0, free_count = 0;
-        ck_assert_int_eq(lwss_nvm_sector_info(sec, 64, &n), 0);
-        for (uint32_t s = 0; s < n; s++) {
-            free_count += sec[s].state != LWSS_SEC_USED;
-        }
-        if (free_count <= 1) {
-            return;
-        }
-        lwss_tnvm_put("churn", 200, v);
-    }
-    ck_abort_msg("image never filled");
-}
-
 static void prepare_gc(void)
 {
     put_neighbours();
     lwss_tnvm_put("target", 80, 10); /* same value: the older record is stale */
-    fill_to_reserve();
+    lwss_tnvm_fill_to_reserve();
 }
 
 static void op_collect(void)

@@ -194,24 +194,6 @@ START_TEST(test_txn_model_campaign)
 }
 END_TEST
 
-/* Fill until a single free sector is left: the transaction collects. */
-static void fill_to_reserve(void)
-{
-    for (uint32_t v = 100; v < 200; v++) {
-        lwss_store_sector sec[64];
-        uint32_t n = 0, free_count = 0;
-        ck_assert_int_eq(lwss_nvm_sector_info(sec, 64, &n), 0);
-        for (uint32_t s = 0; s < n; s++) {
-            free_count += sec[s].state != LWSS_SEC_USED;
-        }
-        if (free_count <= 1) {
-            return;
-        }
-        lwss_tnvm_put("churn", 200, v);
-    }
-    ck_abort_msg("image never filled");
-}
-
 static void txn_whole(void)
 {
     if (lwss_nvm_txn_begin() == 0) {
@@ -229,7 +211,7 @@ START_TEST(test_txn_cut_everywhere)
     open_small();
     put_base();
     if (_i == 1) {
-        fill_to_reserve();
+        lwss_tnvm_fill_to_reserve();
     }
     lwss_nvm_close();
     size_t len = 0;

@@ -2,6 +2,7 @@
 #include "tests/support/nvm_util.h"
 #include "tests/support/lwss_test.h"
 #include "pal/flash.h"
+#include "pal/nvm_internal.h"
 
 #include "lwss/pkcs11_std.h"
 #include "lwss/port.h"
@@ -150,4 +151,21 @@ Suite *nvm_suite(void)
     lwss_tnvm_add_cli(s);
     lwss_tnvm_add_txn(s);
     return s;
+}
+
+void lwss_tnvm_fill_to_reserve(void)
+{
+    for (uint32_t v = 100; v < 200; v++) {
+        lwss_store_sector sec[64];
+        uint32_t n = 0, free_count = 0;
+        ck_assert_int_eq(lwss_nvm_sector_info(sec, 64, &n), 0);
+        for (uint32_t s = 0; s < n; s++) {
+            free_count += sec[s].state != LWSS_SEC_USED;
+        }
+        if (free_count <= 1) {
+            return;
+        }
+        lwss_tnvm_put("churn", 200, v);
+    }
+    ck_abort_msg("image never filled");
 }

@@ -31,6 +31,9 @@ lwss_nvm_meta lwss_tnvm_meta(const char *label, uint32_t cls, int is_private);
 void lwss_tnvm_pattern(uint8_t *buf, size_t len, uint32_t ver);
 /** Save @p len pattern bytes of version @p ver under (label, CKO_DATA); asserts success. */
 uint32_t lwss_tnvm_put(const char *label, size_t len, uint32_t ver);
+/** Rewrite a 200-byte "churn" object until a single free sector (the
+ *  collector's reserve) is left, so that the next writes collect (asserts). */
+void lwss_tnvm_fill_to_reserve(void);
 /** 1 when (label, CKO_DATA) holds exactly pattern(len, ver). */
 int lwss_tnvm_has(const char *label, size_t len, uint32_t ver);
 
